@@ -1,0 +1,182 @@
+/**
+ * Every error code linegate can produce, in one table.
+ *
+ * Rules (see ARCHITECTURE.md):
+ * - A code is never reused or renamed once released; retire it by leaving it here, unused.
+ * - Tests assert the code, never the wording.
+ * - Messages tell the person reading them what to do. Templates use `{name}` placeholders
+ *   filled from `details`.
+ * - A rejection of a reading is a value (a rejected record carrying the code), not a throw.
+ *   `LgError` is for API answers, config, CLI and driver faults.
+ */
+
+export interface ErrorSpec {
+  /** HTTP status when this error answers an API request. */
+  readonly status: number;
+  /** Message template; `{key}` is replaced from details. */
+  readonly message: string;
+  /** Whether trying the same thing again later can succeed without anyone changing anything. */
+  readonly retryable: boolean;
+}
+
+function e(status: number, message: string, retryable = false): ErrorSpec {
+  return { status, message, retryable };
+}
+
+export const ERRORS = {
+  // ── generic / API ───────────────────────────────────────────────────────────
+  LG_ERR_INTERNAL: e(500, 'internal error: {detail} — the daemon keeps running; report this with the log line', true),
+  LG_ERR_VALIDATION: e(400, 'the request is not valid: {detail}'),
+  LG_ERR_BAD_JSON: e(400, 'the request body is not valid JSON: {detail}'),
+  LG_ERR_BODY_TOO_LARGE: e(413, 'the request body is larger than the limit of {limit} bytes'),
+  LG_ERR_UNSUPPORTED_MEDIA_TYPE: e(415, 'send the body as application/json'),
+  LG_ERR_NOT_FOUND: e(404, 'no such route: {method} {url}'),
+  LG_ERR_AUTH_REQUIRED: e(401, 'send a bearer token in the Authorization header'),
+  LG_ERR_AUTH_INVALID: e(401, 'the bearer token is unknown or disabled'),
+  LG_ERR_FORBIDDEN: e(403, 'role {role} may not {action}; one of {allowed} is needed'),
+  LG_ERR_RATE_LIMITED: e(429, 'too many requests; try again shortly', true),
+  LG_ERR_NOT_READY: e(503, 'the gateway is starting or stopping; try again shortly', true),
+  LG_ERR_CONFLICT: e(409, '{entity} {id} already exists'),
+
+  // ── config and CLI ──────────────────────────────────────────────────────────
+  LG_ERR_CONFIG_INVALID: e(500, 'configuration {file} is invalid:\n{detail}'),
+  LG_ERR_CONFIG_NOT_FOUND: e(500, 'configuration file {file} not found — pass --config or set LINEGATE_CONFIG'),
+  LG_ERR_CONFIG_ENV_MISSING: e(500, 'environment variable {name} is not set (referenced at {path})'),
+  LG_ERR_CLI_USAGE: e(400, '{detail}'),
+
+  // ── store / journal ─────────────────────────────────────────────────────────
+  LG_ERR_STORE_WRITE_FAILED: e(503, 'the journal could not commit: {detail} — check disk space and the state folder', true),
+  LG_ERR_STORE_CLOSED: e(503, 'the journal is closed (the gateway is stopping)', true),
+  LG_ERR_STORE_MIGRATION: e(500, 'database migration {version} failed: {detail}'),
+  LG_ERR_STORE_TOO_NEW: e(500, 'the database was written by a newer linegate (schema {found} > {supported}); upgrade linegate'),
+  LG_ERR_AUDIT_CHAIN_BROKEN: e(500, 'audit entry {seq} does not match its hash chain: {detail}'),
+
+  // ── master data and batches ─────────────────────────────────────────────────
+  LG_ERR_BATCH_NOT_FOUND: e(404, 'batch {batch} not found'),
+  LG_ERR_BATCH_INVALID_TRANSITION: e(409, 'batch {batch} cannot go from {from} to {to}'),
+  LG_ERR_BATCH_NOT_OPEN: e(409, 'batch {batch} is {status}; only an open batch can be used'),
+  LG_ERR_BATCH_NUMBER_PATTERN: e(500, 'batch number pattern {pattern} is invalid: {detail}'),
+  LG_ERR_REASON_REQUIRED: e(400, 'a reason is required to {action}'),
+  LG_ERR_SIGNATURE_REQUIRED: e(400, 'releasing a batch needs a QA signature: {detail}'),
+  LG_ERR_MATERIAL_NOT_FOUND: e(404, 'material {material} not found'),
+  LG_ERR_LOT_NOT_FOUND: e(404, 'lot {lot} not found'),
+  LG_ERR_LOT_INVALID_STATUS: e(409, 'lot {lot} cannot go from {from} to {to}'),
+  LG_ERR_UNIT_MISMATCH: e(400, 'unit {unit} does not match {expected} for {entity}'),
+  LG_ERR_STATION_NOT_FOUND: e(404, 'station {station} is not configured'),
+  LG_ERR_USER_NOT_FOUND: e(404, 'user {user} not found'),
+  LG_ERR_RECORD_NOT_FOUND: e(404, 'record {id} not found'),
+
+  // ── reading rejections (become rejected records) ────────────────────────────
+  LG_ERR_NO_ACTIVE_BATCH: e(422, 'station {station} has no active batch — scan or select the batch first'),
+  LG_ERR_NO_ACTIVE_LOT: e(422, 'station {station} has no active lot{forMaterial} — scan the material lot first'),
+  LG_ERR_NO_OPERATOR: e(422, 'nobody is signed in at station {station} — scan your badge first'),
+  LG_ERR_SCAN_UNPARSEABLE: e(422, 'the scan could not be read: {detail}'),
+  LG_ERR_SCAN_UNRECOGNISED: e(422, 'the scan {text} is not a lot, batch, badge or command known here'),
+  LG_ERR_SCAN_DUPLICATE: e(422, 'the same code was scanned twice within {windowMs} ms; counted once'),
+  LG_ERR_SCAN_TOO_LONG: e(422, 'the scan is {length} bytes, over the limit of {max}; check the scanner suffix setting'),
+  LG_ERR_SCAN_CONTROL_CHARS: e(422, 'the scan contains control characters ({detail}); check the scanner configuration'),
+  LG_ERR_GS1_INVALID: e(422, 'the GS1 data is invalid: {detail}'),
+  LG_ERR_GS1_CHECK_DIGIT: e(422, 'check digit of AI ({ai}) {value} is wrong'),
+  LG_ERR_GS1_DATE: e(422, 'AI ({ai}) {value} is not a valid date'),
+  LG_ERR_UNKNOWN_GTIN: e(422, 'GTIN {gtin} is not assigned to any material'),
+  LG_ERR_UNKNOWN_LOT: e(422, 'lot {lot} of {material} is unknown — receive it in the ERP first'),
+  LG_ERR_UNKNOWN_BADGE: e(422, 'badge {badge} is not assigned to any user'),
+  LG_ERR_MATERIAL_NOT_IN_BOM: e(422, 'material {material} is not on the bill of materials of batch {batch} — do not add it'),
+  LG_ERR_LOT_EXPIRED: e(422, 'lot {lot} expired on {expiry} — do not use it'),
+  LG_ERR_LOT_ON_HOLD: e(422, 'lot {lot} is on hold — do not use it; ask QA'),
+  LG_ERR_LOT_QUARANTINED: e(422, 'lot {lot} is in quarantine and not yet released by QA — do not use it'),
+  LG_ERR_LOT_REJECTED: e(422, 'lot {lot} was rejected by QA — do not use it'),
+  LG_ERR_LOT_DEPLETED: e(422, 'lot {lot} is depleted — check the label'),
+  LG_ERR_OVERRIDE_INVALID: e(409, 'record {id} cannot be overridden: {detail}'),
+  LG_ERR_READING_INVALID: e(422, 'the reading from {device} is invalid: {detail}'),
+
+  // ── weights (scales issue) ──────────────────────────────────────────────────
+  LG_ERR_WEIGHT_PAYLOAD: e(422, 'scale {device}: payload not understood: {detail}'),
+  LG_ERR_WEIGHT_UNIT: e(422, 'scale {device}: unit {unit} is not supported'),
+  LG_ERR_WEIGHT_NEGATIVE: e(422, 'scale {device}: negative weight {value} — re-tare the scale'),
+  LG_ERR_WEIGHT_OVERLOAD: e(422, 'scale {device}: overload ({value}) — remove weight'),
+  LG_ERR_WEIGHT_UNDERLOAD: e(422, 'scale {device}: underload ({value}) — check the platform'),
+  LG_ERR_WEIGHT_OUT_OF_RANGE: e(422, 'scale {device}: {value} is outside {min}…{max}'),
+  LG_ERR_WEIGHT_OUT_OF_TOLERANCE: e(422, 'addition of {value} for {material} is outside {min}…{max} of the bill of materials'),
+
+  // ── machines (OPC UA issue) ─────────────────────────────────────────────────
+  LG_ERR_OPCUA_CERT_UNTRUSTED: e(502, 'OPC UA server {endpoint} presented an untrusted certificate {thumbprint} — check it and trust it with `linegate opcua trust`'),
+  LG_ERR_OPCUA_NODE_INVALID: e(422, 'OPC UA node {nodeId} ({field}) does not exist or cannot be read: {detail}'),
+  LG_ERR_OPCUA_CONNECT_FAILED: e(502, 'OPC UA server {endpoint} unreachable: {detail}', true),
+  LG_ERR_MACHINE_STATE_UNKNOWN: e(422, 'machine {device} reported an unknown PackML state {value}'),
+
+  // ── devices (generic) ───────────────────────────────────────────────────────
+  LG_ERR_DEVICE_OPEN_FAILED: e(502, '{kind} {device}: {path} could not be opened ({detail}) — check the cable or the udev rule', true),
+  LG_ERR_DEVICE_DISCONNECTED: e(502, '{kind} {device}: disconnected ({detail}); reconnecting', true),
+  LG_ERR_DEVICE_UNKNOWN_KIND: e(500, 'device {device}: unknown kind {kind}'),
+  LG_ERR_DEVICE_PROFILE: e(500, 'device {device}: profile {profile} is invalid or missing: {detail}'),
+
+  // ── labels and printers (labels issue) ──────────────────────────────────────
+  LG_ERR_LABEL_FIELD_TOO_LONG: e(422, 'label field {field} is {length} bytes, over {max}'),
+  LG_ERR_LABEL_TEMPLATE: e(500, 'label template {template}: {detail}'),
+  LG_ERR_LABEL_BARCODE_TOO_WIDE: e(422, 'barcode of {width} dots does not fit the label width {max}'),
+  LG_ERR_PRINTER_OFFLINE: e(503, 'printer {printer} does not answer — check power and network', true),
+  LG_ERR_PRINTER_PAPER_OUT: e(503, 'printer {printer} is out of paper — load labels', true),
+  LG_ERR_PRINTER_RIBBON_OUT: e(503, 'printer {printer} is out of ribbon — load ribbon', true),
+  LG_ERR_PRINTER_HEAD_OPEN: e(503, 'printer {printer} head is open — close it', true),
+  LG_ERR_PRINTER_PAUSED: e(503, 'printer {printer} is paused — press pause on the printer', true),
+  LG_ERR_PRINTER_BUFFER_FULL: e(503, 'printer {printer} buffer is full; waiting', true),
+  LG_ERR_PRINT_JOB_NOT_FOUND: e(404, 'print job {job} not found'),
+  LG_ERR_PRINT_JOB_STATE: e(409, 'print job {job} is {state}; {action} is not possible'),
+
+  // ── upstream (upstream issue) ───────────────────────────────────────────────
+  LG_ERR_SINK_UNREACHABLE: e(502, 'sink {sink}: {detail}', true),
+  LG_ERR_SINK_REFUSED: e(502, 'sink {sink} refused record {id} with {status}: {detail}'),
+  LG_ERR_SINK_NOT_FOUND: e(404, 'sink {sink} is not configured'),
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export function isErrorCode(code: string): code is ErrorCode {
+  return Object.prototype.hasOwnProperty.call(ERRORS, code);
+}
+
+/** Fill `{key}` placeholders; missing keys stay visible rather than vanish. */
+export function formatMessage(code: ErrorCode, details: Record<string, unknown> = {}): string {
+  return ERRORS[code].message.replace(/\{(\w+)\}/g, (whole, key: string) => {
+    const v = details[key];
+    if (v === undefined || v === null) return key === 'forMaterial' ? '' : whole;
+    return typeof v === 'string' ? v : JSON.stringify(v);
+  });
+}
+
+/** A thrown error carrying a stable code. */
+export class LgError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown>;
+  constructor(code: ErrorCode, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+    super(formatMessage(code, details), options);
+    this.name = 'LgError';
+    this.code = code;
+    this.details = details;
+  }
+  get status(): number {
+    return ERRORS[this.code].status;
+  }
+  get retryable(): boolean {
+    return ERRORS[this.code].retryable;
+  }
+  toJSON(): { code: ErrorCode; message: string; details: Record<string, unknown> } {
+    return { code: this.code, message: this.message, details: this.details };
+  }
+}
+
+/** A rejection as a value: what a rejected record carries. */
+export interface Rejection {
+  code: ErrorCode;
+  message: string;
+  details: Record<string, unknown>;
+}
+
+export function rejection(code: ErrorCode, details: Record<string, unknown> = {}): Rejection {
+  return { code, message: formatMessage(code, details), details };
+}
+
+export function isLgError(err: unknown): err is LgError {
+  return err instanceof LgError;
+}
