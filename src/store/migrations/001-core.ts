@@ -37,7 +37,7 @@ BEGIN SELECT RAISE(ABORT, 'records are append-only'); END;
 -- state: pending → delivered | quarantined. Delivery (dispatcher) is in src/upstream.
 CREATE TABLE outbox (
   sink            TEXT NOT NULL,
-  seq             INTEGER NOT NULL REFERENCES records(seq),
+  seq             INTEGER NOT NULL REFERENCES records(seq) ON DELETE CASCADE,
   state           TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending','delivered','quarantined')),
   attempts        INTEGER NOT NULL DEFAULT 0,
   next_attempt_at TEXT,
