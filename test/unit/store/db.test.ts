@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { openDatabase, schemaVersion } from '../../src/store/db.js';
-import { SCHEMA_VERSION } from '../../src/store/migrations.js';
-import { tempDir } from '../helpers/tmp.js';
+import { openDatabase, schemaVersion } from '../../../src/store/db.js';
+import { SCHEMA_VERSION } from '../../../src/store/migrations.js';
+import { tempDir } from '../../helpers/tmp.js';
 
 describe('openDatabase', () => {
   const dirs: Array<() => void> = [];
