@@ -123,6 +123,11 @@ export const ERRORS = {
   LG_ERR_PRINTER_BUFFER_FULL: e(503, 'printer {printer} buffer is full; waiting', true),
   LG_ERR_PRINT_JOB_NOT_FOUND: e(404, 'print job {job} not found'),
   LG_ERR_PRINT_JOB_STATE: e(409, 'print job {job} is {state}; {action} is not possible'),
+  LG_ERR_LABEL_FIELD_MISSING: e(422, 'label template {template} needs field {field}'),
+  LG_ERR_LABEL_FIELD_INVALID: e(422, 'label field {field}: {detail}'),
+  LG_ERR_LABEL_SERIAL_EXHAUSTED: e(500, 'counter {counter} has no numbers left ({max}) — a new company prefix or extension digit is needed'),
+  LG_ERR_PRINTER_NOT_FOUND: e(404, 'printer {printer} is not configured'),
+  LG_ERR_PRINTER_CONNECTION_LOST: e(502, 'printer {printer}: connection lost after {bytes} bytes of job {job} went out — check the printer and confirm printed or reprint', true),
 
   // ── upstream (upstream issue) ───────────────────────────────────────────────
   LG_ERR_SINK_UNREACHABLE: e(502, 'sink {sink}: {detail}', true),
