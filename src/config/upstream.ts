@@ -1,0 +1,106 @@
+/**
+ * Upstream configuration: where every record goes (HTTP and/or MQTT sinks) and how long delivered
+ * records are kept. The lead wires `UpstreamConfig` into the main schema as `upstream`.
+ *
+ * Secrets (`token`, `password`, key files) are written as `${env:NAME}` in YAML; the config loader
+ * substitutes them before validation, so here they are plain strings.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+
+export const BackoffConfig = Type.Object(
+  {
+    baseMs: Type.Integer({ minimum: 1, default: 500, description: 'First retry ceiling in ms; doubles per failed attempt (full jitter).' }),
+    maxMs: Type.Integer({ minimum: 1, default: 60_000, description: 'Largest retry delay in ms. A Retry-After from the receiver overrides it (capped at 1 h).' }),
+  },
+  { additionalProperties: false, description: 'Exponential backoff with full jitter after a failed delivery (the whole sink pauses).' },
+);
+
+export const BatchConfig = Type.Object(
+  {
+    maxRecords: Type.Integer({ minimum: 1, maximum: 10_000, default: 500, description: 'Most records in one request (batched mode) or one publish round (MQTT).' }),
+    maxBytes: Type.Integer({ minimum: 1024, default: 1_048_576, description: 'Most bytes of serialised CloudEvents in one request. A single larger record is still sent alone.' }),
+    lingerMs: Type.Integer({ minimum: 0, default: 50, description: 'How long a partial batch waits for more records before it is sent anyway.' }),
+  },
+  { additionalProperties: false, description: 'How records are grouped into one request.' },
+);
+
+export const ClientCertConfig = Type.Object(
+  {
+    cert: Type.String({ minLength: 1, description: 'Path to the client certificate (PEM) for mutual TLS.' }),
+    key: Type.String({ minLength: 1, description: 'Path to the private key (PEM) of the client certificate.' }),
+    ca: Type.Optional(Type.String({ minLength: 1, description: 'Path to a CA bundle (PEM) to trust for the receiver, in addition to the system roots.' })),
+  },
+  { additionalProperties: false, description: 'Optional client certificate (mutual TLS) for an https:// URL.' },
+);
+
+export const HttpSinkConfig = Type.Object(
+  {
+    id: Type.String({ minLength: 1, pattern: '^[A-Za-z0-9_.-]+$', description: 'Stable sink id; it names the outbox rows, so renaming it re-sends everything.' }),
+    kind: Type.Literal('http', { description: 'HTTP(S) POST of CloudEvents (structured JSON).' }),
+    url: Type.String({ minLength: 1, pattern: '^https?://', description: 'Receiver URL, http:// or https://.' }),
+    headers: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'Extra request headers (e.g. an API key header).' })),
+    token: Type.Optional(Type.String({ minLength: 1, description: 'Bearer token sent as `Authorization: Bearer …`; write it as ${env:NAME}.' })),
+    clientCert: Type.Optional(ClientCertConfig),
+    timeoutMs: Type.Integer({ minimum: 100, default: 10_000, description: 'Whole-request timeout in ms; a timed-out request is retried (the receiver deduplicates by id).' }),
+    batch: BatchConfig,
+    mode: Type.Union([Type.Literal('batched'), Type.Literal('single')], {
+      default: 'batched',
+      description: "'batched': application/cloudevents-batch+json arrays; 'single': one application/cloudevents+json event per request.",
+    }),
+    maxInFlight: Type.Integer({ minimum: 1, maximum: 64, default: 4, description: 'Most concurrent requests. Records of one production batch are never in two requests at once (order).' }),
+    backoff: BackoffConfig,
+  },
+  { additionalProperties: false, description: 'An HTTP receiver (the ERP).' },
+);
+
+export const MqttSinkConfig = Type.Object(
+  {
+    id: Type.String({ minLength: 1, pattern: '^[A-Za-z0-9_.-]+$', description: 'Stable sink id; it names the outbox rows, so renaming it re-sends everything.' }),
+    kind: Type.Literal('mqtt', { description: 'MQTT publish of one CloudEvent (structured JSON) per record.' }),
+    url: Type.String({ minLength: 1, pattern: '^(mqtts?|wss?|tcp|ssl)://', description: 'Broker URL, e.g. mqtt://broker:1883 or mqtts://broker:8883.' }),
+    clientId: Type.String({ minLength: 1, maxLength: 23, description: 'MQTT client id; must be stable so the broker keeps the persistent session.' }),
+    username: Type.Optional(Type.String({ description: 'Broker user name.' })),
+    password: Type.Optional(Type.String({ description: 'Broker password; write it as ${env:NAME}.' })),
+    clientCert: Type.Optional(ClientCertConfig),
+    protocolVersion: Type.Union([Type.Literal(4), Type.Literal(5)], { default: 4, description: 'MQTT 3.1.1 (4) or 5. aedes speaks 3.1.1 only.' }),
+    topic: Type.String({
+      minLength: 1,
+      default: 'linegate/{site}/{line}/{type}',
+      description: 'Topic template; {site} {line} {station} {batch} {lot} {type} {device} are replaced (missing values become "_", MQTT wildcards and "/" inside values are replaced by "_").',
+    }),
+    qos: Type.Literal(1, { default: 1, description: 'QoS 1 only: a record counts as delivered on PUBACK.' }),
+    keepaliveS: Type.Integer({ minimum: 5, default: 30, description: 'MQTT keep-alive in seconds.' }),
+    timeoutMs: Type.Integer({ minimum: 100, default: 10_000, description: 'How long to wait for the PUBACKs of one publish round before it is retried.' }),
+    batch: BatchConfig,
+    maxInFlight: Type.Integer({ minimum: 1, maximum: 64, default: 2, description: 'Most concurrent publish rounds.' }),
+    backoff: BackoffConfig,
+  },
+  { additionalProperties: false, description: 'The plant MQTT broker (e.g. a unified namespace), QoS 1 with a persistent session (clean=false).' },
+);
+
+export const SinkConfig = Type.Union([HttpSinkConfig, MqttSinkConfig], { description: 'One upstream destination.' });
+
+export const RetentionConfig = Type.Object(
+  {
+    deliveredDays: Type.Integer({ minimum: 1, description: 'Records delivered to every sink and older than this many days may be purged. Undelivered or quarantined records are never purged.' }),
+  },
+  { additionalProperties: false, description: 'Journal retention.' },
+);
+
+export const UpstreamConfig = Type.Object(
+  {
+    gatewayId: Type.Optional(Type.String({ minLength: 1, pattern: '^[A-Za-z0-9_.-]+$', description: 'Gateway id in the CloudEvents source (urn:linegate:{site}:{line}:{gatewayId}); defaults to the host name.' })),
+    sinks: Type.Array(SinkConfig, { description: 'Every configured sink receives every record.' }),
+    retention: Type.Optional(RetentionConfig),
+  },
+  { additionalProperties: false, description: 'Forwarding of every record to the ERP / plant broker.' },
+);
+
+export type BackoffConfig = Static<typeof BackoffConfig>;
+export type BatchConfig = Static<typeof BatchConfig>;
+export type ClientCertConfig = Static<typeof ClientCertConfig>;
+export type HttpSinkConfig = Static<typeof HttpSinkConfig>;
+export type MqttSinkConfig = Static<typeof MqttSinkConfig>;
+export type SinkConfig = Static<typeof SinkConfig>;
+export type RetentionConfig = Static<typeof RetentionConfig>;
+export type UpstreamConfig = Static<typeof UpstreamConfig>;

@@ -1,0 +1,110 @@
+/**
+ * MQTT sink: one CloudEvent (structured JSON) per record, QoS 1, persistent session (clean=false),
+ * topic from a template. A record counts as delivered when its PUBACK arrives — the broker has then
+ * taken responsibility for it; queued delivery to subscribers is the broker's job.
+ *
+ * MQTT.js keeps its own in-memory queue of unacknowledged publishes; that is a convenience, not the
+ * guarantee (ARCHITECTURE.md): we never publish while disconnected (that would grow the queue without
+ * bound during an outage) — the dispatcher backs off and the outbox keeps the records. A publish whose
+ * PUBACK does not come within `timeoutMs` is reported as 'retry'; MQTT.js may also resend it after a
+ * reconnect, which at worst makes a duplicate the consumer drops by id.
+ */
+import { readFileSync } from 'node:fs';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { MqttSinkConfig } from '../../config/upstream.js';
+import type { Logger } from '../../util/log.js';
+import type { OutgoingRecord, RecordOutcome, SendResult, Sink, SinkLimits } from './sink.js';
+
+const TOPIC_FIELDS = ['site', 'line', 'station', 'batch', 'lot', 'type', 'device'] as const;
+
+/** Fill the topic template; values cannot inject levels or wildcards. */
+export function renderTopic(template: string, rec: Pick<OutgoingRecord, (typeof TOPIC_FIELDS)[number]>): string {
+  return template.replace(/\{(\w+)\}/g, (whole, key: string) => {
+    if (!(TOPIC_FIELDS as readonly string[]).includes(key)) return whole;
+    const v = rec[key as (typeof TOPIC_FIELDS)[number]];
+    if (v === null || v === undefined || v === '') return '_';
+    return String(v).replace(/[/+#\u0000]/g, '_');
+  });
+}
+
+export class MqttSink implements Sink {
+  readonly kind = 'mqtt' as const;
+  readonly id: string;
+  readonly limits: SinkLimits;
+  readonly backoff: { baseMs: number; maxMs: number };
+  private client: MqttClient | undefined;
+  private closed = false;
+  private lastError = '';
+
+  constructor(private readonly cfg: MqttSinkConfig, private readonly logger?: Logger) {
+    this.id = cfg.id;
+    this.limits = { maxRecords: cfg.batch.maxRecords, maxBytes: cfg.batch.maxBytes, lingerMs: cfg.batch.lingerMs, maxInFlight: cfg.maxInFlight };
+    this.backoff = cfg.backoff;
+  }
+
+  async start(): Promise<void> {
+    if (this.client || this.closed) return;
+    const opts: IClientOptions = {
+      clientId: this.cfg.clientId,
+      clean: false, // persistent session: the broker keeps our session across reconnects
+      protocolVersion: this.cfg.protocolVersion ?? 4,
+      keepalive: this.cfg.keepaliveS ?? 30,
+      reconnectPeriod: 1000,
+      connectTimeout: 10_000,
+      // Never queue while offline: the outbox is the queue.
+      queueQoSZero: false,
+      ...(this.cfg.username !== undefined ? { username: this.cfg.username } : {}),
+      ...(this.cfg.password !== undefined ? { password: this.cfg.password } : {}),
+      ...(this.cfg.clientCert
+        ? {
+            cert: readFileSync(this.cfg.clientCert.cert),
+            key: readFileSync(this.cfg.clientCert.key),
+            ...(this.cfg.clientCert.ca ? { ca: readFileSync(this.cfg.clientCert.ca) } : {}),
+          }
+        : {}),
+    };
+    const client = mqtt.connect(this.cfg.url, opts);
+    client.on('error', (err) => {
+      this.lastError = err.message;
+      this.logger?.warn({ err: err.message }, 'mqtt sink error');
+    });
+    client.on('connect', () => this.logger?.info({ url: this.cfg.url }, 'mqtt sink connected'));
+    client.on('offline', () => this.logger?.warn({ url: this.cfg.url }, 'mqtt sink offline; reconnecting'));
+    this.client = client;
+  }
+
+  async send(records: OutgoingRecord[], signal: AbortSignal): Promise<SendResult> {
+    const client = this.client;
+    if (!client || this.closed) return { kind: 'all', outcome: 'retry', detail: 'sink not started or closed' };
+    if (!client.connected) return { kind: 'all', outcome: 'retry', detail: `broker not connected${this.lastError ? `: ${this.lastError}` : ''}` };
+    const timeout = AbortSignal.timeout(this.cfg.timeoutMs);
+    const stop = AbortSignal.any([signal, timeout]);
+    const abortPromise = new Promise<'aborted'>((resolve) => {
+      if (stop.aborted) resolve('aborted');
+      stop.addEventListener('abort', () => resolve('aborted'), { once: true });
+    });
+    // Publish all in order on one connection (MQTT keeps the order of one client's QoS 1 publishes),
+    // then wait for every PUBACK or the timeout.
+    const acks = records.map((rec) =>
+      client
+        .publishAsync(renderTopic(this.cfg.topic, rec), rec.body, { qos: 1 })
+        .then((): RecordOutcome => ({ outcome: 'delivered' }))
+        .catch((err: Error): RecordOutcome => ({ outcome: 'retry', detail: err.message })),
+    );
+    const settled = acks.map((p) =>
+      Promise.race([p, abortPromise.then((): RecordOutcome => ({ outcome: 'retry', detail: timeout.aborted ? `no PUBACK within ${this.cfg.timeoutMs} ms` : 'aborted' }))]),
+    );
+    const results = await Promise.all(settled);
+    if (results.every((r) => r.outcome === 'delivered')) return { kind: 'all', outcome: 'delivered' };
+    return { kind: 'each', results };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const client = this.client;
+    if (!client) return;
+    // force=true: do not wait for in-flight PUBACKs (they are still pending in the outbox).
+    await Promise.race([client.endAsync(true), new Promise((r) => setTimeout(r, 2000))]);
+  }
+}
