@@ -98,12 +98,15 @@ export const ERRORS = {
   LG_ERR_WEIGHT_UNDERLOAD: e(422, 'scale {device}: underload ({value}) — check the platform'),
   LG_ERR_WEIGHT_OUT_OF_RANGE: e(422, 'scale {device}: {value} is outside {min}…{max}'),
   LG_ERR_WEIGHT_OUT_OF_TOLERANCE: e(422, 'addition of {value} for {material} is outside {min}…{max} of the bill of materials'),
+  LG_ERR_SCALE_SILENT: e(503, 'scale {device}: no message for {ms} ms on {topic} — check the scale and its MQTT bridge', true),
 
   // ── machines (OPC UA issue) ─────────────────────────────────────────────────
   LG_ERR_OPCUA_CERT_UNTRUSTED: e(502, 'OPC UA server {endpoint} presented an untrusted certificate {thumbprint} — check it and trust it with `linegate opcua trust`'),
   LG_ERR_OPCUA_NODE_INVALID: e(422, 'OPC UA node {nodeId} ({field}) does not exist or cannot be read: {detail}'),
   LG_ERR_OPCUA_CONNECT_FAILED: e(502, 'OPC UA server {endpoint} unreachable: {detail}', true),
   LG_ERR_MACHINE_STATE_UNKNOWN: e(422, 'machine {device} reported an unknown PackML state {value}'),
+  LG_ERR_OPCUA_CERT_NOT_FOUND: e(404, 'no OPC UA certificate matches {thumbprint}: {detail}'),
+  LG_ERR_OPCUA_LINK_LOST: e(502, 'OPC UA server {endpoint}: connection lost ({detail}); reconnecting', true),
 
   // ── devices (generic) ───────────────────────────────────────────────────────
   LG_ERR_DEVICE_OPEN_FAILED: e(502, '{kind} {device}: {path} could not be opened ({detail}) — check the cable or the udev rule', true),
