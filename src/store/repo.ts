@@ -1,0 +1,494 @@
+import { createHash } from 'node:crypto';
+import type { Statement } from 'better-sqlite3';
+import type {
+  BatchStatus,
+  BatchView,
+  BomLine,
+  Effect,
+  JournalRecord,
+  LotView,
+  MasterData,
+  MaterialView,
+  UserView,
+} from '../binding/types.js';
+import { add, sub, sum, toString as decToString } from '../domain/decimal.js';
+import { LgError } from '../errors.js';
+import type { Db } from './db.js';
+import type { TxContext } from './journal.js';
+import { AUDIT_GENESIS, auditHash, rowToRecord } from './journal.js';
+
+/**
+ * All SQL of the domain tables, synchronous (better-sqlite3). Reads are used by the API and by the
+ * binder (through `SqliteMasterData`); writes are called inside a journal transaction (TxContext),
+ * so each one commits together with the record that caused it.
+ */
+
+type Row = Record<string, unknown>;
+const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+
+export interface BatchRow extends BatchView {
+  heldFrom: BatchStatus | null;
+  workOrder: string | null;
+  personnel: string[];
+  plannedStart: string | null;
+  completedAt: string | null;
+  releasedAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface LotRow extends LotView {
+  createdAt: string;
+  updatedAt: string;
+}
+
+export class Repo {
+  private readonly s: Record<string, Statement>;
+
+  constructor(readonly db: Db) {
+    const p = (sql: string): Statement => db.prepare(sql);
+    this.s = {
+      batch: p('SELECT * FROM batches WHERE number = ?'),
+      bom: p('SELECT material, quantity, unit, tolerance_pct FROM batch_bom WHERE batch = ? ORDER BY material'),
+      material: p('SELECT * FROM materials WHERE code = ?'),
+      gtins: p('SELECT gtin FROM material_gtins WHERE material = ? ORDER BY gtin'),
+      materialByGtin: p('SELECT m.* FROM material_gtins g JOIN materials m ON m.code = g.material WHERE g.gtin = ?'),
+      lot: p('SELECT * FROM lots WHERE id = ?'),
+      lotBySupplierLot: p('SELECT * FROM lots WHERE material = ? AND supplier_lot = ?'),
+      userByBadge: p('SELECT id, name, role, badge FROM users WHERE badge = ? AND disabled = 0'),
+      userById: p('SELECT id, name, role, badge, disabled, created_at, updated_at FROM users WHERE id = ?'),
+      userByTokenHash: p('SELECT id, name, role, badge FROM users WHERE token_hash = ? AND disabled = 0'),
+      consumed: p('SELECT quantity FROM consumptions WHERE batch = ? AND material = ?'),
+      deviceState: p('SELECT value FROM device_state WHERE device = ? AND key = ?'),
+      setDeviceState: p(
+        `INSERT INTO device_state (device, key, value, updated_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (device, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+      ),
+      ctx: p('SELECT * FROM station_context WHERE station = ?'),
+      upsertCtx: p(
+        `INSERT INTO station_context (station, batch, operator, lots, updated_at) VALUES (@station, @batch, @operator, @lots, @updatedAt)
+         ON CONFLICT (station) DO UPDATE SET batch = excluded.batch, operator = excluded.operator, lots = excluded.lots, updated_at = excluded.updated_at`,
+      ),
+      counterGet: p('SELECT value FROM counters WHERE name = ?'),
+      counterSet: p('INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value'),
+      lotQty: p('UPDATE lots SET quantity = ?, updated_at = ? WHERE id = ?'),
+      insConsumption: p('INSERT INTO consumptions (record_seq, batch, lot, material, quantity, unit, at) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      produced: p('UPDATE batches SET produced_qty = ?, rejected_qty = ?, updated_at = ? WHERE number = ?'),
+      personnel: p('UPDATE batches SET personnel = ?, updated_at = ? WHERE number = ?'),
+    };
+  }
+
+  // ── reads ──────────────────────────────────────────────────────────────────
+  batch(number: string): BatchRow | undefined {
+    const r = this.s.batch!.get(number) as Row | undefined;
+    if (!r) return undefined;
+    const bom = (this.s.bom!.all(number) as Row[]).map(
+      (b): BomLine => ({ material: String(b.material), quantity: String(b.quantity), unit: String(b.unit), tolerancePct: String(b.tolerance_pct) }),
+    );
+    return {
+      number: String(r.number),
+      product: String(r.product),
+      productName: str(r.product_name),
+      gtin: str(r.gtin),
+      plannedQty: String(r.planned_qty),
+      unit: String(r.unit),
+      line: String(r.line),
+      status: r.status as BatchStatus,
+      heldFrom: (r.held_from as BatchStatus | null) ?? null,
+      workOrder: str(r.work_order),
+      bom,
+      personnel: JSON.parse(String(r.personnel)) as string[],
+      producedQty: String(r.produced_qty),
+      rejectedQty: String(r.rejected_qty),
+      plannedStart: str(r.planned_start),
+      startedAt: str(r.started_at),
+      completedAt: str(r.completed_at),
+      releasedAt: str(r.released_at),
+      createdAt: String(r.created_at),
+      updatedAt: String(r.updated_at),
+    };
+  }
+
+  listBatches(f: { status?: string; line?: string; limit: number; after?: string }): BatchRow[] {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (f.status) (where.push('status = ?'), args.push(f.status));
+    if (f.line) (where.push('line = ?'), args.push(f.line));
+    if (f.after) (where.push('number < ?'), args.push(f.after));
+    const sql = `SELECT number FROM batches ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY created_at DESC, number DESC LIMIT ?`;
+    return (this.db.prepare(sql).all(...args, f.limit) as Row[]).map((r) => this.batch(String(r.number))!);
+  }
+
+  material(code: string): MaterialView | undefined {
+    const r = this.s.material!.get(code) as Row | undefined;
+    return r ? this.toMaterial(r) : undefined;
+  }
+
+  listMaterials(): MaterialView[] {
+    return (this.db.prepare('SELECT * FROM materials ORDER BY code').all() as Row[]).map((r) => this.toMaterial(r));
+  }
+
+  private toMaterial(r: Row): MaterialView {
+    return {
+      code: String(r.code),
+      name: String(r.name),
+      unit: String(r.unit),
+      tracking: r.tracking as MaterialView['tracking'],
+      shelfLifeDays: r.shelf_life_days === null ? null : Number(r.shelf_life_days),
+      gtins: (this.s.gtins!.all(r.code) as Row[]).map((g) => String(g.gtin)),
+    };
+  }
+
+  materialByGtin(gtin: string): MaterialView | undefined {
+    const r = this.s.materialByGtin!.get(gtin) as Row | undefined;
+    return r ? this.toMaterial(r) : undefined;
+  }
+
+  lot(id: string): LotRow | undefined {
+    const r = this.s.lot!.get(id) as Row | undefined;
+    return r ? toLot(r) : undefined;
+  }
+
+  lotBySupplierLot(material: string, supplierLot: string): LotRow | undefined {
+    const r = this.s.lotBySupplierLot!.get(material, supplierLot) as Row | undefined;
+    return r ? toLot(r) : undefined;
+  }
+
+  listLots(f: { material?: string; status?: string; limit: number; after?: string }): LotRow[] {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (f.material) (where.push('material = ?'), args.push(f.material));
+    if (f.status) (where.push('status = ?'), args.push(f.status));
+    if (f.after) (where.push('id > ?'), args.push(f.after));
+    const sql = `SELECT * FROM lots ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id LIMIT ?`;
+    return (this.db.prepare(sql).all(...args, f.limit) as Row[]).map(toLot);
+  }
+
+  userByBadge(badge: string): UserView | undefined {
+    return this.s.userByBadge!.get(badge) as UserView | undefined;
+  }
+
+  userById(id: string): (UserView & { disabled: boolean }) | undefined {
+    const r = this.s.userById!.get(id) as Row | undefined;
+    return r ? { id: String(r.id), name: String(r.name), role: r.role as UserView['role'], badge: str(r.badge), disabled: Number(r.disabled) === 1 } : undefined;
+  }
+
+  userByToken(token: string): UserView | undefined {
+    return this.s.userByTokenHash!.get(hashToken(token)) as UserView | undefined;
+  }
+
+  userCount(): number {
+    return Number((this.db.prepare('SELECT COUNT(*) c FROM users').get() as Row).c);
+  }
+
+  listUsers(): Array<UserView & { disabled: boolean }> {
+    return (this.db.prepare('SELECT id, name, role, badge, disabled FROM users ORDER BY id').all() as Row[]).map((r) => ({
+      id: String(r.id),
+      name: String(r.name),
+      role: r.role as UserView['role'],
+      badge: str(r.badge),
+      disabled: Number(r.disabled) === 1,
+    }));
+  }
+
+  consumed(batch: string, material: string): string {
+    const rows = this.s.consumed!.all(batch, material) as Row[];
+    return decToString(sum(rows.map((r) => String(r.quantity))));
+  }
+
+  deviceState(device: string, key: string): unknown {
+    const r = this.s.deviceState!.get(device, key) as Row | undefined;
+    return r ? JSON.parse(String(r.value)) : undefined;
+  }
+
+  stationContext(station: string): { batch: string | null; operator: string | null; lots: Record<string, string>; updatedAt: string | null } {
+    const r = this.s.ctx!.get(station) as Row | undefined;
+    if (!r) return { batch: null, operator: null, lots: {}, updatedAt: null };
+    return { batch: str(r.batch), operator: str(r.operator), lots: JSON.parse(String(r.lots)) as Record<string, string>, updatedAt: String(r.updated_at) };
+  }
+
+  /** The MasterData view the binder reads through. */
+  masterData(): MasterData {
+    return {
+      batch: (n) => this.batch(n),
+      material: (c) => this.material(c),
+      materialByGtin: (g) => this.materialByGtin(g),
+      lot: (id) => this.lot(id),
+      lotBySupplierLot: (m, s) => this.lotBySupplierLot(m, s),
+      userByBadge: (b) => this.userByBadge(b),
+      consumed: (b, m) => this.consumed(b, m),
+      deviceState: (d, k) => this.deviceState(d, k),
+    };
+  }
+
+  // ── counters ───────────────────────────────────────────────────────────────
+  /** Next value of a named counter; call inside a transaction. */
+  nextCounter(name: string): number {
+    const cur = this.s.counterGet!.get(name) as Row | undefined;
+    const next = (cur ? Number(cur.value) : 0) + 1;
+    this.s.counterSet!.run(name, next);
+    return next;
+  }
+
+  // ── writes (inside a journal transaction) ──────────────────────────────────
+  setStationContext(
+    tx: TxContext,
+    station: string,
+    change: { batch?: string | null; operator?: string | null; lots?: Record<string, string> },
+    actor: string,
+    reason: string | null,
+  ): void {
+    const before = this.stationContext(station);
+    const after = {
+      batch: change.batch !== undefined ? change.batch : before.batch,
+      operator: change.operator !== undefined ? change.operator : before.operator,
+      lots: change.lots !== undefined ? change.lots : before.lots,
+    };
+    this.s.upsertCtx!.run({ station, batch: after.batch, operator: after.operator, lots: JSON.stringify(after.lots), updatedAt: tx.now.toISOString() });
+    tx.audit({
+      actor,
+      action: 'station.context_changed',
+      entity: 'station',
+      entityId: station,
+      reason,
+      old: { batch: before.batch, operator: before.operator, lots: before.lots },
+      new: after,
+    });
+  }
+
+  /** Apply a bound reading's effects after its record was appended (same transaction). */
+  applyEffects(tx: TxContext, record: JournalRecord, effects: readonly Effect[], actor: string): void {
+    for (const e of effects) {
+      switch (e.type) {
+        case 'station.set_batch':
+          this.setStationContext(tx, e.station, { batch: e.batch, lots: {} }, actor, `record ${record.id}`);
+          break;
+        case 'station.set_operator':
+          this.setStationContext(tx, e.station, { operator: e.operator }, actor, `record ${record.id}`);
+          break;
+        case 'station.set_lot': {
+          const lots = { ...this.stationContext(e.station).lots };
+          if (e.lot === null) delete lots[e.material];
+          else lots[e.material] = e.lot;
+          this.setStationContext(tx, e.station, { lots }, actor, `record ${record.id}`);
+          break;
+        }
+        case 'lot.consume': {
+          const lot = this.lot(e.lot);
+          if (!lot) throw new LgError('LG_ERR_LOT_NOT_FOUND', { lot: e.lot });
+          if (lot.unit !== e.unit) throw new LgError('LG_ERR_UNIT_MISMATCH', { unit: e.unit, expected: lot.unit, entity: `lot ${lot.id}` });
+          // The balance may go below zero: the scale is the truth, and a negative balance is the
+          // discrepancy SOP 5.4 asks to investigate — refusing the weighing would hide it.
+          this.s.lotQty!.run(decToString(sub(lot.quantity, e.quantity)), tx.now.toISOString(), e.lot);
+          this.s.insConsumption!.run(record.seq, e.batch, e.lot, e.material, e.quantity, e.unit, tx.now.toISOString());
+          break;
+        }
+        case 'lot.register':
+          this.insertLot(
+            tx,
+            { id: e.lot.id, material: e.lot.material, supplier: e.lot.supplier ?? null, supplierLot: e.lot.supplierLot ?? null, receiptDate: null, expiry: e.lot.expiry ?? null, status: 'quarantine', quantity: '0', unit: e.lot.unit },
+            actor,
+            `registered from scan (record ${record.id})`,
+          );
+          break;
+        case 'batch.add_produced': {
+          const b = this.batch(e.batch);
+          if (!b) throw new LgError('LG_ERR_BATCH_NOT_FOUND', { batch: e.batch });
+          this.s.produced!.run(decToString(add(b.producedQty, e.good)), decToString(add(b.rejectedQty, e.rejected)), tx.now.toISOString(), e.batch);
+          break;
+        }
+        case 'batch.add_personnel': {
+          const b = this.batch(e.batch);
+          if (b && !b.personnel.includes(e.operator)) {
+            this.s.personnel!.run(JSON.stringify([...b.personnel, e.operator]), tx.now.toISOString(), e.batch);
+          }
+          break;
+        }
+        case 'batch.transition':
+          this.transitionBatchRow(tx, e.batch, e.to, e.actor, e.reason);
+          break;
+        case 'device.set_state':
+          this.s.setDeviceState!.run(e.device, e.key, JSON.stringify(e.value ?? null), tx.now.toISOString());
+          break;
+      }
+    }
+  }
+
+  insertLot(tx: TxContext, lot: LotView, actor: string, reason: string | null): void {
+    const now = tx.now.toISOString();
+    this.db
+      .prepare(
+        `INSERT INTO lots (id, material, supplier, supplier_lot, receipt_date, expiry, status, quantity, unit, created_at, updated_at)
+         VALUES (@id, @material, @supplier, @supplierLot, @receiptDate, @expiry, @status, @quantity, @unit, @now, @now)`,
+      )
+      .run({ ...lot, now });
+    tx.audit({ actor, action: 'lot.created', entity: 'lot', entityId: lot.id, reason, new: lot });
+  }
+
+  /** Set the batch's status row (checks are the caller's: domain/batch.ts). */
+  transitionBatchRow(tx: TxContext, number: string, to: BatchStatus, actor: string, reason: string | null): { from: BatchStatus } {
+    const b = this.batch(number);
+    if (!b) throw new LgError('LG_ERR_BATCH_NOT_FOUND', { batch: number });
+    const now = tx.now.toISOString();
+    const heldFrom = to === 'on_hold' ? b.status : null;
+    const sets = ['status = @to', 'held_from = @heldFrom', 'updated_at = @now'];
+    if (to === 'in_process' && !b.startedAt) sets.push('started_at = @now');
+    if (to === 'completed') sets.push('completed_at = @now');
+    if (to === 'released') sets.push('released_at = @now');
+    this.db.prepare(`UPDATE batches SET ${sets.join(', ')} WHERE number = @number`).run({ to, heldFrom, now, number });
+    tx.audit({ actor, action: 'batch.status_changed', entity: 'batch', entityId: number, reason, old: { status: b.status }, new: { status: to } });
+    return { from: b.status };
+  }
+
+  // ── records and audit ──────────────────────────────────────────────────────
+  record(idOrSeq: string): JournalRecord | undefined {
+    const r = (/^\d+$/.test(idOrSeq)
+      ? this.db.prepare('SELECT * FROM records WHERE seq = ?').get(Number(idOrSeq))
+      : this.db.prepare('SELECT * FROM records WHERE id = ?').get(idOrSeq)) as Row | undefined;
+    return r ? rowToRecord(r) : undefined;
+  }
+
+  listRecords(f: RecordFilter): { items: JournalRecord[]; next: number | null } {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    const eq = (col: string, v: string | undefined): void => {
+      if (v !== undefined) (where.push(`${col} = ?`), args.push(v));
+    };
+    eq('batch', f.batch);
+    eq('lot', f.lot);
+    eq('station', f.station);
+    eq('status', f.status);
+    eq('device', f.device);
+    if (f.type !== undefined) {
+      if (f.type.endsWith('*')) (where.push('type LIKE ?'), args.push(f.type.slice(0, -1).replace(/[%_]/g, '') + '%'));
+      else eq('type', f.type);
+    }
+    if (f.from) (where.push('received_at >= ?'), args.push(f.from));
+    if (f.to) (where.push('received_at < ?'), args.push(f.to));
+    if (f.after !== undefined) (where.push(f.order === 'desc' ? 'seq < ?' : 'seq > ?'), args.push(f.after));
+    const sql = `SELECT * FROM records ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY seq ${f.order === 'desc' ? 'DESC' : 'ASC'} LIMIT ?`;
+    const rows = this.db.prepare(sql).all(...args, f.limit + 1) as Row[];
+    const items = rows.slice(0, f.limit).map(rowToRecord);
+    return { items, next: rows.length > f.limit ? items[items.length - 1]!.seq : null };
+  }
+
+  listAudit(f: { entity?: string; entityId?: string; after?: number; limit: number }): { items: AuditEntry[]; next: number | null } {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (f.entity) (where.push('entity = ?'), args.push(f.entity));
+    if (f.entityId) (where.push('entity_id = ?'), args.push(f.entityId));
+    if (f.after !== undefined) (where.push('seq > ?'), args.push(f.after));
+    const rows = this.db
+      .prepare(`SELECT * FROM audit ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY seq LIMIT ?`)
+      .all(...args, f.limit + 1) as Row[];
+    const items = rows.slice(0, f.limit).map(toAudit);
+    return { items, next: rows.length > f.limit ? items[items.length - 1]!.seq : null };
+  }
+}
+
+export interface RecordFilter {
+  batch?: string;
+  lot?: string;
+  station?: string;
+  type?: string;
+  status?: string;
+  device?: string;
+  from?: string;
+  to?: string;
+  after?: number;
+  limit: number;
+  order?: 'asc' | 'desc';
+}
+
+export interface AuditEntry {
+  seq: number;
+  at: string;
+  actor: string;
+  action: string;
+  entity: string;
+  entityId: string;
+  reason: string | null;
+  old: unknown;
+  new: unknown;
+  hash: string;
+  prevHash: string;
+}
+
+function toAudit(r: Row): AuditEntry {
+  return {
+    seq: Number(r.seq),
+    at: String(r.at),
+    actor: String(r.actor),
+    action: String(r.action),
+    entity: String(r.entity),
+    entityId: String(r.entity_id),
+    reason: str(r.reason),
+    old: r.old_value === null ? null : JSON.parse(String(r.old_value)),
+    new: r.new_value === null ? null : JSON.parse(String(r.new_value)),
+    hash: String(r.hash),
+    prevHash: String(r.prev_hash),
+  };
+}
+
+function toLot(r: Row): LotRow {
+  return {
+    id: String(r.id),
+    material: String(r.material),
+    supplier: str(r.supplier),
+    supplierLot: str(r.supplier_lot),
+    receiptDate: str(r.receipt_date),
+    expiry: str(r.expiry),
+    status: r.status as LotView['status'],
+    quantity: String(r.quantity),
+    unit: String(r.unit),
+    createdAt: String(r.created_at),
+    updatedAt: String(r.updated_at),
+  };
+}
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+export interface AuditVerification {
+  ok: boolean;
+  checked: number;
+  firstBroken: { seq: number; reason: string } | null;
+}
+
+/**
+ * Walk the audit chain from the start: recompute each entry's hash and check it links to the one
+ * before. Reports the first entry that does not match (an edited row shows as its own hash
+ * mismatch; a deleted row as a gap or a broken link at the next one).
+ */
+export function verifyAudit(db: Db): AuditVerification {
+  let prevHash = AUDIT_GENESIS;
+  let expectedSeq = 1;
+  let checked = 0;
+  for (const r of db.prepare('SELECT * FROM audit ORDER BY seq').iterate() as IterableIterator<Row>) {
+    const seq = Number(r.seq);
+    if (seq !== expectedSeq) return { ok: false, checked, firstBroken: { seq, reason: `entry ${expectedSeq} is missing (sequence jumps to ${seq})` } };
+    if (String(r.prev_hash) !== prevHash) {
+      return { ok: false, checked, firstBroken: { seq, reason: 'prev_hash does not match the hash of the entry before it' } };
+    }
+    const computed = auditHash({
+      seq,
+      at: String(r.at),
+      actor: String(r.actor),
+      action: String(r.action),
+      entity: String(r.entity),
+      entityId: String(r.entity_id),
+      reason: str(r.reason),
+      oldValue: str(r.old_value),
+      newValue: str(r.new_value),
+      prevHash: String(r.prev_hash),
+    });
+    if (computed !== String(r.hash)) {
+      return { ok: false, checked, firstBroken: { seq, reason: 'content does not match its hash (the entry was edited)' } };
+    }
+    prevHash = String(r.hash);
+    expectedSeq++;
+    checked++;
+  }
+  return { ok: true, checked, firstBroken: null };
+}
