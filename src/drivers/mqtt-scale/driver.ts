@@ -1,0 +1,384 @@
+/**
+ * MQTT scale driver: subscribes to a scale's topic, parses each message with its profile, turns the
+ * 10 Hz stream into one capture per placement (placement.ts) and emits captures and refusals as
+ * `WeightReading`s. Raw readings only go to the in-memory ring trace.
+ *
+ * Connection decisions:
+ * - Persistent session: `clean: false` and a stable client id per scale, QoS 1 subscription, so the
+ *   broker queues weights published while the gateway is down and delivers them on reconnect
+ *   (Mosquitto keeps them; aedes' default in-memory persistence loses them when IT restarts).
+ * - We own reconnection (`reconnectPeriod: 0`) to get exponential backoff with jitter
+ *   (src/util/backoff.ts); MQTT.js's own reconnect is a fixed period.
+ * - We own resubscription: MQTT.js resubscribes only when its reconnectPeriod > 0, and then only
+ *   when the broker says there is no session (`sessionPresent: false`) — a broker that lost its
+ *   state without the client noticing would leave us connected and deaf. So on EVERY connack we
+ *   subscribe again (idempotent on the broker: same topic, same QoS, queued messages kept) and
+ *   check the granted QoS; a refused subscription (0x80) is an error and is retried with backoff.
+ * - Health: `connecting` until the first connack; `online` when subscribed and messages flow;
+ *   `degraded` when connected but silent for `silenceTimeoutMs` (LG_ERR_SCALE_SILENT) or the
+ *   subscription was refused; `offline` when the connection is down.
+ *
+ * Known gap: MQTT.js acknowledges a QoS 1 message (PUBACK) once our synchronous handler has run,
+ * i.e. before the gateway's journal has committed the capture it produced (a few ms in group
+ * commit). Closing that window needs an awaitable reading hook in the driver contract.
+ */
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { BaseDriver, type WeightReading } from '../driver.js';
+import { formatMessage } from '../../errors.js';
+import { Backoff } from '../../util/backoff.js';
+import type { Clock } from '../../util/clock.js';
+import type { Logger } from '../../util/log.js';
+import { parseDec, toString as decToString, type Dec, cmp } from '../../domain/decimal.js';
+import type { MqttScaleConfig } from '../../config/devices/mqtt-scale.js';
+import type { CompiledProfile } from './profile.js';
+import { PlacementMachine, type Emission, type PlacementSnapshot, type TraceEntry } from './placement.js';
+import { parseWeightPayload, rawText, type ParseState } from './weight.js';
+
+export interface MqttScaleDriverOptions {
+  config: MqttScaleConfig;
+  profile: CompiledProfile;
+  logger: Logger;
+  clock?: Clock;
+  /** Folder for the placement state file (so a load still on the platform after a restart is not captured twice). */
+  stateDir?: string;
+  /** Reconnect backoff (tests shorten it). */
+  backoff?: { baseMs: number; maxMs: number };
+  /** Ring trace length (messages). */
+  traceSize?: number;
+}
+
+function dec(s: string | undefined): Dec | undefined {
+  return s === undefined ? undefined : parseDec(s);
+}
+
+/** Limits after config overrides profile. Exported for tests. */
+export function placementOptionsFor(config: MqttScaleConfig, profile: CompiledProfile, traceSize?: number) {
+  const zeroBand = parseDec(config.zeroBand ?? profile.zeroBand);
+  const resolution = { units: 1n, scale: profile.decimals };
+  const stability = config.stability
+    ? { readings: config.stability.readings, tolerance: parseDec(config.stability.tolerance), windowMs: config.stability.windowMs }
+    : undefined;
+  // Same load settling back after a bump: within the stability tolerance, or 2 d, whichever is larger.
+  const twoD = { units: 2n, scale: profile.decimals };
+  const bumpTolerance = stability && cmp(stability.tolerance, twoD) > 0 ? stability.tolerance : twoD;
+  void resolution;
+  return {
+    zeroBand,
+    capacity: dec(config.max ?? profile.capacity),
+    minLoad: dec(config.min ?? profile.minLoad),
+    stability,
+    bumpTolerance,
+    ...(traceSize !== undefined ? { traceSize } : {}),
+  };
+}
+
+export class MqttScaleDriver extends BaseDriver<WeightReading> {
+  readonly topic: string;
+  readonly clientId: string;
+  private client: MqttClient | null = null;
+  private readonly machine: PlacementMachine;
+  private readonly parseState: ParseState = { lastTare: null };
+  private readonly backoff: Backoff;
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  private silenceTimer: NodeJS.Timeout | null = null;
+  private stopping = false;
+  private started = false;
+  private connected = false;
+  private subscribed = false;
+  private sessionPresent: boolean | null = null;
+  private lastMessageAt: number | null = null;
+  private connectedAt: number | null = null;
+  private connects = 0;
+  private silent = false;
+  private savedPhaseKey = '';
+  private readonly silenceMs: number;
+  private readonly stateFile: string | null;
+
+  constructor(private readonly o: MqttScaleDriverOptions) {
+    super(o.config.id, 'mqtt-scale', { logger: o.logger, ...(o.clock ? { clock: o.clock } : {}) });
+    const c = o.config;
+    this.topic = (c.topic ?? o.profile.topic).replaceAll('{id}', c.id);
+    this.clientId = c.broker.clientId ?? `linegate-${c.id}`;
+    this.silenceMs = c.silenceTimeoutMs ?? 5000;
+    this.machine = new PlacementMachine(placementOptionsFor(c, o.profile, o.traceSize));
+    this.backoff = new Backoff({ baseMs: o.backoff?.baseMs ?? 500, maxMs: o.backoff?.maxMs ?? 30_000 });
+    this.stateFile = o.stateDir ? join(o.stateDir, 'scales', `${c.id}.json`) : null;
+    this.restoreState();
+  }
+
+  async start(signal: AbortSignal): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    this.stopping = false;
+    signal.addEventListener('abort', () => void this.stop(), { once: true });
+    this.setState('connecting');
+    const c = this.o.config;
+    const opts: IClientOptions = {
+      clientId: this.clientId,
+      clean: false,
+      protocolVersion: c.broker.protocolVersion ?? 4,
+      reconnectPeriod: 0,
+      resubscribe: false,
+      connectTimeout: 5000,
+      keepalive: 15,
+      ...(c.broker.username !== undefined ? { username: c.broker.username } : {}),
+      ...(c.broker.password !== undefined ? { password: c.broker.password } : {}),
+      ...(c.broker.tls?.ca ? { ca: c.broker.tls.ca } : {}),
+      ...(c.broker.tls?.cert ? { cert: c.broker.tls.cert } : {}),
+      ...(c.broker.tls?.key ? { key: c.broker.tls.key } : {}),
+      ...(c.broker.tls?.rejectUnauthorized !== undefined ? { rejectUnauthorized: c.broker.tls.rejectUnauthorized } : {}),
+      // MQTT 5: ask the broker to keep the session after disconnect (clean:false alone means 0 s in v5).
+      ...(c.broker.protocolVersion === 5 ? { properties: { sessionExpiryInterval: 7 * 24 * 3600 } } : {}),
+    };
+    const client = mqtt.connect(c.broker.url, opts);
+    this.client = client;
+    client.on('connect', (connack) => this.onConnect(connack.sessionPresent ?? false));
+    client.on('message', (_topic, payload) => this.onMessage(payload));
+    client.on('close', () => this.onClose());
+    client.on('error', (err) => {
+      this.setError('LG_ERR_DEVICE_DISCONNECTED', formatMessage('LG_ERR_DEVICE_DISCONNECTED', { kind: 'scale', device: this.id, detail: err.message }));
+      this.logger.debug({ err: err.message }, 'mqtt error');
+    });
+    const tick = Math.max(50, Math.min(1000, Math.floor(this.silenceMs / 4)));
+    this.silenceTimer = setInterval(() => this.checkSilence(), tick);
+    this.silenceTimer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (!this.started || this.stopping) return;
+    this.stopping = true;
+    this.setState('stopping');
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    if (this.silenceTimer) clearInterval(this.silenceTimer);
+    this.reconnectTimer = null;
+    this.silenceTimer = null;
+    const out: Emission[] = [];
+    this.machine.closeEpisode(out);
+    this.emitAll(out);
+    this.saveState(true);
+    const client = this.client;
+    this.client = null;
+    if (client) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(() => {
+          client.end(true);
+          resolve();
+        }, 2000);
+        // A clean DISCONNECT: the broker keeps the session (clean:false) and queues for us.
+        client.end(false, {}, () => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+    this.connected = false;
+    this.subscribed = false;
+    this.started = false;
+    this.setState('stopped');
+  }
+
+  /** The last messages seen, oldest first (raw text, parsed net, phase, events). */
+  trace(): TraceEntry[] {
+    return this.machine.trace();
+  }
+
+  /**
+   * Process one payload as if it had arrived from the broker. The MQTT handler calls this; the
+   * bench calls it too. Never throws.
+   */
+  handlePayload(payload: Buffer | string, at: Date = this.clock.now()): void {
+    let out: Emission[];
+    try {
+      const outcome = parseWeightPayload(payload, this.o.profile, this.parseState);
+      const raw = outcome.kind === 'weight' || outcome.kind === 'tare' ? (typeof payload === 'string' ? payload : payload.toString('utf8')) : this.rawFor(payload, outcome);
+      out = this.machine.process(outcome, at, raw);
+    } catch (err) {
+      // Defensive: parse and process are written not to throw; if they do, it is still a refusal.
+      this.logger.error({ err }, 'scale message handling failed');
+      out = [{ type: 'refusal', code: 'LG_ERR_WEIGHT_PAYLOAD', detail: `internal: ${(err as Error).message}`, details: {}, at, raw: rawText(payload).raw }];
+    }
+    if (out.length > 0) this.emitAll(out);
+    this.saveState(false);
+  }
+
+  private rawFor(payload: Buffer | string, outcome: { details: Record<string, unknown> }): string {
+    const r = rawText(payload);
+    if (r.truncated) {
+      outcome.details.bytes = r.bytes;
+      outcome.details.truncated = true;
+    }
+    return r.raw;
+  }
+
+  private onConnect(sessionPresent: boolean): void {
+    this.connected = true;
+    this.connects++;
+    this.sessionPresent = sessionPresent;
+    this.connectedAt = this.clock.now().getTime();
+    this.logger.info({ sessionPresent, topic: this.topic, connects: this.connects }, 'scale broker connected');
+    this.subscribe();
+  }
+
+  private subscribe(): void {
+    const client = this.client;
+    if (!client || this.stopping) return;
+    client.subscribe(this.topic, { qos: 1 }, (err, granted) => {
+      if (this.stopping || client !== this.client) return;
+      const refused = !granted || granted.length === 0 || granted.some((g) => g.qos === 128 || g.qos > 2);
+      if (err || refused) {
+        const detail = err ? err.message : `broker refused subscription to ${this.topic}`;
+        this.setError('LG_ERR_DEVICE_OPEN_FAILED', formatMessage('LG_ERR_DEVICE_OPEN_FAILED', { kind: 'scale', device: this.id, path: this.topic, detail }));
+        this.setState('degraded');
+        this.scheduleRetry(() => this.subscribe());
+        return;
+      }
+      this.subscribed = true;
+      this.backoff.reset();
+      this.silent = false;
+      this.setState('online');
+    });
+  }
+
+  private onClose(): void {
+    const wasConnected = this.connected;
+    this.connected = false;
+    this.subscribed = false;
+    if (this.stopping) return;
+    if (wasConnected) this.logger.warn({ topic: this.topic }, 'scale broker connection lost');
+    this.setState('offline');
+    this.scheduleRetry(() => {
+      if (this.client && !this.stopping) this.client.reconnect();
+    });
+  }
+
+  private scheduleRetry(fn: () => void): void {
+    if (this.reconnectTimer || this.stopping) return;
+    const ms = this.backoff.next();
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      if (!this.stopping) fn();
+    }, ms);
+    this.reconnectTimer.unref();
+  }
+
+  private onMessage(payload: Buffer): void {
+    this.lastMessageAt = this.clock.now().getTime();
+    if (this.silent || this.state === 'degraded') {
+      this.silent = false;
+      if (this.subscribed) this.setState('online');
+    }
+    this.handlePayload(payload);
+  }
+
+  private checkSilence(): void {
+    if (!this.connected || !this.subscribed || this.stopping) return;
+    const now = this.clock.now().getTime();
+    const since = this.lastMessageAt !== null && this.connectedAt !== null ? Math.max(this.lastMessageAt, this.connectedAt) : (this.lastMessageAt ?? this.connectedAt ?? now);
+    if (!this.silent && now - since > this.silenceMs) {
+      this.silent = true;
+      this.setError('LG_ERR_SCALE_SILENT', formatMessage('LG_ERR_SCALE_SILENT', { device: this.id, ms: this.silenceMs, topic: this.topic }));
+      this.setState('degraded');
+    }
+  }
+
+  private emitAll(out: Emission[]): void {
+    for (const e of out) {
+      const r: WeightReading =
+        e.type === 'capture'
+          ? {
+              kind: 'weight',
+              deviceId: this.id,
+              receivedAt: e.at,
+              sourceTime: e.sample.sourceTime,
+              value: { net: decToString(e.sample.net), tare: decToString(e.sample.tare), gross: decToString(e.sample.gross), unit: e.sample.unit, stable: true },
+              raw: e.raw,
+            }
+          : {
+              kind: 'weight',
+              deviceId: this.id,
+              receivedAt: e.at,
+              sourceTime: e.sample?.sourceTime ?? null,
+              value: e.sample
+                ? { net: decToString(e.sample.net), tare: decToString(e.sample.tare), gross: decToString(e.sample.gross), unit: e.sample.unit, stable: e.sample.stable ?? false }
+                : null,
+              raw: e.raw,
+              error: { code: e.code, message: formatMessage(e.code, { device: this.id, unit: '?', value: '?', min: '?', max: '?', ...e.details }), details: e.details },
+            };
+      if (r.error) this.setError(r.error.code, r.error.message);
+      try {
+        this.emitReading(r);
+      } catch (err) {
+        // A throwing listener must not break the MQTT data path.
+        this.logger.error({ err }, 'reading listener threw');
+      }
+    }
+  }
+
+  protected override details(): Record<string, unknown> {
+    const c = this.machine.counters;
+    return {
+      broker: redactUrl(this.o.config.broker.url),
+      clientId: this.clientId,
+      topic: this.topic,
+      profile: this.o.profile.name,
+      connected: this.connected,
+      subscribed: this.subscribed,
+      sessionPresent: this.sessionPresent,
+      connects: this.connects,
+      lastMessageAt: this.lastMessageAt !== null ? new Date(this.lastMessageAt).toISOString() : null,
+      silenceTimeoutMs: this.silenceMs,
+      phase: this.machine.currentPhase,
+      messages: c.messages,
+      captures: c.captures,
+      refusals: c.refusals,
+      repeatedRefusals: c.repeats,
+      bumpsIgnored: c.bumps,
+    };
+  }
+
+  private restoreState(): void {
+    if (!this.stateFile) return;
+    try {
+      const s = JSON.parse(readFileSync(this.stateFile, 'utf8')) as PlacementSnapshot;
+      if (s && typeof s.phase === 'string') {
+        this.machine.restore(s, parseDec);
+        this.savedPhaseKey = this.phaseKey();
+      }
+    } catch {
+      /* no state yet, or unreadable: start empty (worst case one extra capture of a load left on the platform) */
+    }
+  }
+
+  private phaseKey(): string {
+    const s = this.machine.snapshot();
+    return `${s.phase}|${s.lastCapture?.at ?? ''}`;
+  }
+
+  /** Persist only when the phase or last capture changed (a few times per placement, not 10 Hz). */
+  private saveState(force: boolean): void {
+    if (!this.stateFile) return;
+    const key = this.phaseKey();
+    if (!force && key === this.savedPhaseKey) return;
+    this.savedPhaseKey = key;
+    try {
+      mkdirSync(join(this.stateFile, '..'), { recursive: true });
+      const tmp = `${this.stateFile}.tmp`;
+      writeFileSync(tmp, JSON.stringify(this.machine.snapshot()));
+      renameSync(tmp, this.stateFile);
+    } catch (err) {
+      this.logger.warn({ err: (err as Error).message }, 'could not save scale placement state');
+    }
+  }
+}
+
+function redactUrl(u: string): string {
+  try {
+    const url = new URL(u);
+    if (url.password) url.password = '***';
+    return url.toString();
+  } catch {
+    return u;
+  }
+}

@@ -1,0 +1,25 @@
+/**
+ * Driver seam for the gateway: `mqttScaleKind.create(config, ctx)`.
+ */
+import { MqttScaleConfig } from '../../config/devices/mqtt-scale.js';
+import type { Clock } from '../../util/clock.js';
+import type { Logger } from '../../util/log.js';
+import { MqttScaleDriver } from './driver.js';
+import { loadScaleProfile } from './profile.js';
+
+export { MqttScaleDriver, placementOptionsFor, type MqttScaleDriverOptions } from './driver.js';
+export { loadScaleProfile, compileProfile, ScaleProfile, type CompiledProfile } from './profile.js';
+export { parseWeightPayload, rawText, type WeightSample, type ParseOutcome, type ParseState } from './weight.js';
+export { PlacementMachine, StabilityDetector, type Emission, type TraceEntry, type Phase, type PlacementOptions, type PlacementSnapshot } from './placement.js';
+export { convertMass, convertMassExact, normaliseUnit, lexemeToDec, type MassUnit } from './units.js';
+export { parseJsonExact, JsonNumber } from './json.js';
+
+export const mqttScaleKind = {
+  kind: 'mqtt-scale' as const,
+  configSchema: MqttScaleConfig,
+  /** Loads and validates the profile now (throws LgError LG_ERR_DEVICE_PROFILE), connects on start(). */
+  create(config: MqttScaleConfig, ctx: { logger: Logger; clock?: Clock; stateDir: string; devicesDir: string }): MqttScaleDriver {
+    const profile = loadScaleProfile(ctx.devicesDir, config.profile, { device: config.id, ...(config.overrides ? { overrides: config.overrides } : {}) });
+    return new MqttScaleDriver({ config, profile, logger: ctx.logger, ...(ctx.clock ? { clock: ctx.clock } : {}), stateDir: ctx.stateDir });
+  },
+};

@@ -1,0 +1,185 @@
+/**
+ * A strict, small JSON parser (RFC 8259) that keeps every number as its exact source text.
+ *
+ * Why not `JSON.parse`: it turns `0.1` into a binary double before we can see it, and a reviver
+ * only receives the double on Node 20 (the "source text access" proposal — `context.source` in
+ * the reviver — is in V8 from Node 22, not 20). Weights must never pass through a float, so we
+ * parse the payload ourselves and hand back `JsonNumber { lexeme }` for every number; the weight
+ * code turns the lexeme into an exact decimal (see `lexemeToDec` in weight.ts).
+ *
+ * Payloads are small (the driver refuses anything over the profile's `maxBytes` before parsing),
+ * so a recursive-descent parser with a nesting limit is plenty fast (see bench/scale.ts).
+ * Errors are thrown as `JsonSyntaxError` with a position; the caller turns them into
+ * LG_ERR_WEIGHT_PAYLOAD readings.
+ */
+export class JsonNumber {
+  constructor(readonly lexeme: string) {}
+  toString(): string {
+    return this.lexeme;
+  }
+}
+
+export type JsonValue = null | boolean | string | JsonNumber | JsonValue[] | { [k: string]: JsonValue };
+
+export class JsonSyntaxError extends Error {}
+
+const MAX_DEPTH = 32;
+const NUM_RE = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+
+export function parseJsonExact(text: string): JsonValue {
+  let i = 0;
+  const n = text.length;
+
+  const fail = (what: string): never => {
+    throw new JsonSyntaxError(`${what} at position ${i}`);
+  };
+  const ws = (): void => {
+    while (i < n) {
+      const c = text.charCodeAt(i);
+      if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d) i++;
+      else break;
+    }
+  };
+
+  const str = (): string => {
+    // at opening quote
+    i++;
+    let out = '';
+    let start = i;
+    for (;;) {
+      if (i >= n) fail('unterminated string');
+      const c = text.charCodeAt(i);
+      if (c === 0x22) {
+        out += text.slice(start, i);
+        i++;
+        return out;
+      }
+      if (c < 0x20) fail('control character in string');
+      if (c === 0x5c) {
+        out += text.slice(start, i);
+        const e = text[i + 1];
+        switch (e) {
+          case '"': out += '"'; break;
+          case '\\': out += '\\'; break;
+          case '/': out += '/'; break;
+          case 'b': out += '\b'; break;
+          case 'f': out += '\f'; break;
+          case 'n': out += '\n'; break;
+          case 'r': out += '\r'; break;
+          case 't': out += '\t'; break;
+          case 'u': {
+            const hex = text.slice(i + 2, i + 6);
+            if (!/^[0-9a-fA-F]{4}$/.test(hex)) fail('bad \\u escape');
+            out += String.fromCharCode(parseInt(hex, 16));
+            i += 4;
+            break;
+          }
+          default:
+            fail('bad escape');
+        }
+        i += 2;
+        start = i;
+        continue;
+      }
+      i++;
+    }
+  };
+
+  const value = (depth: number): JsonValue => {
+    if (depth > MAX_DEPTH) fail(`nesting deeper than ${MAX_DEPTH}`);
+    ws();
+    if (i >= n) fail('unexpected end');
+    const c = text[i];
+    if (c === '{') {
+      i++;
+      const obj: { [k: string]: JsonValue } = Object.create(null) as { [k: string]: JsonValue };
+      ws();
+      if (text[i] === '}') {
+        i++;
+        return obj;
+      }
+      for (;;) {
+        ws();
+        if (text[i] !== '"') fail('expected a key');
+        const k = str();
+        ws();
+        if (text[i] !== ':') fail('expected ":"');
+        i++;
+        obj[k] = value(depth + 1);
+        ws();
+        if (text[i] === ',') {
+          i++;
+          continue;
+        }
+        if (text[i] === '}') {
+          i++;
+          return obj;
+        }
+        fail('expected "," or "}"');
+      }
+    }
+    if (c === '[') {
+      i++;
+      const arr: JsonValue[] = [];
+      ws();
+      if (text[i] === ']') {
+        i++;
+        return arr;
+      }
+      for (;;) {
+        arr.push(value(depth + 1));
+        ws();
+        if (text[i] === ',') {
+          i++;
+          continue;
+        }
+        if (text[i] === ']') {
+          i++;
+          return arr;
+        }
+        fail('expected "," or "]"');
+      }
+    }
+    if (c === '"') return str();
+    if (text.startsWith('true', i)) {
+      i += 4;
+      return true;
+    }
+    if (text.startsWith('false', i)) {
+      i += 5;
+      return false;
+    }
+    if (text.startsWith('null', i)) {
+      i += 4;
+      return null;
+    }
+    NUM_RE.lastIndex = i;
+    const m = NUM_RE.exec(text);
+    if (m) {
+      i += m[0].length;
+      return new JsonNumber(m[0]);
+    }
+    // NaN, Infinity, -Infinity, 'x', … are not JSON.
+    return fail(`unexpected ${JSON.stringify(text.slice(i, i + 12))}`);
+  };
+
+  const v = value(0);
+  ws();
+  if (i !== n) fail('trailing characters');
+  return v;
+}
+
+/** Follow a dotted path ("weight.net", "data.0.value"); undefined when any step is missing. */
+export function getPath(root: JsonValue, path: string): JsonValue | undefined {
+  let cur: JsonValue | undefined = root;
+  for (const part of path.split('.')) {
+    if (cur === null || cur === undefined || typeof cur !== 'object' || cur instanceof JsonNumber) return undefined;
+    if (Array.isArray(cur)) {
+      if (!/^\d+$/.test(part)) return undefined;
+      cur = cur[Number(part)];
+    } else {
+      cur = Object.prototype.hasOwnProperty.call(cur, part) ? cur[part] : undefined;
+    }
+  }
+  return cur;
+}
