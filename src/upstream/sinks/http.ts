@@ -11,6 +11,7 @@
  *   status 2xx = accepted, 408/429/5xx = try again later, other 4xx = permanently refused.
  *   The receiver processes the array in order and stores accepted records before answering.
  * - 408, 429, 5xx (Retry-After honoured), 3xx, network errors, timeouts: try the whole request again.
+ * - 401/403/404/405/407: the sink is misconfigured (token, URL): retried with backoff, never quarantined.
  * - other 4xx without `results`: the whole request is refused; the dispatcher splits it in halves
  *   and retries until the refused record is alone, then quarantines only that one.
  */
@@ -123,7 +124,11 @@ export class HttpSink implements Sink {
 export function interpret(status: number, retryAfter: string | string[] | undefined, text: string, records: OutgoingRecord[]): SendResult {
   const retryAfterMs = parseRetryAfter(retryAfter);
   const brief = text.length > 500 ? `${text.slice(0, 500)}…` : text;
-  const transient = status === 408 || status === 429 || status >= 500 || (status >= 300 && status < 400) || status < 100;
+  // 401/403/404/405/407 say the sink is misconfigured (token, URL), not that a record is bad:
+  // quarantining every record for them would empty the outbox into quarantine. Retry with backoff;
+  // lastError in stats()/health shows the operator what to fix.
+  const misconfigured = status === 401 || status === 403 || status === 404 || status === 405 || status === 407;
+  const transient = misconfigured || status === 408 || status === 429 || status >= 500 || (status >= 300 && status < 400) || status < 100;
   if (transient) {
     return { kind: 'all', outcome: 'retry', status, detail: `HTTP ${status} ${brief}`.trim(), ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
   }
