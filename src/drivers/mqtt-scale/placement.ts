@@ -169,6 +169,16 @@ export class PlacementMachine {
       return out;
     }
 
+    // A load that would be captured but is below the minimum load (e.g. 20 d for legal-for-trade).
+    if (stable && this.phase !== 'captured' && this.o.minLoad && cmp(s.net, this.o.zeroBand) > 0 && cmp(s.net, this.o.minLoad) < 0) {
+      this.refuse(out, 'LG_ERR_WEIGHT_OUT_OF_RANGE', `net ${decToString(s.net)} ${s.unit} is below the minimum load ${decToString(this.o.minLoad)}`, {
+        value: `${decToString(s.net)} ${s.unit}`,
+        min: decToString(this.o.minLoad),
+        max: this.o.capacity ? decToString(this.o.capacity) : '∞',
+      }, at, raw, s);
+      return out;
+    }
+
     // A valid reading ends any refusal episode.
     this.closeEpisode(out);
 
@@ -185,14 +195,6 @@ export class PlacementMachine {
     }
     if (this.phase === 'captured') {
       this.trace({ at, raw, s, stable });
-      return out;
-    }
-    if (this.o.minLoad && cmp(s.net, this.o.minLoad) < 0) {
-      this.refuse(out, 'LG_ERR_WEIGHT_OUT_OF_RANGE', `net ${decToString(s.net)} ${s.unit} is below the minimum load ${decToString(this.o.minLoad)}`, {
-        value: `${decToString(s.net)} ${s.unit}`,
-        min: decToString(this.o.minLoad),
-        max: this.o.capacity ? decToString(this.o.capacity) : '∞',
-      }, at, raw, s);
       return out;
     }
     if (this.phase === 'moved' && this.lastCapture && this.lastCapture.unit === s.unit) {

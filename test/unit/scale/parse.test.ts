@@ -1,0 +1,237 @@
+import { describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import fc from 'fast-check';
+import { loadScaleProfile, parseWeightPayload, compileProfile, type ParseOutcome, type ParseState } from '../../../src/drivers/mqtt-scale/index.js';
+import { parseJsonExact, JsonNumber } from '../../../src/drivers/mqtt-scale/json.js';
+import { convertMass, lexemeToDec, normaliseUnit } from '../../../src/drivers/mqtt-scale/units.js';
+import { toString as d, parseDec } from '../../../src/domain/decimal.js';
+import { isLgError } from '../../../src/errors.js';
+
+const devicesDir = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..', 'devices');
+const jsonP = loadScaleProfile(devicesDir, 'json-generic');
+const valueP = loadScaleProfile(devicesDir, 'json-value');
+const asciiP = loadScaleProfile(devicesDir, 'ascii-st-gs');
+const sicsP = loadScaleProfile(devicesDir, 'mt-sics');
+
+function w(o: ParseOutcome) {
+  if (o.kind !== 'weight') throw new Error(`expected weight, got ${JSON.stringify(o)}`);
+  return { gross: d(o.sample.gross), tare: d(o.sample.tare), net: d(o.sample.net), unit: o.sample.unit, stable: o.sample.stable, t: o.sample.sourceTime };
+}
+function code(o: ParseOutcome): string {
+  return o.kind === 'refusal' ? o.code : `not refused: ${o.kind}`;
+}
+
+describe('exact JSON', () => {
+  it('keeps number lexemes (no float)', () => {
+    const v = parseJsonExact('{"a":0.1,"b":[1e-3,-0],"c":"x\\u0041"}') as Record<string, unknown>;
+    expect((v.a as JsonNumber).lexeme).toBe('0.1');
+    expect(((v.b as unknown[])[0] as JsonNumber).lexeme).toBe('1e-3');
+    expect(v.c).toBe('xA');
+  });
+  it.each(['{', '{"a":NaN}', '{"a":Infinity}', '{"a":-Infinity}', "{'a':1}", '{"a":1,}', '[1] x', '{"a":01}', '{"a":.5}'])('rejects %s', (t) => {
+    expect(() => parseJsonExact(t)).toThrow();
+  });
+  it('limits nesting', () => {
+    expect(() => parseJsonExact('['.repeat(100) + ']'.repeat(100))).toThrow(/nesting/);
+  });
+  it('agrees with JSON.parse on structure (property)', () => {
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 4 }), (val) => {
+        const text = JSON.stringify(val);
+        const back = JSON.stringify(parseJsonExact(text), (_k, x) => (x instanceof JsonNumber ? Number(x.lexeme) : x));
+        expect(JSON.parse(back)).toEqual(JSON.parse(text));
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe('units', () => {
+  it('lexemes to exact decimals', () => {
+    expect(d(lexemeToDec('1.25e3'))).toBe('1250');
+    expect(d(lexemeToDec('-5E-2'))).toBe('-0.05');
+    expect(d(lexemeToDec('0.1'))).toBe('0.1');
+  });
+  it('exact factors, one rounding half away from zero', () => {
+    expect(d(convertMass(parseDec('1'), 'lb', 'kg', 8))).toBe('0.45359237');
+    expect(d(convertMass(parseDec('1'), 'oz', 'kg', 12))).toBe('0.028349523125');
+    expect(d(convertMass(parseDec('1'), 'lb', 'kg', 3))).toBe('0.454');
+    expect(d(convertMass(parseDec('1250'), 'g', 'kg', 3))).toBe('1.250');
+    expect(d(convertMass(parseDec('0.0005'), 'kg', 'kg', 3))).toBe('0.001');
+    expect(d(convertMass(parseDec('-0.0005'), 'kg', 'kg', 3))).toBe('-0.001');
+    expect(d(convertMass(parseDec('0.00049'), 'kg', 'kg', 3))).toBe('0.000');
+    // 16 oz = 1 lb exactly
+    expect(d(convertMass(parseDec('16'), 'oz', 'lb', 6))).toBe('1.000000');
+    // kg → lb needs division: 1 kg = 2.20462262185 lb
+    expect(d(convertMass(parseDec('1'), 'kg', 'lb', 5))).toBe('2.20462');
+  });
+  it('metric round-trip is exact (property)', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: -(10n ** 12n), max: 10n ** 12n }), (units) => {
+        const x = { units, scale: 3 };
+        const g = convertMass(x, 'kg', 'g', 0);
+        expect(d(convertMass(g, 'g', 'kg', 3))).toBe(d(x));
+      }),
+    );
+  });
+  it('spellings', () => {
+    expect(normaliseUnit('KG')).toBe('kg');
+    expect(normaliseUnit(' lbs ')).toBe('lb');
+    expect(normaliseUnit('gr')).toBeUndefined();
+    expect(normaliseUnit('PC')).toBeUndefined();
+  });
+});
+
+describe('JSON profile', () => {
+  it('gross/tare/net with stable flag and timestamp', () => {
+    const o = parseWeightPayload('{"ts":"2026-11-22T05:00:00.100Z","weight":{"gross":1.450,"tare":0.2,"net":1.25,"unit":"kg","stable":true}}', jsonP);
+    expect(w(o)).toMatchObject({ gross: '1.450', tare: '0.200', net: '1.250', unit: 'kg', stable: true });
+    expect(w(o).t?.toISOString()).toBe('2026-11-22T05:00:00.100Z');
+  });
+  it('net computed from gross − tare; gross from net + tare', () => {
+    expect(w(parseWeightPayload('{"weight":{"gross":2,"tare":0.5}}', jsonP))).toMatchObject({ net: '1.500', stable: null });
+    expect(w(parseWeightPayload('{"weight":{"net":"1.5","tare":"0.5"}}', jsonP))).toMatchObject({ gross: '2.000' });
+  });
+  it('inconsistent net is refused', () => {
+    expect(code(parseWeightPayload('{"weight":{"gross":2,"tare":0.5,"net":1.4}}', jsonP))).toBe('LG_ERR_WEIGHT_PAYLOAD');
+  });
+  it('normalises g, lb, oz to the profile unit and resolution', () => {
+    expect(w(parseWeightPayload('{"weight":{"gross":1250,"unit":"g","stable":true}}', jsonP)).net).toBe('1.250');
+    expect(w(parseWeightPayload('{"weight":{"gross":2.5,"unit":"lb","stable":true}}', jsonP)).net).toBe('1.134'); // 1.133980925
+    expect(w(parseWeightPayload('{"weight":{"gross":10,"unit":"oz","stable":true}}', jsonP)).net).toBe('0.283'); // 0.28349523125
+    // the float sum 0.1+0.2 would give 0.30000000000000004; exact text stays exact
+    expect(w(parseWeightPayload('{"weight":{"gross":0.3,"tare":0.1}}', jsonP)).net).toBe('0.200');
+  });
+  it('refusals with codes', () => {
+    const cases: Array<[string, string]> = [
+      ['{"weight":{"gross":1.2', 'LG_ERR_WEIGHT_PAYLOAD'],
+      ['not json', 'LG_ERR_WEIGHT_PAYLOAD'],
+      ['[1,2]', 'LG_ERR_WEIGHT_PAYLOAD'],
+      ['{"weight":{"gross":"NaN"}}', 'LG_ERR_WEIGHT_PAYLOAD'],
+      ['{"weight":{"gross":"Infinity"}}', 'LG_ERR_WEIGHT_PAYLOAD'],
+      ['{"weight":{"gross":"-Infinity"}}', 'LG_ERR_WEIGHT_PAYLOAD'],
+      ['{"weight":{"gross":NaN}}', 'LG_ERR_WEIGHT_PAYLOAD'],
+      ['{"weight":{"gross":true}}', 'LG_ERR_WEIGHT_PAYLOAD'],
+      ['{"weight":{"gross":{"v":1}}}', 'LG_ERR_WEIGHT_PAYLOAD'],
+      ['{"weight":{"gross":1,"stable":"yes"}}', 'LG_ERR_WEIGHT_PAYLOAD'],
+      ['{"weight":{"gross":1,"unit":5}}', 'LG_ERR_WEIGHT_PAYLOAD'],
+      ['{"weight":{"gross":1},"ts":"yesterday"}', 'LG_ERR_WEIGHT_PAYLOAD'],
+      ['{"weight":{}}', 'LG_ERR_WEIGHT_PAYLOAD'],
+      ['{"weight":{"gross":1e400}}', 'LG_ERR_WEIGHT_PAYLOAD'],
+      ['{"weight":{"gross":1,"unit":"stone"}}', 'LG_ERR_WEIGHT_UNIT'],
+      ['{"weight":{"gross":1,"unit":"pcs"}}', 'LG_ERR_WEIGHT_UNIT'],
+      ['{"weight":{"gross":99},"status":{"overload":true}}', 'LG_ERR_WEIGHT_OVERLOAD'],
+      ['{"weight":{"gross":-9},"status":{"underload":true}}', 'LG_ERR_WEIGHT_UNDERLOAD'],
+      ['', 'LG_ERR_WEIGHT_PAYLOAD'],
+    ];
+    for (const [payload, c] of cases) expect(code(parseWeightPayload(payload, jsonP)), payload).toBe(c);
+  });
+  it('huge and non-UTF-8 payloads are refused without parsing', () => {
+    const huge = `{"weight":{"gross":1},"pad":"${'x'.repeat(10_000)}"}`;
+    const o = parseWeightPayload(huge, jsonP);
+    expect(code(o)).toBe('LG_ERR_WEIGHT_PAYLOAD');
+    expect(o.kind === 'refusal' && o.details.bytes).toBe(Buffer.byteLength(huge));
+    expect(code(parseWeightPayload(Buffer.from([0xff, 0xfe, 0x7b]), jsonP))).toBe('LG_ERR_WEIGHT_PAYLOAD');
+  });
+  it('negative values parse (the placement machine judges them)', () => {
+    expect(w(parseWeightPayload('{"weight":{"gross":-0.015,"stable":true}}', jsonP)).net).toBe('-0.015');
+  });
+  it('value profile without stable flag', () => {
+    expect(w(parseWeightPayload('{"value":1.25,"unit":"kg"}', valueP))).toMatchObject({ net: '1.250', stable: null });
+  });
+  it('parse never throws on arbitrary input (property)', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.json(), fc.uint8Array({ maxLength: 300 }).map((a) => Buffer.from(a))), (p) => {
+        const o = parseWeightPayload(p, jsonP);
+        expect(['weight', 'refusal', 'tare']).toContain(o.kind);
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe('ASCII ST,GS profile', () => {
+  const st = (): ParseState => ({ lastTare: null });
+  it.each([
+    ['ST,GS,+0001.250kg', '1.250', true],
+    ['US,GS,+0001.248kg\r\n', '1.248', false],
+    ['ST,GS,  18.000kg', '18.000', true], // Liden format B
+    ['ST,+00123.45 g', '0.123', true], // A&D (no mode field) — 123.45 g rounds to 0.123 kg
+    ['ST,GS, 0018.00,kg', '18.000', true], // Tiger (comma before unit)
+    ['ST,GS,+0002.205 lb', '1.000', true], // 2.205 lb = 1.00017117585 kg
+    ['ST,NT,+0000.500kg', '0.500', true],
+  ])('%j → net %s', (line, net, stable) => {
+    const r = w(parseWeightPayload(line, asciiP, st()));
+    expect(r.net).toBe(net);
+    expect(r.stable).toBe(stable);
+  });
+  it('net lines use the last tare line', () => {
+    const s = st();
+    expect(parseWeightPayload('ST,TR,+0000.200kg', asciiP, s).kind).toBe('tare');
+    expect(w(parseWeightPayload('US,NT,-0000.015 kg', asciiP, s))).toMatchObject({ net: '-0.015', tare: '0.200', gross: '0.185', stable: false });
+    expect(w(parseWeightPayload('US,NT,-  0.200kg', asciiP, s)).net).toBe('-0.200');
+  });
+  it.each([
+    ['OL,GS,+          ', 'LG_ERR_WEIGHT_OVERLOAD'],
+    ['OL,+999999.9 g', 'LG_ERR_WEIGHT_OVERLOAD'],
+    ['OL,GS,-          ', 'LG_ERR_WEIGHT_UNDERLOAD'],
+    ['QT,+00012345PC', 'LG_ERR_WEIGHT_PAYLOAD'],
+    ['ST,GS,+0001.250PC', 'LG_ERR_WEIGHT_UNIT'],
+    ['ST,GS,+0001.250tl.g', 'LG_ERR_WEIGHT_UNIT'],
+    ['ST,XX,+0001.250kg', 'LG_ERR_WEIGHT_PAYLOAD'],
+    ['ST,GS,+1.2.3kg', 'LG_ERR_WEIGHT_PAYLOAD'],
+    ['ST,GS,+abc', 'LG_ERR_WEIGHT_PAYLOAD'],
+    ['garbage', 'LG_ERR_WEIGHT_PAYLOAD'],
+    ['ST,GS,+0001.250kg\x03', 'LG_ERR_WEIGHT_PAYLOAD'],
+    ['ST,GS,+NaNkg', 'LG_ERR_WEIGHT_PAYLOAD'],
+  ])('%j → %s', (line, c) => {
+    expect(code(parseWeightPayload(line, asciiP, st()))).toBe(c);
+  });
+});
+
+describe('MT-SICS profile', () => {
+  it('stable, dynamic, overload, underload, not executable', () => {
+    expect(w(parseWeightPayload('S S     100.00 g', sicsP))).toMatchObject({ net: '0.100', stable: true });
+    expect(w(parseWeightPayload('S D      1.2345 kg', sicsP))).toMatchObject({ net: '1.235', stable: false });
+    expect(code(parseWeightPayload('S +', sicsP))).toBe('LG_ERR_WEIGHT_OVERLOAD');
+    expect(code(parseWeightPayload('S -', sicsP))).toBe('LG_ERR_WEIGHT_UNDERLOAD');
+    expect(code(parseWeightPayload('S I', sicsP))).toBe('LG_ERR_WEIGHT_PAYLOAD');
+  });
+});
+
+describe('profile loader', () => {
+  function dir(files: Record<string, string>): string {
+    const root = mkdtempSync(join(tmpdir(), 'lg-scale-prof-'));
+    mkdirSync(join(root, 'scales'));
+    for (const [n, t] of Object.entries(files)) writeFileSync(join(root, 'scales', `${n}.yaml`), t);
+    return root;
+  }
+  const expectProfileError = (fn: () => unknown): void => {
+    try {
+      fn();
+    } catch (err) {
+      expect(isLgError(err) && err.code).toBe('LG_ERR_DEVICE_PROFILE');
+      return;
+    }
+    throw new Error('no error');
+  };
+  it('refuses missing, malformed and invalid profiles with LG_ERR_DEVICE_PROFILE', () => {
+    const root = dir({
+      bad: 'name: x\nformat: json\n',
+      badre: 'name: x\nformat: ascii\ntopic: t\nunit: kg\ndecimals: 3\nzeroBand: "0.005"\nascii: {pattern: "(", stable: [], unstable: []}\n',
+      nomap: 'name: x\nformat: json\ntopic: t\nunit: kg\ndecimals: 3\nzeroBand: "0.005"\n',
+      yamlerr: 'a: [\n',
+      unit: 'name: x\nformat: json\ntopic: t\nunit: stone\ndecimals: 3\nzeroBand: "0.005"\njson: {value: v}\n',
+    });
+    for (const n of ['bad', 'badre', 'nomap', 'yamlerr', 'unit', 'absent', '../etc/passwd']) expectProfileError(() => loadScaleProfile(root, n));
+  });
+  it('overrides are merged and validated', () => {
+    const p = loadScaleProfile(devicesDir, 'json-generic', { overrides: { unit: 'g', decimals: 1 } });
+    expect(w(parseWeightPayload('{"weight":{"gross":1.23456,"unit":"kg"}}', p)).net).toBe('1234.6');
+    expectProfileError(() => loadScaleProfile(devicesDir, 'json-generic', { overrides: { decimals: 'three' } }));
+    expectProfileError(() => compileProfile({ name: 'x' }));
+  });
+});

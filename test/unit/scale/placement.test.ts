@@ -1,0 +1,159 @@
+import { describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { loadScaleProfile, parseWeightPayload, PlacementMachine, StabilityDetector, placementOptionsFor, type Emission } from '../../../src/drivers/mqtt-scale/index.js';
+import { parseDec, toString as d } from '../../../src/domain/decimal.js';
+import type { MqttScaleConfig } from '../../../src/config/devices/mqtt-scale.js';
+
+const devicesDir = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..', 'devices');
+const jsonP = loadScaleProfile(devicesDir, 'json-generic');
+const valueP = loadScaleProfile(devicesDir, 'json-value');
+const cfg = (extra: Partial<MqttScaleConfig> = {}): MqttScaleConfig => ({
+  kind: 'mqtt-scale', id: 's1', station: 'WEIGH-1', profile: 'json-generic', broker: { url: 'mqtt://x' }, ...extra,
+});
+
+/** A 10 Hz script: each entry is [gross kg text, stable flag | undefined, repeat count]. */
+function run(m: PlacementMachine, script: Array<[string, boolean | undefined, number]>, profile = jsonP, t0 = Date.parse('2026-11-22T05:00:00Z')) {
+  const out: Emission[] = [];
+  let t = t0;
+  for (const [gross, stable, n] of script) {
+    for (let i = 0; i < n; i++) {
+      const payload = profile === jsonP
+        ? JSON.stringify({ weight: { gross, tare: '0', unit: 'kg', ...(stable === undefined ? {} : { stable }) } })
+        : JSON.stringify({ value: gross, unit: 'kg' });
+      out.push(...m.process(parseWeightPayload(payload, profile), new Date(t), payload));
+      t += 100;
+    }
+  }
+  return out;
+}
+const captures = (e: Emission[]) => e.filter((x) => x.type === 'capture').map((x) => (x.type === 'capture' ? d(x.sample.net) : ''));
+const refusals = (e: Emission[]) => e.filter((x) => x.type === 'refusal') as Extract<Emission, { type: 'refusal' }>[];
+
+describe('placement state machine (10 Hz scripts)', () => {
+  it('a weight sitting on the platform is captured exactly once', () => {
+    const m = new PlacementMachine(placementOptionsFor(cfg(), jsonP));
+    const e = run(m, [['0.000', true, 10], ['0.700', false, 3], ['1.310', false, 3], ['1.248', false, 4], ['1.250', true, 200]]);
+    expect(captures(e)).toEqual(['1.250']);
+    expect(m.currentPhase).toBe('captured');
+  });
+  it('remove → below the zero band → next placement captured', () => {
+    const m = new PlacementMachine(placementOptionsFor(cfg(), jsonP));
+    const e = run(m, [
+      ['1.250', false, 3], ['1.250', true, 20], ['0.400', false, 2], ['0.003', true, 10], // 3 g is inside the 5 g zero band
+      ['2.000', false, 3], ['2.000', true, 20],
+    ]);
+    expect(captures(e)).toEqual(['1.250', '2.000']);
+  });
+  it('a wobble without leaving the zero band does not re-arm: a second addition needs instability', () => {
+    const m = new PlacementMachine(placementOptionsFor(cfg(), jsonP));
+    const e = run(m, [['1.000', true, 20], ['1.500', true, 20]]);
+    // stable jump with no unstable reading in between: same placement as far as the scale says
+    expect(captures(e)).toEqual(['1.000']);
+    const e2 = run(m, [['1.800', false, 3], ['1.800', true, 10]]);
+    expect(captures(e2)).toEqual(['1.800']);
+  });
+  it('a bump (unstable, then the same weight again) is not a second capture', () => {
+    const m = new PlacementMachine(placementOptionsFor(cfg(), jsonP));
+    const e = run(m, [['1.000', true, 10], ['1.030', false, 3], ['1.001', true, 10]]);
+    expect(captures(e)).toEqual(['1.000']);
+    expect(m.counters.bumps).toBe(1);
+    expect(m.trace().some((t) => t.event === 'bump-ignored')).toBe(true);
+  });
+  it('stable weight inside the zero band is never a capture', () => {
+    const m = new PlacementMachine(placementOptionsFor(cfg(), jsonP));
+    expect(captures(run(m, [['0.005', true, 50], ['0.004', true, 50]]))).toEqual([]);
+  });
+  it('software stability: N readings within tolerance over T ms', () => {
+    const m = new PlacementMachine(placementOptionsFor(cfg({ profile: 'json-value', stability: { readings: 5, tolerance: '0.002', windowMs: 600 } }), valueP));
+    const e = run(m, [
+      ['0', undefined, 5], ['0.8', undefined, 1], ['1.3', undefined, 1], ['1.2', undefined, 1], ['1.26', undefined, 1],
+      ['1.251', undefined, 1], ['1.250', undefined, 1], ['1.252', undefined, 1], ['1.251', undefined, 1], ['1.250', undefined, 30],
+    ], valueP);
+    expect(captures(e)).toHaveLength(1);
+    // captured at the 5th reading inside the tolerance (1.251,1.250,1.252,1.251,1.250)
+    expect(captures(e)[0]).toBe('1.250');
+  });
+  it('software stability never fires on noise wider than the tolerance', () => {
+    const det = new StabilityDetector({ readings: 5, tolerance: parseDec('0.002'), windowMs: 600 });
+    let stable = false;
+    for (let i = 0; i < 100; i++) stable ||= det.push(i * 100, parseDec(i % 2 ? '1.250' : '1.253'));
+    expect(stable).toBe(false);
+  });
+  it('software stability needs the readings inside the window (slow streams are not stable)', () => {
+    const det = new StabilityDetector({ readings: 5, tolerance: parseDec('0.002'), windowMs: 300 });
+    let stable = false;
+    for (let i = 0; i < 20; i++) stable ||= det.push(i * 100, parseDec('1.250'));
+    expect(stable).toBe(false);
+  });
+  it('negative stable weight is refused once per episode, repeats counted in a summary', () => {
+    const m = new PlacementMachine(placementOptionsFor(cfg(), jsonP));
+    const e = run(m, [['-0.200', true, 50], ['0.000', true, 5]]);
+    const r = refusals(e);
+    expect(r.map((x) => x.code)).toEqual(['LG_ERR_WEIGHT_NEGATIVE', 'LG_ERR_WEIGHT_NEGATIVE']);
+    expect(r[0]!.details.summary).toBeUndefined();
+    expect(r[1]!.details).toMatchObject({ summary: true, repeats: 49 });
+    expect(m.counters.repeats).toBe(49);
+  });
+  it('unstable negative transients (removal) are not refusals', () => {
+    const m = new PlacementMachine(placementOptionsFor(cfg(), jsonP));
+    expect(refusals(run(m, [['1.000', true, 5], ['-0.300', false, 3], ['0.000', true, 5]]))).toEqual([]);
+  });
+  it('overload over capacity is refused, and re-arms a captured placement', () => {
+    const m = new PlacementMachine(placementOptionsFor(cfg({ max: '10' }), jsonP));
+    const e = run(m, [['5.000', true, 5], ['12.000', true, 10], ['5.000', false, 2], ['7.000', true, 5]]);
+    expect(refusals(e).map((x) => x.code)).toEqual(['LG_ERR_WEIGHT_OVERLOAD', 'LG_ERR_WEIGHT_OVERLOAD']);
+    expect(captures(e)).toEqual(['5.000', '7.000']);
+  });
+  it('distinct conditions each produce their own refusal; a good reading ends the episode', () => {
+    const m = new PlacementMachine(placementOptionsFor(cfg(), jsonP));
+    const out: Emission[] = [];
+    const feed = (p: string) => out.push(...m.process(parseWeightPayload(p, jsonP), new Date(), p));
+    feed('{bad');
+    feed('{bad');
+    feed('{"weight":{"gross":1,"unit":"stone"}}');
+    feed('{"weight":{"gross":0,"stable":true}}');
+    feed('{bad again');
+    expect(refusals(out).map((r) => [r.code, r.details.summary ?? false])).toEqual([
+      ['LG_ERR_WEIGHT_PAYLOAD', false],
+      ['LG_ERR_WEIGHT_PAYLOAD', true], // summary of the repeat, emitted when the unit refusal starts
+      ['LG_ERR_WEIGHT_UNIT', false],
+      ['LG_ERR_WEIGHT_PAYLOAD', false],
+    ]);
+  });
+  it('minimum load: a stable load above the zero band but below min is out of range', () => {
+    const m = new PlacementMachine(placementOptionsFor(cfg({ min: '0.020' }), jsonP));
+    const e = run(m, [['0.010', true, 5], ['0.050', false, 1], ['0.050', true, 5]]);
+    // first refusal at once, then one summary (4 repeats) when the unstable reading ends the episode
+    expect(refusals(e).map((r) => [r.code, r.details.repeats ?? 0])).toEqual([['LG_ERR_WEIGHT_OUT_OF_RANGE', 0], ['LG_ERR_WEIGHT_OUT_OF_RANGE', 4]]);
+    expect(captures(e)).toEqual(['0.050']);
+  });
+  it('the trace is a bounded ring, oldest first', () => {
+    const m = new PlacementMachine({ ...placementOptionsFor(cfg(), jsonP), traceSize: 10 });
+    run(m, [['0.000', true, 5], ['1.000', true, 20]]);
+    const t = m.trace();
+    expect(t).toHaveLength(10);
+    expect(t.every((x) => x.net === '1.000')).toBe(true);
+    expect(Date.parse(t[9]!.at)).toBeGreaterThan(Date.parse(t[0]!.at));
+  });
+  it('snapshot/restore: a load still on the platform after a restart is not captured again', () => {
+    const m = new PlacementMachine(placementOptionsFor(cfg(), jsonP));
+    run(m, [['1.000', true, 5]]);
+    const m2 = new PlacementMachine(placementOptionsFor(cfg(), jsonP));
+    m2.restore(JSON.parse(JSON.stringify(m.snapshot())), parseDec);
+    expect(captures(run(m2, [['1.000', true, 20]]))).toEqual([]);
+    expect(captures(run(m2, [['0.000', true, 2], ['1.000', true, 2]]))).toEqual(['1.000']);
+  });
+  it('100 scripted placements with noise → exactly 100 captures', () => {
+    const m = new PlacementMachine(placementOptionsFor(cfg(), jsonP));
+    const script: Array<[string, boolean | undefined, number]> = [];
+    const placed: string[] = [];
+    for (let i = 0; i < 100; i++) {
+      const g = (0.5 + (i % 17) * 0.137).toFixed(3);
+      placed.push(g);
+      script.push(['0.000', true, 3], [(Number(g) * 1.1).toFixed(3), false, 2], [(Number(g) - 0.004).toFixed(3), false, 2], [g, true, 8], [(Number(g) / 2).toFixed(3), false, 1]);
+    }
+    script.push(['0.000', true, 3]);
+    expect(captures(run(m, script))).toEqual(placed);
+  });
+});
