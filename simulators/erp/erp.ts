@@ -33,6 +33,11 @@ export interface ErpFaults {
   refuseIds?: string[];
   /** CloudEvent types (or record types) answered 422 (not stored). */
   refuseTypes?: string[];
+  /**
+   * Refuse the WHOLE request with 422 (nothing stored, no per-record results) when it contains a
+   * refused record — a receiver without per-record results; the gateway must split to isolate it.
+   */
+  refuseWhole?: boolean;
 }
 
 export interface ErpOptions {
@@ -307,6 +312,15 @@ export class ErpSimulator {
     const results: Array<{ id: string; status: number; error?: string }> = [];
     const accepted: string[] = [];
     let duplicates = 0;
+    if (f.refuseWhole && (refuseIds.size > 0 || refuseTypes.size > 0)) {
+      const bad = events.find(
+        (ev) => refuseIds.has(String(ev?.id)) || refuseTypes.has(String(ev?.type)) || refuseTypes.has(String(ev?.data?.type)),
+      );
+      if (bad) {
+        this.counters.refused++;
+        return json(res, 422, { error: `request contains refused record ${String(bad.id)}` });
+      }
+    }
     this.db.transaction(() => {
       for (const ev of events) {
         const id = typeof ev?.id === 'string' ? ev.id : '';
