@@ -12,6 +12,7 @@
  *   raw <text>      exactly these bytes (same escapes), no AIM id, no suffix
  *   hex <hex>       exactly these bytes, e.g. "hex 41 1d 42 0d"
  *   wait <ms>       pause (scripts)
+ *   wait-client [ms] tcp mode: wait until the gateway is connected (default 30 s)
  *   unplug | replug simulate pulling / plugging the cable (pty: kill / respawn socat)
  *   received        print the bytes the gateway wrote back (beeps) as hex
  *   quit
@@ -109,6 +110,12 @@ async function command(sim: ScannerSimulator, raw: string, aim: string | undefin
       case 'sleep':
         await new Promise((r) => setTimeout(r, Number(rest[0] ?? 0)));
         return;
+      case 'wait-client': {
+        const deadline = Date.now() + Number(rest[0] ?? 30_000);
+        while (sim.clients === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        out({ event: sim.clients > 0 ? 'client' : 'no-client' });
+        return;
+      }
       case 'scan':
         await sim.scan(arg, { ...(aim ? { aim } : {}), suffix });
         out({ event: 'sent', text: arg });

@@ -77,7 +77,7 @@ describe('scanner simulator as a child process (main.ts)', () => {
     cleanups.push(tmp.cleanup);
     const script = join(tmp.path, 'scans.txt');
     // The script waits for the driver to connect before scanning.
-    writeFileSync(script, '# a GS1 lot scan and a badge\nwait 1500\nscan ]d20109506000134352{GS}10LOT1\nscan BADGE-0042\nwait 300\n');
+    writeFileSync(script, '# a GS1 lot scan and a badge\nwait-client 10000\nscan ]d20109506000134352{GS}10LOT1\nscan BADGE-0042\nwait 300\n');
     const sim = spawnSim(['--mode', 'tcp', '--port', '0', '--script', script, '--no-stdin', '--exit-after-script', '--suffix', 'CRLF']);
     cleanups.push(async () => {
       if (sim.child.exitCode === null) {
