@@ -15,6 +15,8 @@ export {
   CSET39,
   CSET64,
   UNCHECKED_LINTERS,
+  IMPLEMENTED_LINTERS,
+  csumAlphaPair,
   type Gs1Typed,
   type Gs1ErrorCode,
 } from './validate.js';
@@ -29,3 +31,14 @@ export {
   type Gs1Element,
   type EncodedElements,
 } from './encode.js';
+export {
+  parseScan,
+  type ScanData,
+  type ScanOk,
+  type ScanError,
+  type ScanErrorCode,
+  type ScanElement,
+  type ScanForm,
+  type Symbology,
+  type ParseScanOptions,
+} from './parse.js';

@@ -38,6 +38,13 @@ export const UNCHECKED_LINTERS: ReadonlySet<string> = new Set([
   'packagetype', 'couponcode', 'couponposoffer',
 ]);
 
+/** Linters implemented in `lint` below (kept in step with its switch; the table test checks coverage). */
+export const IMPLEMENTED_LINTERS: ReadonlySet<string> = new Set([
+  'csum', 'csumalpha', 'yymmd0', 'yymmdd', 'yyyymmdd', 'hhmi', 'hh', 'mi', 'ss', 'nonzero', 'zero',
+  'yesno', 'winding', 'iso5218', 'hyphen', 'nozeroprefix', 'hasnondigit', 'pcenc', 'pieceoftotal',
+  'latitude', 'longitude', 'mediatype', 'posinseqslash', 'importeridx', 'iban',
+]);
+
 const DATE_LINTERS = new Set(['yymmd0', 'yymmdd', 'yyyymmdd', 'hhmi', 'hh', 'mi', 'ss']);
 const CHECK_LINTERS = new Set(['csum', 'csumalpha']);
 
