@@ -238,3 +238,83 @@ export class Mosquitto {
   }
 }
 
+
+/**
+ * aedes in-process on a fixed port, restartable. aedes keeps sessions in memory, so a restart loses
+ * them (like a broker without persistence); arrivals are therefore observed at the broker itself (its
+ * 'publish' event for client publishes: what it took responsibility for), across restarts.
+ */
+export class AedesBroker {
+  port = 0;
+  /** CloudEvent ids in first-arrival order, and the count of every arrival. */
+  readonly arrivals: Array<{ id: string; lgseq: number; subject: string | undefined; topic: string }> = [];
+  readonly seen = new Map<string, number>();
+  private broker: import('aedes').Aedes | undefined;
+  private server: Server | undefined;
+  private readonly sockets = new Set<import('node:net').Socket>();
+
+  get url(): string {
+    return `mqtt://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    const { Aedes } = await import('aedes');
+    const broker = await Aedes.createBroker();
+    broker.on('publish', (packet, client) => {
+      if (!client) return; // $SYS and will messages
+      try {
+        const ev = JSON.parse(packet.payload.toString()) as { id: string; lgseq: number; subject?: string };
+        const n = this.seen.get(ev.id) ?? 0;
+        this.seen.set(ev.id, n + 1);
+        if (n === 0) this.arrivals.push({ id: ev.id, lgseq: ev.lgseq, subject: ev.subject, topic: packet.topic });
+      } catch {
+        /* not ours */
+      }
+    });
+    const server = createServer(broker.handle as (s: import('node:net').Socket) => void);
+    server.on('connection', (s) => {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.port, '127.0.0.1', () => resolve());
+    });
+    this.port = (server.address() as AddressInfo).port;
+    this.broker = broker;
+    this.server = server;
+  }
+
+  async stop(): Promise<void> {
+    const { server, broker } = this;
+    this.server = undefined;
+    this.broker = undefined;
+    for (const s of this.sockets) s.destroy();
+    if (server) await new Promise<void>((r) => server.close(() => r()));
+    if (broker) await new Promise<void>((r) => broker.close(() => r()));
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.start();
+  }
+
+  duplicates(): number {
+    let d = 0;
+    for (const n of this.seen.values()) d += n - 1;
+    return d;
+  }
+}
+
+/** Per-batch first-arrival order check: number of arrivals whose seq is below an earlier one of the same batch. */
+export function orderViolations(arrivals: Array<{ lgseq: number; subject: string | undefined }>): number {
+  const last = new Map<string, number>();
+  let v = 0;
+  for (const a of arrivals) {
+    if (a.subject === undefined) continue;
+    const prev = last.get(a.subject) ?? 0;
+    if (a.lgseq < prev) v++;
+    else last.set(a.subject, a.lgseq);
+  }
+  return v;
+}

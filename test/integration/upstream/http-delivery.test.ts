@@ -16,7 +16,9 @@ describe('HTTP delivery to the ERP simulator', () => {
     const erp = new ErpSimulator({ faults, seed: 42 });
     await erp.start();
     const d = new Dispatcher(db, [new HttpSink(httpSinkConfig(erp.url, over))], { gatewayId: 'gw1', pollMs: 100 });
-    cleanups.push(() => db.close());
+    cleanups.push(() => {
+      db.close();
+    });
     cleanups.push(() => erp.close());
     cleanups.push(() => d.stop({ timeoutMs: 1000 }));
     return { db, erp, d };

@@ -21,7 +21,9 @@ describe('outages and crashes', () => {
 
   it('receiver down while 20,000 records accumulate: window stays bounded, all delivered after it returns', async () => {
     const db = openDatabase(join(tmp(), 'j.sqlite'), { synchronous: 'NORMAL' });
-    cleanups.push(() => db.close());
+    cleanups.push(() => {
+      db.close();
+    });
     const erp = new ErpSimulator();
     await erp.start();
     await erp.stop(); // keep its port; nobody listens now

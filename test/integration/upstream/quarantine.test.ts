@@ -19,7 +19,9 @@ describe('poison records', () => {
       gatewayId: 'gw1',
       pollMs: 100,
     });
-    cleanups.push(() => db.close());
+    cleanups.push(() => {
+      db.close();
+    });
     cleanups.push(() => erp.close());
     cleanups.push(() => d.stop({ timeoutMs: 1000 }));
     return { db, erp, d };
