@@ -124,6 +124,38 @@ describe('serial scanner through a real pty (socat)', () => {
     expect(sim.received().toString('hex')).toBe('1515');
   });
 
+  it('a scanner without suffix: frames end on the inter-character silence', async () => {
+    const { driver, readings, nth } = start({ terminator: 'none', interCharTimeoutMs: 60 });
+    await waitFor(() => driver.state === 'online', 5000, 10, 'online');
+    await sim.scan(LOT, { aim: ']d2', suffix: 'none', chunkSize: 5, chunkDelayMs: 5 }); // gaps < 60 ms
+    await new Promise((r) => setTimeout(r, 200));
+    await sim.scan('SECOND\r', { suffix: 'none' }); // CR is data here
+    await nth(2);
+    expect(readings.map((r) => [r.raw.toString('latin1'), r.error ?? null])).toEqual([
+      [`]d2${LOT}`, null],
+      ['SECOND\r', null],
+    ]);
+  });
+
+  it('aborting the start signal stops the driver', async () => {
+    const d = makeDriver({ profile: 'generic-usb-cdc', transport: { type: 'serial', path: sim.gatewayPath } });
+    cleanups.push(() => d.driver.stop());
+    const ac = new AbortController();
+    await d.driver.start(ac.signal);
+    await waitFor(() => d.driver.state === 'online', 5000, 10, 'online');
+    ac.abort();
+    await waitFor(() => d.driver.state === 'stopped', 2000, 10, 'stopped');
+    await sim.scan('IGNORED');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(d.readings).toHaveLength(0);
+    // …and it can be started again (the gateway restarts a driver after a config reload).
+    await d.driver.start(new AbortController().signal);
+    await waitFor(() => d.driver.state === 'online', 5000, 10, 'online after restart');
+    await sim.scan('AGAIN');
+    await d.nth(1);
+    expect(d.readings[0]!.raw.toString()).toBe('AGAIN');
+  });
+
   it('stop() is idempotent, bounded and delivers a pending partial as incomplete', async () => {
     const { driver, readings } = start();
     await waitFor(() => driver.state === 'online', 5000, 10, 'online');
