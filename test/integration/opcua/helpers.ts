@@ -1,0 +1,90 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { join } from 'node:path';
+import { opcuaMachineKind } from '../../../src/drivers/opcua/index.js';
+import type { OpcuaMachineDriver } from '../../../src/drivers/opcua/index.js';
+import type { OpcuaMachineConfig } from '../../../src/config/devices/opcua-machine.js';
+import type { MachineReading } from '../../../src/drivers/driver.js';
+import { silentLogger } from '../../../src/util/log.js';
+import { MachineModel } from '../../unit/opcua/machine-model.js';
+
+export const ROOT = join(import.meta.dirname, '..', '..', '..');
+export const DEVICES = join(ROOT, 'devices');
+
+export function machineConfig(endpoint: string, over: Partial<OpcuaMachineConfig> = {}): OpcuaMachineConfig {
+  return {
+    kind: 'opcua-machine',
+    id: 'line1.fill1.plc',
+    station: 'FILL-1',
+    endpoint,
+    securityMode: 'None',
+    securityPolicy: 'None',
+    auth: { type: 'anonymous' },
+    nodeMap: 'packml-generic',
+    samplingIntervalMs: 0,
+    publishingIntervalMs: 50,
+    maxClockSkewMs: 2000,
+    staleAfterMs: 3000,
+    ...over,
+  };
+}
+
+/** A driver wired to an in-memory model through bindMachine, recording every reading. */
+export function harness(config: OpcuaMachineConfig, stateDir: string): { driver: OpcuaMachineDriver; readings: MachineReading[]; model: MachineModel } {
+  const driver = opcuaMachineKind.create(config, { logger: silentLogger(), stateDir, devicesDir: DEVICES });
+  const model = new MachineModel();
+  const readings: MachineReading[] = [];
+  driver.on('reading', (r: MachineReading) => {
+    readings.push(r);
+    model.bind(r);
+  });
+  return { driver, readings, model };
+}
+
+/** The simulator as a child process (from dist/, built by the global setup), driven over stdin. */
+export class SimProcess {
+  child: ChildProcess | null = null;
+  endpoint = '';
+  private waiters: { re: RegExp; resolve: (l: string) => void }[] = [];
+
+  async start(args: string[]): Promise<string> {
+    const child = spawn(process.execPath, [join(ROOT, 'dist', 'simulators', 'opcua-line', 'main.js'), ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child = child;
+    createInterface({ input: child.stdout! }).on('line', (l) => {
+      for (const w of [...this.waiters]) {
+        if (w.re.test(l)) {
+          this.waiters.splice(this.waiters.indexOf(w), 1);
+          w.resolve(l);
+        }
+      }
+    });
+    child.stderr!.resume();
+    const ready = await this.expect(/^ready /, 30_000);
+    this.endpoint = ready.slice('ready '.length).trim();
+    return this.endpoint;
+  }
+
+  expect(re: RegExp, timeoutMs = 10_000): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`simulator did not print ${re}`)), timeoutMs);
+      this.waiters.push({ re, resolve: (l) => (clearTimeout(t), resolve(l)) });
+    });
+  }
+
+  async cmd(line: string): Promise<void> {
+    const done = this.expect(new RegExp(`^(ok|error) `));
+    this.child!.stdin!.write(`${line}\n`);
+    const answer = await done;
+    if (answer.startsWith('error')) throw new Error(answer);
+  }
+
+  kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const c = this.child;
+    this.child = null;
+    if (!c || c.exitCode !== null) return Promise.resolve();
+    return new Promise((resolve) => {
+      c.once('exit', () => resolve());
+      c.kill(signal);
+    });
+  }
+}

@@ -1,0 +1,159 @@
+/**
+ * The OPC UA driver + bindMachine against ONE in-process simulator (a real node-opcua server),
+ * reused by every test here: server start-up costs seconds.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OpcuaLineSimulator } from '../../../simulators/opcua-line/line.js';
+import { listOpcuaCertificates, trustOpcuaCertificate } from '../../../src/drivers/opcua/index.js';
+import type { OpcuaMachineDriver } from '../../../src/drivers/opcua/index.js';
+import { stateDurations } from '../../../src/binding/machine.js';
+import { tempDir } from '../../helpers/tmp.js';
+import { waitFor } from '../../helpers/net.js';
+import { harness, machineConfig } from './helpers.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+let sim: OpcuaLineSimulator;
+let endpoint: string;
+const dirs: { cleanup: () => void }[] = [];
+const drivers: OpcuaMachineDriver[] = [];
+
+function stateDir(): string {
+  const d = tempDir('linegate-opcua-');
+  dirs.push(d);
+  return d.path;
+}
+
+beforeAll(async () => {
+  const pki = tempDir('linegate-opcua-sim-');
+  dirs.push(pki);
+  sim = new OpcuaLineSimulator({ pkiDir: pki.path, port: 0 });
+  endpoint = await sim.start();
+});
+
+afterAll(async () => {
+  await Promise.all(drivers.map((d) => d.stop()));
+  await sim?.stop();
+  for (const d of dirs) d.cleanup();
+});
+
+/** Drive the line through a batch: every step separated by more than one publishing interval. */
+async function scriptedRun(step = 120): Promise<void> {
+  const s = async (fn: () => void) => {
+    fn();
+    await sleep(step);
+  };
+  await s(() => sim.setState('Resetting'));
+  await s(() => sim.setState('Idle'));
+  await s(() => sim.setState('Starting'));
+  await s(() => sim.setState('Execute'));
+  for (let i = 0; i < 4; i++) await s(() => sim.produce(10, i % 2));
+  await s(() => sim.setStopReason(12, 'Infeed starved'));
+  await s(() => sim.setState('Held'));
+  await s(() => sim.setState('Execute'));
+  await s(() => sim.resetCounters()); // the PLC's counter reset, mid-batch
+  await s(() => sim.produce(7, 0));
+  await s(() => sim.produce(8, 1));
+  await s(() => sim.setState('Completing'));
+  await s(() => sim.setState('Complete'));
+}
+const EXPECTED_STATES = ['Resetting', 'Idle', 'Starting', 'Execute', 'Held', 'Execute', 'Completing', 'Complete'];
+
+describe('opcua-machine against the line simulator', () => {
+  it('generic PackTags map: a scripted run gives the state records and exact totals across a PLC counter reset', async () => {
+    sim.setState('Stopped');
+    sim.setCounters(500, 20); // the PLC has counted before this batch: a baseline, not production
+    const { driver, readings, model } = harness(machineConfig(endpoint, { autoBatchTransitions: true }), stateDir());
+    drivers.push(driver);
+    model.autoBatchTransitions = true;
+    model.startBatch('20261122-001', 'planned');
+    await driver.start(new AbortController().signal);
+    await waitFor(() => driver.health().state === 'online', 15_000, 25, 'online');
+    await waitFor(() => model.ofType('counter.updated').length >= 2 && model.ofType('machine.state_changed').length >= 1, 5_000);
+
+    await scriptedRun();
+    await waitFor(() => model.ofType('machine.state_changed').at(-1)?.payload.to === 'Complete', 5_000, 25, 'Complete');
+    await waitFor(() => model.totals('20261122-001').good === '55' && model.totals('20261122-001').rejected === '3', 5_000, 25, 'totals');
+
+    const changes = model.ofType('machine.state_changed').map((r) => r.payload.to);
+    expect(changes).toEqual(['Stopped', ...EXPECTED_STATES]);
+    const execute = model.ofType('machine.state_changed').find((r) => r.payload.to === 'Execute')!;
+    expect(execute.payload).toMatchObject({ from: 'Starting', stateNumber: 6, raw: 6, fromNumber: 3 });
+    expect(execute.payload.sourceTime).toBeTypeOf('string');
+    expect(execute.payload.serverTime).toBeTypeOf('string');
+    expect(model.ofType('counter.updated').map((r) => r.payload.step)).toContain('reset');
+    expect(model.totals('20261122-001')).toEqual({ good: '55', rejected: '3' });
+    expect(model.batches.get('20261122-001')!.status).toBe('completed');
+    expect(model.ofType('machine.stop_reason').at(-1)?.payload.value).toBe(12);
+    // Every reading keeps source, server and receive time.
+    const counterReading = readings.find((r) => r.field === 'goodCount')!;
+    expect(counterReading.sourceTime).toBeInstanceOf(Date);
+    expect(counterReading.serverTime).toBeInstanceOf(Date);
+    expect(counterReading.meta).toMatchObject({ counterBits: 32 });
+    expect(typeof counterReading.meta!.skewMs).toBe('number');
+
+    const batch = model.records.filter((r) => r.batch === '20261122-001').map((r) => ({ type: r.type, payload: r.payload, receivedAt: r.receivedAt as Date }));
+    const d = stateDurations(batch);
+    expect(Object.keys(d).sort()).toEqual(['Completing', 'Execute', 'Held', 'Idle', 'Resetting', 'Starting', 'Stopped'].sort());
+    expect(d.Execute!).toBeGreaterThan(d.Held!);
+    await driver.stop();
+    expect(driver.health().state).toBe('stopped');
+  });
+
+  it('a wrong node id is reported with its node id and field while the other items keep working', async () => {
+    sim.setState('Idle');
+    const bad = 'nsu=urn:linegate:sim:opcua-line;s=FILL1.Admin.NoSuchCounter';
+    const { driver, readings, model } = harness(machineConfig(endpoint, { nodes: { goodCount: { nodeId: bad } } }), stateDir());
+    drivers.push(driver);
+    model.startBatch('B-NODE', 'in_process');
+    await driver.start(new AbortController().signal);
+    await waitFor(() => driver.health().state === 'degraded', 15_000, 25, 'degraded');
+    const h = driver.health();
+    expect(h.lastError?.code).toBe('LG_ERR_OPCUA_NODE_INVALID');
+    expect(h.lastError?.message).toContain('goodCount');
+    expect(h.details.nodeErrors).toEqual([expect.objectContaining({ field: 'goodCount', code: 'LG_ERR_OPCUA_NODE_INVALID', nodeId: bad })]);
+    const err = readings.find((r) => r.error?.code === 'LG_ERR_OPCUA_NODE_INVALID')!;
+    expect(err).toMatchObject({ field: 'goodCount', error: { details: { nodeId: bad, field: 'goodCount' } } });
+    expect(model.ofType('machine.reading_rejected')[0]).toMatchObject({ status: 'rejected', errorCode: 'LG_ERR_OPCUA_NODE_INVALID' });
+
+    await waitFor(() => model.ofType('counter.updated').length >= 1, 5_000, 25, 'reject counter baseline');
+    sim.setState('Execute');
+    sim.produce(5, 2);
+    await waitFor(() => model.totals('B-NODE').rejected === '2', 5_000, 25, 'rejects still counted');
+    await waitFor(() => model.ofType('machine.state_changed').at(-1)?.payload.to === 'Execute', 5_000, 25, 'state still monitored');
+    expect(model.totals('B-NODE').good).toBe('0');
+    await driver.stop();
+  });
+
+  it('SignAndEncrypt: an untrusted server certificate is refused until trusted; then the OPC 30050 browse-path map works', async () => {
+    sim.setState('Stopped');
+    const dir = stateDir();
+    const cfg = machineConfig(endpoint, { securityMode: 'SignAndEncrypt', securityPolicy: 'Basic256Sha256', nodeMap: 'opc30050-packml' });
+    const { driver, readings, model } = harness(cfg, dir);
+    drivers.push(driver);
+    model.startBatch('B-30050', 'in_process');
+    await driver.start(new AbortController().signal);
+    await waitFor(() => driver.health().lastError?.code === 'LG_ERR_OPCUA_CERT_UNTRUSTED', 15_000, 25, 'untrusted');
+    const h = driver.health();
+    expect(h.state).toBe('offline');
+    const thumbprint = h.details.untrustedServerCertificate as string;
+    expect(thumbprint).toMatch(/^[0-9a-f]{40}$/);
+    expect(h.lastError!.message).toContain(thumbprint);
+    expect(readings.filter((r) => r.field !== 'link')).toEqual([]); // nothing read from an untrusted server
+    expect(listOpcuaCertificates(dir)).toEqual([expect.objectContaining({ thumbprint, status: 'rejected' })]);
+
+    const trusted = await trustOpcuaCertificate(dir, thumbprint.slice(0, 12));
+    expect(trusted).toMatchObject({ thumbprint, status: 'trusted' });
+    await waitFor(() => driver.health().state === 'online', 15_000, 25, 'online after trust');
+    await waitFor(() => model.ofType('machine.state_changed').length >= 1 && model.ofType('counter.updated').length >= 2, 5_000, 25, 'initial values');
+
+    await scriptedRun(150);
+    await waitFor(() => model.ofType('machine.state_changed').at(-1)?.payload.to === 'Complete', 5_000, 25, 'Complete');
+    await waitFor(() => model.totals('B-30050').good === '55' && model.totals('B-30050').rejected === '3', 5_000, 25, 'totals');
+    expect(model.ofType('machine.state_changed').map((r) => r.payload.to)).toEqual(['Stopped', ...EXPECTED_STATES]);
+    // States came by NAME from the nested state machines, numbered TR88 for the record.
+    const held = model.ofType('machine.state_changed').find((r) => r.payload.to === 'Held')!;
+    expect(held.payload).toMatchObject({ stateNumber: 11, raw: [{ text: 'Cleared' }, { text: 'Running' }, { text: 'Held' }] });
+    expect(model.ofType('machine.stop_reason').at(-1)?.payload.value).toBe(12);
+    await driver.stop();
+  });
+});
