@@ -57,7 +57,7 @@ export interface MaterialInput {
   shelfLifeDays?: number | null;
 }
 
-export type ScanParser = (raw: Buffer) => ParsedScan;
+export type ScanParser = (raw: Buffer, opts?: { fnc1Substitute?: string; now?: Date }) => ParsedScan;
 
 export class Ops {
   readonly batchPattern: CompiledPattern;
@@ -111,12 +111,12 @@ export class Ops {
    * A scan from a driver or the API → one record (accepted or rejected), effects applied in the
    * same transaction. Resolves after commit: only then may the operator hear the beep.
    */
-  async ingestScan(stationId: string, scan: { raw: Buffer; device: string | null; receivedAt?: Date; sourceTime?: Date | null; error?: { code: ErrorCode; message: string; details?: Record<string, unknown> } | null }, actor?: Actor): Promise<JournalRecord> {
+  async ingestScan(stationId: string, scan: { raw: Buffer; device: string | null; receivedAt?: Date; sourceTime?: Date | null; error?: { code: ErrorCode; message: string; details?: Record<string, unknown> } | null; fnc1Substitute?: string }, actor?: Actor): Promise<JournalRecord> {
     const st = this.stations.get(stationId);
     if (!st) throw new LgError('LG_ERR_STATION_NOT_FOUND', { station: stationId });
     const receivedAt = scan.receivedAt ?? this.clock.now();
     const dup = this.isDuplicate(scan.device ?? `api:${stationId}`, scan.raw, receivedAt, st.cfg.policies.duplicateWindowMs);
-    const parsed = scan.error ? ({ ok: false, code: scan.error.code, message: scan.error.message, details: {} } as ParsedScan) : this.parseScan(scan.raw);
+    const parsed = scan.error ? ({ ok: false, code: scan.error.code, message: scan.error.message, details: {} } as ParsedScan) : this.parseScan(scan.raw, { fnc1Substitute: scan.fnc1Substitute, now: receivedAt });
     return this.journal.submit((tx) => {
       const ctx = this.stationContext(stationId);
       let result: BindResult;

@@ -6,6 +6,7 @@ import { parseDocument } from 'yaml';
 import { LgError } from '../errors.js';
 import { ConfigSchema, type Config } from './schema.js';
 import { DEVICE_KINDS } from './devices/index.js';
+import { SINK_KINDS } from './upstream-schema.js';
 import { compileBatchPattern } from '../domain/numbering.js';
 
 /**
@@ -77,6 +78,16 @@ export function parseConfig(text: string, file = '(inline)', opts: LoadOptions =
       const prepared = prepare(schema, d) as typeof d;
       cfg.devices[i] = prepared;
       collect(schema, prepared, `devices[${i}]`, issues);
+    });
+  }
+  const sinks = (cfg.upstream as { sinks?: Array<{ kind: string }> } | undefined)?.sinks;
+  if (Array.isArray(sinks)) {
+    sinks.forEach((sk, i) => {
+      const schema = sk && SINK_KINDS[sk.kind];
+      if (!schema) return;
+      const prepared = prepare(schema, sk) as typeof sk;
+      sinks[i] = prepared;
+      collect(schema, prepared, `upstream.sinks[${i}]`, issues);
     });
   }
   if (issues.length === 0) semanticChecks(cfg, issues);

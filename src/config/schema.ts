@@ -1,6 +1,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { DEVICE_KINDS } from './devices/index.js';
 import { UpstreamConfigSchema } from './upstream-schema.js';
+import { UpstreamConfig } from './upstream.js';
 
 /**
  * The configuration schema: one TypeBox source for the TypeScript types, the validation and the
@@ -181,7 +182,7 @@ export const DeviceBaseSchema = Type.Object(
   { additionalProperties: true },
 );
 
-function configSchema(devices: TSchema) {
+function configSchema<D extends TSchema, U extends TSchema>(devices: D, upstream: U) {
   return Type.Object(
     {
       $schema: Type.Optional(Type.String({ description: 'Path or URL of this schema, for editors.' })),
@@ -189,7 +190,7 @@ function configSchema(devices: TSchema) {
       line: LineSchema,
       stations: Type.Array(StationSchema, { minItems: 1, description: 'The stations of the line.' }),
       devices: Type.Array(devices, { default: [], description: 'Scanners, scales, machines and printers; see devices/ for profiles.' }),
-      upstream: UpstreamConfigSchema,
+      upstream,
       numbering: NumberingSchema,
       api: ApiSchema,
       security: SecuritySchema,
@@ -203,15 +204,15 @@ function configSchema(devices: TSchema) {
 }
 
 /** Used for validation: devices are checked by kind in a second pass, for readable errors. */
-export const ConfigSchema = configSchema(DeviceBaseSchema);
+export const ConfigSchema = configSchema(DeviceBaseSchema, UpstreamConfigSchema);
 
 /** Published JSON Schema: devices as a union of their kinds, so editors complete every field. */
 export function publishedSchema(): TSchema {
   const kinds = Object.values(DEVICE_KINDS);
-  return configSchema(kinds.length ? Type.Union(kinds) : DeviceBaseSchema);
+  return configSchema(kinds.length ? Type.Union(kinds) : DeviceBaseSchema, UpstreamConfig as TSchema);
 }
 
 export type SiteConfig = Static<typeof SiteSchema>;
 export type StationConfig = Static<typeof StationSchema>;
 export type DeviceConfig = Static<typeof DeviceBaseSchema> & Record<string, unknown>;
-export type Config = Omit<Static<typeof ConfigSchema>, 'devices'> & { devices: DeviceConfig[] };
+export type Config = Omit<Static<typeof ConfigSchema>, 'devices' | 'upstream'> & { devices: DeviceConfig[]; upstream: Static<typeof UpstreamConfig> };

@@ -1,18 +1,23 @@
-import { Type } from '@sinclair/typebox';
+import { Type, type TSchema } from '@sinclair/typebox';
+import { HttpSinkConfig, MqttSinkConfig, RetentionConfig } from './upstream.js';
 
-/** Placeholder until src/config/upstream.ts lands: sinks by id and kind. */
+/** Sink schemas by kind (validated in a second pass, like devices, for precise error paths). */
+export const SINK_KINDS: Record<string, TSchema> = { http: HttpSinkConfig, mqtt: MqttSinkConfig };
+
+/** First-pass shape of `upstream`: sinks need an id and a known kind; the rest is checked per kind. */
 export const UpstreamConfigSchema = Type.Object(
   {
     sinks: Type.Array(
       Type.Object(
         {
           id: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$', description: 'Sink identifier (outbox rows are kept per sink).' }),
-          kind: Type.String({ description: 'http or mqtt' }),
+          kind: Type.Union([Type.Literal('http'), Type.Literal('mqtt')], { description: 'http (the ERP endpoint) or mqtt (the plant broker).' }),
         },
         { additionalProperties: true },
       ),
       { default: [] },
     ),
+    retention: Type.Optional(RetentionConfig),
   },
-  { additionalProperties: true, default: {} },
+  { additionalProperties: false, default: {} },
 );

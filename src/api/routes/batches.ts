@@ -1,0 +1,116 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyPluginAsync } from 'fastify';
+import { LgError } from '../../errors.js';
+import { ALL_ROLES, FLOOR, MASTER_DATA, actorOf, type ApiDeps } from '../context.js';
+import { BatchSchema, BomLineSchema, Code, Decimal, RecordSchema, Text, errorResponses, Page } from '../schemas.js';
+import type { BatchStatus } from '../../binding/types.js';
+
+const BatchCreate = Type.Object(
+  {
+    number: Type.Optional(Code('Explicit batch number (imports only); normally generated from the numbering pattern')),
+    product: Code('Product code'),
+    productName: Type.Optional(Type.String({ maxLength: 200 })),
+    gtin: Type.Optional(Type.String({ pattern: '^\\d{14}$', description: 'GTIN-14 of the product' })),
+    plannedQty: Decimal('Planned quantity'),
+    unit: Code('Unit of the planned quantity', 16),
+    bom: Type.Array(BomLineSchema, { maxItems: 500, description: 'Bill of materials' }),
+    plannedStart: Type.Optional(Type.String({ format: 'date-time' })),
+    personnel: Type.Optional(Type.Array(Code('User id'), { maxItems: 100 })),
+  },
+  { additionalProperties: false },
+);
+
+const WorkOrder = Type.Omit(BatchCreate, ['number']);
+
+const Transition = Type.Object(
+  {
+    to: Type.Union(['in_process', 'completed', 'released', 'on_hold', 'rejected', 'planned'].map((s) => Type.Literal(s)), {
+      description: 'Target status. To resume a batch on hold, send the status it was held from.',
+    }),
+    reason: Type.Optional(Text('Why (required for on_hold, rejected, released)')),
+    signature: Type.Optional(
+      Type.Object({ meaning: Text('Meaning of the QA signature, e.g. "Reviewed and approved for release"', 200) }, { additionalProperties: false }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const batchRoutes = (deps: ApiDeps): FastifyPluginAsync => async (app) => {
+  app.get<{ Querystring: { status?: string; line?: string; limit: number; after?: string } }>(
+    '/batches',
+    {
+      config: { roles: ALL_ROLES },
+      schema: {
+        tags: ['batches'],
+        querystring: Type.Object(
+          {
+            status: Type.Optional(Type.String()),
+            line: Type.Optional(Type.String()),
+            limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
+            after: Type.Optional(Type.String({ description: 'Cursor: the last batch number of the previous page' })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Page(BatchSchema), ...errorResponses },
+      },
+    },
+    async (req) => {
+      const items = deps.repo.listBatches(req.query);
+      return { items, next: items.length === req.query.limit ? items[items.length - 1]!.number : null };
+    },
+  );
+
+  app.post<{ Body: Static<typeof BatchCreate> }>(
+    '/batches',
+    { config: { roles: MASTER_DATA }, schema: { tags: ['batches'], body: BatchCreate, response: { 201: BatchSchema, ...errorResponses } } },
+    async (req, reply) => {
+      const { number } = await deps.ops.createBatch(req.body, actorOf(req));
+      return reply.code(201).send(deps.repo.batch(number));
+    },
+  );
+
+  app.get<{ Params: { number: string } }>(
+    '/batches/:number',
+    { config: { roles: ALL_ROLES }, schema: { tags: ['batches'], params: Type.Object({ number: Type.String() }), response: { 200: BatchSchema, ...errorResponses } } },
+    async (req) => {
+      const b = deps.repo.batch(req.params.number);
+      if (!b) throw new LgError('LG_ERR_BATCH_NOT_FOUND', { batch: req.params.number });
+      return b;
+    },
+  );
+
+  app.post<{ Params: { number: string }; Body: Static<typeof Transition> }>(
+    '/batches/:number/transitions',
+    {
+      config: { roles: FLOOR },
+      schema: {
+        tags: ['batches'],
+        params: Type.Object({ number: Type.String() }),
+        body: Transition,
+        response: { 200: Type.Object({ batch: BatchSchema, record: RecordSchema }), ...errorResponses },
+      },
+    },
+    async (req) => {
+      const record = await deps.ops.transitionBatch(req.params.number, req.body.to as BatchStatus, actorOf(req), req.body.reason ?? null, req.body.signature ?? null);
+      return { batch: deps.repo.batch(req.params.number), record };
+    },
+  );
+
+  app.put<{ Params: { id: string }; Body: Static<typeof WorkOrder> }>(
+    '/work-orders/:id',
+    {
+      config: { roles: MASTER_DATA },
+      schema: {
+        tags: ['batches'],
+        description: 'ERP push: a work order becomes a planned batch with its bill of materials. Idempotent; updates while still planned.',
+        params: Type.Object({ id: Code('Work order id') }),
+        body: WorkOrder,
+        response: { 200: Type.Object({ batch: BatchSchema, created: Type.Boolean(), changed: Type.Boolean() }), 201: Type.Object({ batch: BatchSchema, created: Type.Boolean(), changed: Type.Boolean() }), ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const r = await deps.ops.upsertWorkOrder(req.params.id, req.body, actorOf(req));
+      return reply.code(r.created ? 201 : 200).send({ batch: deps.repo.batch(r.number), created: r.created, changed: r.changed });
+    },
+  );
+};

@@ -1,0 +1,112 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsync } from 'fastify';
+import { LgError } from '../../errors.js';
+import { verifyAudit, type RecordFilter } from '../../store/repo.js';
+import { ALL_ROLES, MANAGERS, actorOf, type ApiDeps } from '../context.js';
+import { Json, Page, RecordSchema, Text, errorResponses } from '../schemas.js';
+import { hashToken } from '../../store/repo.js';
+
+const RecordQuery = Type.Object(
+  {
+    batch: Type.Optional(Type.String()),
+    lot: Type.Optional(Type.String()),
+    station: Type.Optional(Type.String()),
+    device: Type.Optional(Type.String()),
+    type: Type.Optional(Type.String({ description: 'Record type; a trailing * matches a prefix (lot.*)' })),
+    status: Type.Optional(Type.Union([Type.Literal('accepted'), Type.Literal('rejected')])),
+    from: Type.Optional(Type.String({ format: 'date-time', description: 'Received at or after (ISO time)' })),
+    to: Type.Optional(Type.String({ format: 'date-time', description: 'Received before (ISO time)' })),
+    after: Type.Optional(Type.Integer({ minimum: 0, description: 'Cursor: the seq of the last record of the previous page' })),
+    limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
+    order: Type.Union([Type.Literal('asc'), Type.Literal('desc')], { default: 'asc' }),
+  },
+  { additionalProperties: false },
+);
+
+export const recordRoutes = (deps: ApiDeps): FastifyPluginAsync => async (app) => {
+  app.get<{ Querystring: RecordFilter }>(
+    '/records',
+    { config: { roles: ALL_ROLES }, schema: { tags: ['records'], querystring: RecordQuery, response: { 200: Page(RecordSchema), ...errorResponses } } },
+    async (req) => {
+      const q = { ...req.query };
+      if (q.from) q.from = new Date(q.from).toISOString();
+      if (q.to) q.to = new Date(q.to).toISOString();
+      return deps.repo.listRecords(q);
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/records/:id',
+    { config: { roles: ALL_ROLES }, schema: { tags: ['records'], params: Type.Object({ id: Type.String({ description: 'Record id or seq' }) }), response: { 200: RecordSchema, ...errorResponses } } },
+    async (req) => {
+      const r = deps.repo.record(req.params.id);
+      if (!r) throw new LgError('LG_ERR_RECORD_NOT_FOUND', { id: req.params.id });
+      return r;
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: { reason: string; supervisorToken?: string } }>(
+    '/records/:id/override',
+    {
+      config: { roles: ['operator', 'supervisor', 'qa', 'admin'] },
+      schema: {
+        tags: ['records'],
+        description:
+          'A supervisor lets one refused lot scan through. Either the request itself is made by a supervisor, or an operator session sends the supervisor\'s own token in `supervisorToken` (the supervisor signs at the station).',
+        params: Type.Object({ id: Type.String() }),
+        body: Type.Object({ reason: Text('Why the refusal is overridden'), supervisorToken: Type.Optional(Type.String({ minLength: 8, maxLength: 200 })) }, { additionalProperties: false }),
+        response: { 201: RecordSchema, ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      let by = actorOf(req);
+      if (req.body.supervisorToken) {
+        const sup = deps.repo.db.prepare('SELECT id, role FROM users WHERE token_hash = ? AND disabled = 0').get(hashToken(req.body.supervisorToken)) as
+          | { id: string; role: string }
+          | undefined;
+        if (!sup) throw new LgError('LG_ERR_AUTH_INVALID');
+        by = { id: sup.id, role: sup.role as typeof by.role };
+      }
+      const rec = await deps.ops.overrideScan(req.params.id, req.body.reason, by);
+      return reply.code(201).send(rec);
+    },
+  );
+
+  app.get<{ Querystring: { entity?: string; entityId?: string; after?: number; limit: number } }>(
+    '/audit',
+    {
+      config: { roles: MANAGERS },
+      schema: {
+        tags: ['audit'],
+        querystring: Type.Object(
+          { entity: Type.Optional(Type.String()), entityId: Type.Optional(Type.String()), after: Type.Optional(Type.Integer({ minimum: 0 })), limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }) },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Page(
+            Type.Object({
+              seq: Type.Integer(),
+              at: Type.String(),
+              actor: Type.String(),
+              action: Type.String(),
+              entity: Type.String(),
+              entityId: Type.String(),
+              reason: Type.Union([Type.String(), Type.Null()]),
+              old: Type.Unknown(),
+              new: Type.Unknown(),
+              hash: Type.String(),
+              prevHash: Type.String(),
+            }),
+          ),
+        },
+      },
+    },
+    async (req) => deps.repo.listAudit(req.query),
+  );
+
+  app.get(
+    '/audit/verify',
+    { config: { roles: MANAGERS }, schema: { tags: ['audit'], response: { 200: Json } } },
+    async () => verifyAudit(deps.repo.db),
+  );
+};

@@ -1,0 +1,123 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyPluginAsync } from 'fastify';
+import { LgError } from '../../errors.js';
+import { verdictOf } from '../../events.js';
+import { ALL_ROLES, FLOOR, actorOf, type ApiDeps } from '../context.js';
+import { Code, RecordSchema, Text, errorResponses } from '../schemas.js';
+
+const ContextSchema = Type.Object({
+  station: Type.String(),
+  role: Type.String(),
+  batch: Type.Union([Type.String(), Type.Null()]),
+  operator: Type.Union([Type.String(), Type.Null()]),
+  lots: Type.Record(Type.String(), Type.String()),
+  updatedAt: Type.Union([Type.String(), Type.Null()]),
+});
+
+const ContextPut = Type.Object(
+  {
+    batch: Type.Optional(Type.Union([Code('Batch number'), Type.Null()])),
+    operator: Type.Optional(Type.Union([Code('User id'), Type.Null()])),
+    reason: Type.Optional(Text('Why')),
+  },
+  { additionalProperties: false },
+);
+
+const ScanBody = Type.Object(
+  {
+    data: Type.String({ minLength: 1, maxLength: 65_536, description: 'The scan as the scanner delivered it (text, or base64/hex for raw bytes)' }),
+    encoding: Type.Union([Type.Literal('text'), Type.Literal('base64'), Type.Literal('hex')], { default: 'text', description: 'How `data` is encoded. In text, GS (0x1D) may be sent as \\u001d.' }),
+    device: Type.Optional(Code('Device id, e.g. a keyboard-wedge scanner at the station page')),
+  },
+  { additionalProperties: false },
+);
+
+const Params = Type.Object({ id: Type.String() });
+
+export const stationRoutes = (deps: ApiDeps): FastifyPluginAsync => async (app) => {
+  app.get('/stations', { config: { roles: ALL_ROLES }, schema: { tags: ['stations'], response: { 200: Type.Object({ items: Type.Array(ContextSchema) }) } } }, async () => ({
+    items: deps.ops.cfg.stations.map((s) => deps.ops.stationContext(s.id)),
+  }));
+
+  app.get<{ Params: { id: string } }>(
+    '/stations/:id',
+    { config: { roles: ALL_ROLES }, schema: { tags: ['stations'], params: Params, response: { 200: ContextSchema, ...errorResponses } } },
+    async (req) => deps.ops.stationContext(req.params.id),
+  );
+
+  app.put<{ Params: { id: string }; Body: Static<typeof ContextPut> }>(
+    '/stations/:id/context',
+    {
+      config: { roles: FLOOR },
+      schema: {
+        tags: ['stations'],
+        description: 'Select the active batch and/or the signed-in operator. Material lots are activated by scanning them (so they are always verified).',
+        params: Params,
+        body: ContextPut,
+        response: { 200: Type.Object({ context: ContextSchema, records: Type.Array(RecordSchema) }), ...errorResponses },
+      },
+    },
+    async (req) => {
+      const { reason, ...change } = req.body;
+      const records = await deps.ops.setStationContext(req.params.id, change, actorOf(req), reason ?? null);
+      return { context: deps.ops.stationContext(req.params.id), records };
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: Static<typeof ScanBody> }>(
+    '/stations/:id/scans',
+    {
+      config: { roles: FLOOR },
+      schema: {
+        tags: ['stations'],
+        description:
+          'Post a raw scan to a station (keyboard-wedge scanners, tests). Answered 201 once the record is durable, accepted or rejected — `record.status` and `record.errorCode` give the verdict.',
+        params: Params,
+        body: ScanBody,
+        response: { 201: Type.Object({ record: RecordSchema, verdict: Type.Object({ accepted: Type.Boolean(), code: Type.Union([Type.String(), Type.Null()]), message: Type.Union([Type.String(), Type.Null()]) }) }), ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const { data, encoding, device } = req.body;
+      let raw: Buffer;
+      if (encoding === 'base64') raw = Buffer.from(data, 'base64');
+      else if (encoding === 'hex') {
+        if (!/^([0-9a-fA-F]{2})+$/.test(data)) throw new LgError('LG_ERR_VALIDATION', { detail: 'data is not hex' });
+        raw = Buffer.from(data, 'hex');
+      } else raw = Buffer.from(data, 'latin1');
+      if (encoding === 'text' && /[^\x00-\xff]/.test(data)) raw = Buffer.from(data, 'utf8');
+      const record = await deps.ops.ingestScan(req.params.id, { raw, device: device ?? null }, actorOf(req));
+      return reply.code(201).send({ record, verdict: { accepted: record.status === 'accepted', code: record.errorCode, message: record.message } });
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/stations/:id/events',
+    {
+      config: { roles: ALL_ROLES },
+      schema: { tags: ['stations'], description: 'Server-Sent Events: every verdict and status change at this station, as it commits.', params: Params },
+    },
+    async (req, reply) => {
+      deps.ops.station(req.params.id);
+      reply.raw.writeHead(200, {
+        'content-type': 'text/event-stream',
+        'cache-control': 'no-cache, no-transform',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      });
+      const write = (event: string, data: unknown): void => {
+        reply.raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      };
+      write('context', deps.ops.stationContext(req.params.id));
+      const unsub = deps.events.subscribe(req.params.id, (e) => write(e.event, e.data));
+      const ping = setInterval(() => reply.raw.write(': keep-alive\n\n'), 15_000);
+      req.raw.on('close', () => {
+        clearInterval(ping);
+        unsub();
+      });
+      return reply;
+    },
+  );
+};
+
+export { verdictOf };

@@ -1,0 +1,67 @@
+import type { JournalRecord } from './binding/types.js';
+
+/**
+ * Live events for station pages (Server-Sent Events): scan verdicts, context changes, device and
+ * printer status. In memory and best effort by design — the journal is the record; a page that
+ * reconnects asks the records API for what it missed (`after=<last seq>`).
+ */
+export interface LiveEvent {
+  event: string;
+  data: Record<string, unknown>;
+}
+
+type Listener = (e: LiveEvent) => void;
+
+export class LiveEvents {
+  private readonly byStation = new Map<string, Set<Listener>>();
+  private readonly all = new Set<Listener>();
+
+  subscribe(station: string | null, cb: Listener): () => void {
+    if (station === null) {
+      this.all.add(cb);
+      return () => this.all.delete(cb);
+    }
+    let set = this.byStation.get(station);
+    if (!set) this.byStation.set(station, (set = new Set()));
+    set.add(cb);
+    return () => set!.delete(cb);
+  }
+
+  /** station null = every station (e.g. a line-wide alarm). */
+  publish(station: string | null, e: LiveEvent): void {
+    const targets = station === null ? [...this.byStation.values()].flatMap((s) => [...s]) : [...(this.byStation.get(station) ?? [])];
+    for (const cb of [...targets, ...this.all]) {
+      try {
+        cb(e);
+      } catch {
+        /* a broken subscriber must not affect the others */
+      }
+    }
+  }
+
+  listenerCount(): number {
+    let n = this.all.size;
+    for (const s of this.byStation.values()) n += s.size;
+    return n;
+  }
+}
+
+/** The verdict an operator sees for a record. */
+export function verdictOf(r: JournalRecord): LiveEvent {
+  return {
+    event: 'record',
+    data: {
+      seq: r.seq,
+      id: r.id,
+      type: r.type,
+      accepted: r.status === 'accepted',
+      code: r.errorCode,
+      message: r.message,
+      batch: r.batch,
+      lot: r.lot,
+      operator: r.operator,
+      device: r.device,
+      at: r.receivedAt,
+    },
+  };
+}

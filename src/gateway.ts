@@ -1,0 +1,266 @@
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Low } from 'lowdb';
+import { buildApi } from './api/app.js';
+import type { Config } from './config/schema.js';
+import type { DeviceDriver, Reading } from './drivers/driver.js';
+import { DRIVER_KINDS, NON_DRIVER_KINDS } from './drivers/registry.js';
+import { LiveEvents, verdictOf } from './events.js';
+import { Ops, type ScanParser } from './ops.js';
+import { openDatabase, type Db } from './store/db.js';
+import { Journal } from './store/journal.js';
+import { Repo } from './store/repo.js';
+import { openSettings, type SettingsDoc } from './store/settings.js';
+import type { Clock } from './util/clock.js';
+import { systemClock } from './util/clock.js';
+import type { Logger } from './util/log.js';
+import { createLogger } from './util/log.js';
+import { parseForBinding } from './binding/parse.js';
+
+/**
+ * Composition root: config → store → ops → api → drivers. Start order is inside-out (the journal
+ * must take writes before any device can produce a reading); stop order is the reverse, bounded
+ * in time: stop inputs, stop the API, commit what is queued, close the database.
+ */
+
+export interface GatewayOptions {
+  clock?: Clock;
+  logger?: Logger;
+  /** Parse function for scans (defaults to the GS1 parser). */
+  parseScan?: ScanParser;
+  /** Repo root's devices/ folder (profiles); default: ./devices next to the package. */
+  devicesDir?: string;
+  /** Stop waiting for slow parts after this long. */
+  stopTimeoutMs?: number;
+}
+
+export type GatewayState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped';
+
+export class Gateway {
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly events = new LiveEvents();
+  state: GatewayState = 'created';
+  db!: Db;
+  journal!: Journal;
+  repo!: Repo;
+  ops!: Ops;
+  api!: FastifyInstance;
+  settings!: Low<SettingsDoc>;
+  readonly drivers = new Map<string, DeviceDriver>();
+  private readonly abort = new AbortController();
+  private readonly stopHooks: Array<{ name: string; fn: () => Promise<void> | void }> = [];
+  private readonly healthParts = new Map<string, () => unknown>();
+  private startedAt: Date | null = null;
+  /** Address the API listens on, once listening. */
+  url: string | null = null;
+  adminTokenFile: string | null = null;
+
+  constructor(
+    readonly cfg: Readonly<Config>,
+    private readonly opts: GatewayOptions = {},
+  ) {
+    this.logger = opts.logger ?? createLogger({ level: cfg.log.level });
+    this.clock = opts.clock ?? systemClock;
+  }
+
+  get stateDir(): string {
+    return this.cfg.storage.stateDir;
+  }
+
+  get devicesDir(): string {
+    return this.opts.devicesDir ?? join(new URL('../..', import.meta.url).pathname, 'devices');
+  }
+
+  /** Register a part's health for /health/ready (labels, upstream, broker…). */
+  addHealth(name: string, fn: () => unknown): void {
+    this.healthParts.set(name, fn);
+  }
+
+  /** Register something to stop, in reverse order of registration. */
+  onStop(name: string, fn: () => Promise<void> | void): void {
+    this.stopHooks.push({ name, fn });
+  }
+
+  async start(): Promise<void> {
+    if (this.state !== 'created') throw new Error(`gateway already ${this.state}`);
+    this.state = 'starting';
+    const log = this.logger.child({ component: 'gateway' });
+    mkdirSync(this.stateDir, { recursive: true, mode: 0o750 });
+
+    this.db = openDatabase(join(this.stateDir, 'journal.sqlite'), { synchronous: this.cfg.storage.synchronous });
+    const sinks = (this.cfg.upstream?.sinks ?? []).map((s: { id: string }) => s.id);
+    this.journal = new Journal(this.db, { site: this.cfg.site.id, line: this.cfg.line.id, sinks, clock: this.clock, logger: this.logger });
+    this.repo = new Repo(this.db);
+    this.settings = await openSettings(this.stateDir, this.clock.now());
+    this.ops = new Ops(this.cfg, this.journal, this.repo, this.clock, this.opts.parseScan ?? parseForBinding);
+    await this.ensureAdmin(log);
+
+    // Every committed record → its station's live stream (verdicts within the commit's latency).
+    this.journal.onCommitted((records) => {
+      for (const r of records) if (r.station) this.events.publish(r.station, verdictOf(r));
+    });
+
+    this.api = await buildApi(
+      {
+        ops: this.ops,
+        repo: this.repo,
+        journal: this.journal,
+        logger: this.logger,
+        events: this.events,
+        bodyLimit: this.cfg.api.bodyLimitBytes,
+        health: () => this.health(),
+        extensions: this.apiExtensions,
+      },
+      this.cfg.security.tls ? { https: { cert: readFileSync(this.cfg.security.tls.cert), key: readFileSync(this.cfg.security.tls.key) } } : {},
+    );
+    await this.api.listen({ host: this.cfg.api.host, port: this.cfg.api.port });
+    const addr = this.api.server.address();
+    const port = typeof addr === 'object' && addr ? addr.port : this.cfg.api.port;
+    this.url = `${this.cfg.security.tls ? 'https' : 'http'}://${this.cfg.api.host.includes(':') ? `[${this.cfg.api.host}]` : this.cfg.api.host}:${port}`;
+    if (!['127.0.0.1', 'localhost', '::1'].includes(this.cfg.api.host) && !this.cfg.security.tls) {
+      log.warn({ host: this.cfg.api.host }, 'the API listens beyond localhost without TLS: bearer tokens cross the network in clear text');
+    }
+
+    for (const d of this.cfg.devices) {
+      if (d.enabled === false) continue;
+      this.startDriver(d, log);
+    }
+    this.startedAt = this.clock.now();
+    this.state = 'running';
+    log.info({ url: this.url, stateDir: this.stateDir, gatewayId: this.settings.data.gatewayId, devices: this.drivers.size }, 'linegate is running');
+  }
+
+  /** Route extensions registered before start (labels, upstream…). */
+  private readonly apiExtensions: Array<(app: FastifyInstance) => Promise<void> | void> = [];
+  addApiRoutes(fn: (app: FastifyInstance) => Promise<void> | void): void {
+    this.apiExtensions.push(fn);
+  }
+
+  private startDriver(d: Config['devices'][number], log: Logger): void {
+    if (NON_DRIVER_KINDS.has(d.kind)) return;
+    const kind = DRIVER_KINDS[d.kind];
+    if (!kind) {
+      log.error({ device: d.id, kind: d.kind }, `device ${d.id}: kind ${d.kind} is not supported by this build (LG_ERR_DEVICE_UNKNOWN_KIND)`);
+      return;
+    }
+    let driver: DeviceDriver;
+    try {
+      driver = kind.create(d as never, { logger: this.logger, clock: this.clock, stateDir: this.stateDir, devicesDir: this.devicesDir });
+    } catch (err) {
+      // A bad profile degrades this device only; the gateway and the other devices go on.
+      log.error({ err, device: d.id }, `device ${d.id} could not be created: ${(err as Error).message}`);
+      return;
+    }
+    this.drivers.set(d.id, driver);
+    driver.on('reading', (r: Reading) => void this.onReading(d.station, driver, r));
+    driver.on('state', (h) => this.events.publish(d.station, { event: 'device', data: h as unknown as Record<string, unknown> }));
+    driver.start(this.abort.signal).catch((err: unknown) => log.error({ err, device: d.id }, 'driver start failed'));
+  }
+
+  /** Reading handlers by kind; the scales/machines wiring adds its own. */
+  readonly readingHandlers: Partial<Record<Reading['kind'], (station: string, driver: DeviceDriver, r: Reading) => Promise<unknown>>> = {
+    scan: async (station, driver, r) => {
+      if (r.kind !== 'scan') return;
+      const fnc1Substitute = (driver as { scanDecoding?: { fnc1Substitute?: string } }).scanDecoding?.fnc1Substitute;
+      const rec = await this.ops.ingestScan(station, { raw: r.raw, device: driver.id, receivedAt: r.receivedAt, sourceTime: r.sourceTime ?? null, error: r.error ?? null, fnc1Substitute });
+      driver.feedback?.({ accepted: rec.status === 'accepted', code: rec.errorCode });
+      return rec;
+    },
+  };
+
+  private async onReading(station: string, driver: DeviceDriver, r: Reading): Promise<void> {
+    const handler = this.readingHandlers[r.kind];
+    if (!handler) {
+      this.logger.error({ device: driver.id, kind: r.kind }, 'no handler for this reading kind');
+      return;
+    }
+    try {
+      await handler(station, driver, r);
+    } catch (err) {
+      // The journal could not commit (disk full, closing): the reading is NOT recorded. Say so loudly,
+      // with the reading, so it can be recovered from the log; the device gets a bad beep.
+      this.logger.error({ err, device: driver.id, reading: serialiseReading(r) }, 'reading could NOT be journaled');
+      driver.feedback?.({ accepted: false, code: 'LG_ERR_STORE_WRITE_FAILED' });
+    }
+  }
+
+  health(): { ready: boolean; status: 'ready' | 'degraded' | 'starting' | 'stopping'; subsystems: Record<string, unknown> } {
+    if (this.state !== 'running') {
+      return { ready: false, status: this.state === 'stopping' || this.state === 'stopped' ? 'stopping' : 'starting', subsystems: {} };
+    }
+    const drivers = [...this.drivers.values()].map((d) => d.health());
+    const extra = Object.fromEntries([...this.healthParts].map(([k, fn]) => [k, safe(fn)]));
+    const degraded = drivers.some((d) => d.state !== 'online') || Object.values(extra).some((v) => (v as { state?: string })?.state === 'degraded' || (v as { state?: string })?.state === 'offline');
+    return {
+      ready: !this.journal.isClosed,
+      status: degraded ? 'degraded' : 'ready',
+      subsystems: {
+        gateway: { id: this.settings.data.gatewayId, site: this.cfg.site.id, line: this.cfg.line.id, since: this.startedAt?.toISOString() ?? null },
+        journal: { state: this.journal.isClosed ? 'closed' : 'online', ...this.journal.stats, clockSynced: this.clock.synced() },
+        drivers,
+        ...extra,
+      },
+    };
+  }
+
+  /** Bounded, idempotent shutdown: inputs first, then the API, then the journal. */
+  async stop(): Promise<void> {
+    if (this.state === 'stopping' || this.state === 'stopped') return;
+    const wasRunning = this.state !== 'created';
+    this.state = 'stopping';
+    const log = this.logger.child({ component: 'gateway' });
+    const timeout = this.opts.stopTimeoutMs ?? 10_000;
+    const bounded = async (name: string, p: Promise<unknown> | unknown, ms = timeout): Promise<void> => {
+      let t: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([Promise.resolve(p), new Promise((_, rej) => (t = setTimeout(() => rej(new Error(`${name} did not stop within ${ms} ms`)), ms)))]);
+      } catch (err) {
+        log.warn({ err, part: name }, `stopping ${name}: ${(err as Error).message}`);
+      } finally {
+        clearTimeout(t);
+      }
+    };
+    this.abort.abort();
+    await Promise.all([...this.drivers.values()].map((d) => bounded(`driver ${d.id}`, d.stop(), 3000)));
+    for (const h of [...this.stopHooks].reverse()) await bounded(h.name, h.fn());
+    if (wasRunning && this.api) await bounded('api', this.api.close(), 3000);
+    if (this.journal) await bounded('journal', this.journal.close());
+    if (this.db?.open) {
+      try {
+        this.db.pragma('wal_checkpoint(TRUNCATE)');
+      } catch {
+        /* best effort: the WAL is replayed on next open anyway */
+      }
+      this.db.close();
+    }
+    this.state = 'stopped';
+    log.info('linegate stopped');
+  }
+
+  /** No default credentials: on first start an admin token is generated into the state folder. */
+  private async ensureAdmin(log: Logger): Promise<void> {
+    if (this.repo.userCount() > 0) return;
+    const { token } = await this.ops.createUser({ id: 'admin', name: 'Administrator', role: 'admin' }, { id: 'system', role: 'system' });
+    const file = this.cfg.security.adminTokenFile ?? join(this.stateDir, 'admin.token');
+    writeFileSync(file, token + '\n', { mode: 0o600 });
+    chmodSync(file, 0o600);
+    this.adminTokenFile = file;
+    log.warn({ file }, `first start: an admin token was written to ${file} (mode 0600). Use it to create users, then keep it safe.`);
+  }
+}
+
+function safe(fn: () => unknown): unknown {
+  try {
+    return fn();
+  } catch (err) {
+    return { state: 'degraded', error: (err as Error).message };
+  }
+}
+
+function serialiseReading(r: Reading): Record<string, unknown> {
+  const o: Record<string, unknown> = { ...r };
+  if (r.kind === 'scan') o.raw = r.raw.toString('hex');
+  return o;
+}

@@ -1,0 +1,184 @@
+#!/usr/bin/env node
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadConfigFile, ConfigError } from './config/load.js';
+import { publishedSchema, type Config } from './config/schema.js';
+import { LgError, isLgError } from './errors.js';
+import { Gateway } from './gateway.js';
+import { openDatabase } from './store/db.js';
+import { verifyAudit } from './store/repo.js';
+import { createLogger } from './util/log.js';
+
+/**
+ * linegate CLI. Exit codes (sysexits): 0 ok, 1 runtime failure (e.g. audit chain broken),
+ * 64 usage, 78 configuration (systemd: RestartPreventExitStatus=78 — a bad config is not
+ * fixed by restarting).
+ */
+export const EXIT = { OK: 0, FAIL: 1, USAGE: 64, CONFIG: 78 } as const;
+
+const HELP = `linegate — MES edge gateway
+
+Usage:
+  linegate run [--config FILE]            run the gateway (default config: $LINEGATE_CONFIG or /etc/linegate/linegate.yaml)
+  linegate demo [--config FILE]           run the gateway with every device simulated (config/demo.yaml)
+  linegate check-config FILE              validate a config file; exit 0 (valid) or 78 (invalid, every error listed)
+  linegate schema                         print the JSON Schema of the config file
+  linegate audit verify [--config FILE | --db FILE]
+                                          verify the audit trail's hash chain; names the first broken entry
+  linegate version                        print the version
+`;
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+function defaultConfigPath(): string {
+  return process.env.LINEGATE_CONFIG ?? (process.env.CONFIGURATION_DIRECTORY ? join(process.env.CONFIGURATION_DIRECTORY, 'linegate.yaml') : '/etc/linegate/linegate.yaml');
+}
+
+function loadOrExit(file: string): Readonly<Config> {
+  try {
+    return loadConfigFile(file);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n(${err.issues.length} error${err.issues.length === 1 ? '' : 's'}; LG_ERR_CONFIG_INVALID)\n`);
+    } else if (isLgError(err)) {
+      process.stderr.write(`${err.message} (${err.code})\n`);
+    } else {
+      process.stderr.write(`${(err as Error).message}\n`);
+    }
+    process.exit(EXIT.CONFIG);
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  const { values, positionals } = parseArgs({
+    args: rest,
+    options: { config: { type: 'string', short: 'c' }, db: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    allowPositionals: true,
+    strict: false,
+  });
+  switch (cmd) {
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(HELP);
+      return cmd === undefined ? EXIT.USAGE : EXIT.OK;
+    case 'version':
+    case '--version':
+      process.stdout.write(`${version()}\n`);
+      return EXIT.OK;
+    case 'schema':
+      process.stdout.write(JSON.stringify({ $schema: 'http://json-schema.org/draft-07/schema#', ...publishedSchema() }, null, 2) + '\n');
+      return EXIT.OK;
+    case 'check-config': {
+      const file = positionals[0] ?? (values.config as string | undefined);
+      if (!file) {
+        process.stderr.write('usage: linegate check-config FILE\n');
+        return EXIT.USAGE;
+      }
+      const cfg = loadOrExit(file);
+      process.stdout.write(`${file}: valid (site ${cfg.site.id}, line ${cfg.line.id}, ${cfg.stations.length} stations, ${cfg.devices.length} devices, ${cfg.upstream.sinks.length} sinks)\n`);
+      return EXIT.OK;
+    }
+    case 'audit': {
+      if (positionals[0] !== 'verify') {
+        process.stderr.write('usage: linegate audit verify [--config FILE | --db FILE]\n');
+        return EXIT.USAGE;
+      }
+      const dbFile = (values.db as string | undefined) ?? join(loadOrExit((values.config as string | undefined) ?? defaultConfigPath()).storage.stateDir, 'journal.sqlite');
+      if (!existsSync(dbFile)) {
+        process.stderr.write(`no journal at ${dbFile}\n`);
+        return EXIT.FAIL;
+      }
+      const db = openDatabase(dbFile, { readonly: true });
+      const r = verifyAudit(db);
+      db.close();
+      if (r.ok) {
+        process.stdout.write(`audit trail intact: ${r.checked} entries verified\n`);
+        return EXIT.OK;
+      }
+      process.stdout.write(
+        `audit trail BROKEN at entry ${r.firstBroken!.seq}: ${r.firstBroken!.reason} (${r.checked} entries before it verified; LG_ERR_AUDIT_CHAIN_BROKEN)\n`,
+      );
+      return EXIT.FAIL;
+    }
+    case 'run':
+    case 'demo': {
+      const file = (values.config as string | undefined) ?? (cmd === 'demo' ? 'config/demo.yaml' : defaultConfigPath());
+      const cfg = loadOrExit(file);
+      const logger = createLogger({ level: process.env.LINEGATE_LOG_LEVEL ?? cfg.log.level });
+      if (cmd === 'demo') {
+        const { runDemo } = await import('./demo.js');
+        return runDemo(cfg, logger);
+      }
+      const gw = new Gateway(cfg, { logger });
+      installSignals(gw, logger);
+      await gw.start();
+      return new Promise<number>(() => {
+        /* runs until a signal */
+      });
+    }
+    default:
+      process.stderr.write(`unknown command "${cmd}"\n\n${HELP}`);
+      return EXIT.USAGE;
+  }
+}
+
+/** SIGTERM/SIGINT: bounded graceful stop; a second signal exits at once. */
+export function installSignals(gw: { stop(): Promise<void> }, logger: ReturnType<typeof createLogger>, extraStop?: () => Promise<void>): void {
+  let stopping = false;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (stopping) {
+      logger.warn({ sig }, 'second signal: exiting now');
+      process.exit(EXIT.FAIL);
+    }
+    stopping = true;
+    logger.info({ sig }, 'stopping');
+    const hard = setTimeout(() => {
+      logger.error('shutdown took longer than 15 s: exiting');
+      process.exit(EXIT.FAIL);
+    }, 15_000);
+    hard.unref();
+    gw.stop()
+      .then(() => extraStop?.())
+      .then(() => process.exit(EXIT.OK))
+      .catch((err: unknown) => {
+        logger.error({ err }, 'error while stopping');
+        process.exit(EXIT.FAIL);
+      });
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled promise rejection (the daemon keeps running)'));
+  process.on('uncaughtException', (err) => {
+    // A bug, not bad input: the journal is consistent (every commit is atomic), so exit and let
+    // systemd restart us rather than run on in an unknown state.
+    logger.fatal({ err }, 'uncaught exception: exiting for a clean restart');
+    process.exit(EXIT.FAIL);
+  });
+}
+
+function invokedDirectly(): boolean {
+  try {
+    return !!process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
+  }
+}
+if (invokedDirectly()) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      if (code !== undefined) process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`${isLgError(err) ? `${err.message} (${err.code})` : (err as Error).stack}\n`);
+      process.exit(err instanceof LgError && err.code === 'LG_ERR_CONFIG_INVALID' ? EXIT.CONFIG : EXIT.FAIL);
+    },
+  );
+}
