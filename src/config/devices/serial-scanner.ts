@@ -59,7 +59,7 @@ const settingsProperties = {
       minimum: 5,
       maximum: 10_000,
       description:
-        'Only with terminator `none` (and then required): a scan ends after this many ms without a byte. Pick it above the scanner\'s inter-character gap and below the time between two scans (e.g. 50).',
+        'Only with terminator `none` (and then required): a scan ends after this many ms without a byte. Pick it above the scanner\'s inter-character gap and below the time between two scans (e.g. 50). A profile file may not set it together with a terminator; when a device override switches to a terminator it is ignored.',
     }),
   ),
   staleFrameMs: Type.Integer({

@@ -99,6 +99,12 @@ export function loadScannerProfile(
   const p = withDefaults as ScannerProfileFile;
   if (p.name !== name) fail(device, name, `${file}: name "${p.name}" does not match the file name`);
 
+  if (p.terminator !== 'none' && p.interCharTimeoutMs !== undefined) {
+    // Refused in the FILE rather than silently ignored: with a terminator, silence means an
+    // INCOMPLETE scan, which is what staleFrameMs handles (as a rejected frame, not a good one).
+    fail(device, name, `${file}: interCharTimeoutMs applies only to terminator none; with ${p.terminator} use staleFrameMs`);
+  }
+
   let merged: ScannerProfileFile = p;
   if (opts.overrides !== undefined) {
     if (!Value.Check(ScannerProfileOverrides, opts.overrides)) {
@@ -114,11 +120,6 @@ export function resolveProfile(p: ScannerProfileFile, device = '(profile check)'
   if (p.terminator === 'none' && p.interCharTimeoutMs === undefined) {
     fail(device, p.name, 'terminator none needs interCharTimeoutMs (how long a silence ends a scan)');
   }
-  if (p.terminator !== 'none' && p.interCharTimeoutMs !== undefined) {
-    // Refused rather than silently ignored: with a terminator, silence means an INCOMPLETE scan,
-    // which is what staleFrameMs handles (as a rejected frame, not a good one).
-    fail(device, p.name, `interCharTimeoutMs applies only to terminator none; with ${p.terminator} use staleFrameMs`);
-  }
   if (p.fnc1Substitute !== undefined && [...p.fnc1Substitute].some((c) => c === '\r' || c === '\n')) {
     fail(device, p.name, 'fnc1Substitute cannot be CR or LF');
   }
@@ -130,7 +131,9 @@ export function resolveProfile(p: ScannerProfileFile, device = '(profile check)'
     parity: p.parity,
     stopBits: p.stopBits,
     terminator: p.terminator,
-    interCharTimeoutMs: p.interCharTimeoutMs ?? null,
+    // A device override may switch a suffix-less profile to a terminator (the scanner was
+    // reprogrammed to send CR LF); the profile's timeout then no longer applies.
+    interCharTimeoutMs: p.terminator === 'none' ? (p.interCharTimeoutMs ?? null) : null,
     staleFrameMs: p.staleFrameMs,
     maxFrameBytes: p.maxFrameBytes,
     fnc1Substitute: p.fnc1Substitute ?? null,

@@ -38,6 +38,15 @@ describe('scanner profiles', () => {
     expect(hw.terminator).toBe('CRLF');
     expect(hw.feedback.good?.toString('hex')).toBe('1b372c');
     expect(hw.feedback.bad?.toString('hex')).toBe('1b382c1b382c');
+    const zebra = loadScannerProfile(dir, 'zebra-rs232-standard');
+    expect(zebra).toMatchObject({ terminator: 'none', interCharTimeoutMs: 50, baudRate: 9600 });
+    expect(zebra.feedback.good?.toString('hex')).toBe('07');
+    expect(zebra.feedback.bad).toBeNull();
+  });
+
+  it('an override can switch a suffix-less profile to a terminator (the timeout then no longer applies)', () => {
+    const z = loadScannerProfile(defaultDevicesDir(), 'zebra-rs232-standard', { overrides: { terminator: 'CRLF', aimIds: true } });
+    expect(z).toMatchObject({ terminator: 'CRLF', interCharTimeoutMs: null, aimIds: true, staleFrameMs: 1000 });
   });
 
   it('applies overrides over the profile', () => {
