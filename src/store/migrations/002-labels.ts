@@ -26,6 +26,7 @@ CREATE TABLE labels (
   batch       TEXT,
   lot         TEXT,
   template    TEXT NOT NULL,
+  fields      TEXT NOT NULL CHECK (json_valid(fields)),   -- the field values it was rendered from (reprints re-render them)
   record_seq  INTEGER NOT NULL,                 -- the label.queued record (no FK: retention may purge delivered records)
   created_at  TEXT NOT NULL
 ) WITHOUT ROWID;
