@@ -246,7 +246,10 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
     this.connected = false;
     this.subscribed = false;
     if (this.stopping) return;
-    if (wasConnected) this.logger.warn({ topic: this.topic }, 'scale broker connection lost');
+    if (wasConnected) {
+      this.logger.warn({ topic: this.topic }, 'scale broker connection lost');
+      this.setError('LG_ERR_DEVICE_DISCONNECTED', formatMessage('LG_ERR_DEVICE_DISCONNECTED', { kind: 'scale', device: this.id, detail: `connection to ${redactUrl(this.o.config.broker.url)} lost` }));
+    }
     this.setState('offline');
     this.scheduleRetry(() => {
       if (this.client && !this.stopping) this.client.reconnect();
