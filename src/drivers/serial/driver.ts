@@ -254,7 +254,9 @@ export class SerialScannerDriver extends BaseDriver<ScanReading> {
       if (signal.aborted) break;
       this.counts.disconnects++;
       const detail = `${link.where}: ${closed.detail}`;
-      this.setError('LG_ERR_DEVICE_DISCONNECTED', formatMessage('LG_ERR_DEVICE_DISCONNECTED', { kind: 'scanner', device: this.id, detail }));
+      const message = formatMessage('LG_ERR_DEVICE_DISCONNECTED', { kind: 'scanner', device: this.id, detail });
+      this.setError('LG_ERR_DEVICE_DISCONNECTED', message);
+      this.logger.warn({ code: 'LG_ERR_DEVICE_DISCONNECTED', path: link.where, byDevice: closed.disconnected }, message);
       this.setState('offline');
       if (!(await sleep(this.backoff.next(), signal))) break;
     }

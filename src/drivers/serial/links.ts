@@ -256,7 +256,11 @@ export class TcpLink implements Link {
       s.once('connect', () => {
         // Scans are tiny and latency matters more than packet count.
         s.setNoDelay(true);
-        // A device server that loses power sends no FIN: keepalive finds the dead peer.
+        // A device server that loses power sends no FIN: keepalive finds the dead peer. Node 20
+        // sets only the idle time; probe interval and count are the kernel's
+        // (net.ipv4.tcp_keepalive_intvl/probes, 75 s × 9 by default), so a silent power loss is
+        // seen after minutes, not seconds — or at the next feedback write. A clean close or a
+        // refused reconnect is seen at once.
         s.setKeepAlive(true, 5000);
         settle(null);
       });
