@@ -56,6 +56,34 @@ describe('serial scanner with serialport mock binding', () => {
     expect(ports[ports.length - 1]).not.toBe(first);
   });
 
+  it('a reading listener that throws does not stop the data path', async () => {
+    SerialPortMock.binding.createPort('/dev/ROBOT2', { echo: false, record: true });
+    const ports: SerialPortMock[] = [];
+    const { driver, readings, nth } = makeDriver(
+      { profile: 'generic-usb-cdc', transport: { type: 'serial', path: '/dev/ROBOT2' } },
+      {
+        checkPath: false,
+        serialPortFactory: (o) => {
+          const p = new SerialPortMock(o);
+          ports.push(p);
+          return p as unknown as SerialPortLike;
+        },
+      },
+    );
+    driver.on('reading', () => {
+      throw new Error('buggy listener');
+    });
+    cleanups.push(() => driver.stop());
+    await driver.start(new AbortController().signal);
+    await waitFor(() => driver.state === 'online', 3000, 10, 'online');
+    ports[0]!.port!.emitData(Buffer.from('ONE\r'));
+    await nth(1);
+    ports[0]!.port!.emitData(Buffer.from('TWO\r'));
+    await nth(2);
+    expect(readings.map((r) => r.raw.toString())).toEqual(['ONE', 'TWO']);
+    expect(driver.state).toBe('online');
+  });
+
   it('a missing port is an open failure with a coded, operator-readable error and the driver keeps retrying', async () => {
     const { driver } = makeDriver(
       { profile: 'generic-usb-cdc', transport: { type: 'serial', path: '/dev/NOPE' } },
