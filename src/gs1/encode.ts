@@ -24,7 +24,10 @@ export interface EncodedElements {
   hri: string;
   /** Element string with GS (0x1D) after every element needing FNC1 that is not last — what a scanner sends after `]C1`. */
   gsSeparated: string;
-  /** ^FD data for `^BCN,h,Y,N,N,D` (GS1-128, mode D): `(01)…(10)ABC123>8(17)261231`. */
+  /**
+   * ^FD data for `^BCN,h,Y,N,N,D` (GS1-128, mode D): `(01)…(10)ABC123>8(17)261231`.
+   * Values containing `(`, `)` or `>` make encodeElements throw (see zpl128Data).
+   */
   zpl128: string;
   /**
    * ^FD data for `^BXN,h,200,,,,_` (GS1 DataMatrix): `_1` (FNC1) first and as separator,
@@ -76,18 +79,22 @@ function joinWith(elements: readonly Gs1Element[], defs: readonly AiDefinition[]
 }
 
 /**
- * ZPL ^BC mode D field data. In ^BC field data `>` starts an invocation code, so a literal `>`
- * (allowed in GS1 set 82) is written `><`. Mode D strips parentheses and spaces from the data
- * (they only shape the interpretation line), so a value containing `(` or `)` cannot be printed
- * in mode D: that throws LG_ERR_GS1_INVALID (use the DataMatrix data or ^BC mode N instead).
+ * ZPL ^BC mode D field data. Two characters of GS1 set 82 cannot be carried safely, so a value
+ * containing them throws LG_ERR_GS1_INVALID (print such data as GS1 DataMatrix instead):
+ *  - `(` and `)`: mode D strips parentheses and spaces from the data (they only shape the
+ *    interpretation line), so they would silently vanish from the barcode;
+ *  - `>`: in ^BC data it starts an invocation code (`>8` is FNC1 — a lot "A>8" would inject a
+ *    separator). The manual's escape `><` is not honoured in mode D by zebrash (zpl-renderer-js,
+ *    measured: `><` is encoded literally), and we cannot check every firmware, so we refuse
+ *    rather than print a barcode that may not say what the label says.
  */
 function zpl128Data(elements: readonly Gs1Element[], defs: readonly AiDefinition[]): string {
   let out = '';
   elements.forEach((el, i) => {
-    if (/[()]/.test(el.value)) {
-      throw invalid(`(${el.ai}) value contains a parenthesis, which ZPL ^BC mode D strips`, { ai: el.ai });
+    if (/[()>]/.test(el.value)) {
+      throw invalid(`(${el.ai}) value contains "(", ")" or ">", which ZPL ^BC mode D cannot carry; use GS1 DataMatrix`, { ai: el.ai });
     }
-    out += `(${el.ai})${el.value.replace(/>/g, '><')}`;
+    out += `(${el.ai})${el.value}`;
     if (defs[i]!.fnc1Required && i < elements.length - 1) out += '>8';
   });
   return out;
@@ -104,8 +111,16 @@ function zpl128Data(elements: readonly Gs1Element[], defs: readonly AiDefinition
  *
  * If the field also uses ^FH, the manual says hex processing happens BEFORE the escape
  * processing: with the default ^FH indicator `_`, hex-escape this whole string as any other
- * field data (every `_` → `_5F`), and the printer sees `_1` again after ^FH. GS1 data never
- * contains `^` or `~` (not in set 82/39/64), so nothing else needs escaping.
+ * field data (every `_` → `_5F`), and the printer sees `_1` again after ^FH (checked with
+ * zpl-renderer-js + zxing: decodes as `]d2`). GS1 data never contains `^` or `~` (not in set
+ * 82/39/64), so nothing else needs escaping.
+ *
+ * Known gap of the test renderer: zpl-renderer-js (zebrash) does not undo the manual's `__`
+ * for a literal `_`, so a rendered preview of a value with `_` decodes with `__`. Where that
+ * matters (tests, previews), pass an escape character that GS1 data can never contain, e.g.
+ * `{ escapeChar: '|' }` with `^BXN,h,200,,,,|`: then no data character is ever escaped and
+ * firmware and renderer agree. `_` stays the default because it is Zebra's documented choice
+ * and, unlike `|`, is invariant in the national ^CI character sets.
  */
 export function zplDataMatrixData(elements: readonly Gs1Element[], opts: { escapeChar?: string; now?: Date } = {}): string {
   const esc = opts.escapeChar ?? '_';

@@ -481,9 +481,6 @@ function parseDecoded(raw: string, opts: ParseScanOptions): ScanData {
   }
 
   // Text-carrying symbology, or no identifier at all.
-  const dl = parseDigitalLink(body, now);
-  if (dl !== null) return finishGs1(dl, raw, body, info.symbology, aim, 'digital-link');
-
   if (aim === null) {
     const s = replaceAll(body, sub, GS);
     // A leading FNC1/GS, or a GS anywhere, means a GS1 element string sent without identifier.
@@ -491,6 +488,20 @@ function parseDecoded(raw: string, opts: ParseScanOptions): ScanData {
       const t = s.startsWith(GS) ? s.slice(1) : s;
       return finishGs1(parseElementString(t, now), raw, t, 'unknown', null, 'element-string');
     }
+  }
+
+  // Checked before the URL parser sees the text: WHATWG URL parsing silently drops tabs and
+  // newlines, which would let a damaged Digital Link through.
+  const cc = controlChars(body);
+  if (cc.length > 0) {
+    return errResult(new Fail('LG_ERR_SCAN_CONTROL_CHARS', { detail: cc.join(', ') }), raw, info.symbology, aim);
+  }
+
+  const dl = parseDigitalLink(body, now);
+  if (dl !== null) return finishGs1(dl, raw, body, info.symbology, aim, 'digital-link');
+
+  if (aim === null) {
+    const s = body;
     const hri = parseHri(body, now);
     if (hri !== null) return finishGs1(hri, raw, body.trim(), 'unknown', null, 'hri');
     /*
@@ -508,9 +519,5 @@ function parseDecoded(raw: string, opts: ParseScanOptions): ScanData {
     }
   }
 
-  const cc = controlChars(body);
-  if (cc.length > 0) {
-    return errResult(new Fail('LG_ERR_SCAN_CONTROL_CHARS', { detail: cc.join(', ') }), raw, info.symbology, aim);
-  }
   return okResult({ symbology: info.symbology, aim, gs1: false, form: 'text', raw, text: body, elements: [] });
 }

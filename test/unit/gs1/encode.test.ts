@@ -41,11 +41,14 @@ describe('encodeElements', () => {
     expect(e.zpl128).toBe(`(10)L1>8(21)S1>8(01)${GTIN}(3103)001250(8040)123456789012345>8(11)261101`);
   });
 
-  it('escapes ZPL specials: > in ^BC data, _ in ^BX data; refuses parentheses in mode D', () => {
-    const e = encodeElements([{ ai: '01', value: GTIN }, { ai: '10', value: 'A>8_B' }]);
-    expect(e.zpl128).toBe(`(01)${GTIN}(10)A><8_B`);
-    expect(e.zplDataMatrix).toBe(`_101${GTIN}10A>8__B`);
+  it('doubles _ in ^BX data; refuses ( ) > which ^BC mode D cannot carry', () => {
+    const e = encodeElements([{ ai: '01', value: GTIN }, { ai: '10', value: 'A_B' }]);
+    expect(e.zpl128).toBe(`(01)${GTIN}(10)A_B`);
+    expect(e.zplDataMatrix).toBe(`_101${GTIN}10A__B`);
     expect(codeOf(() => encodeElements([{ ai: '10', value: 'A(1)' }]))).toBe('LG_ERR_GS1_INVALID');
+    expect(codeOf(() => encodeElements([{ ai: '10', value: 'A>8' }]))).toBe('LG_ERR_GS1_INVALID');
+    // The same value is fine for DataMatrix.
+    expect(zplDataMatrixData([{ ai: '10', value: 'A>8' }])).toBe('_110A>8');
   });
 
   it('validates with the parsing rules and throws LgError with the same codes', () => {

@@ -340,6 +340,9 @@ describe('plain data without identifier', () => {
     expect(ok(scan('BADGE-1\r\n')).text).toBe('BADGE-1');
     expect(code(scan('BAD\x00GE'))).toBe('LG_ERR_SCAN_CONTROL_CHARS');
     expect(code(scan('\x04'))).toBe('LG_ERR_SCAN_CONTROL_CHARS');
+    expect(code(scan(']C0AB\x1dC'))).toBe('LG_ERR_SCAN_CONTROL_CHARS');
+    // The URL parser would drop the tab; we do not.
+    expect(code(scan(`https://id.example.com/01/${GTIN}/10/A\tB`))).toBe('LG_ERR_SCAN_CONTROL_CHARS');
   });
 
   it('accepts Buffers, UTF-8 or not', () => {
