@@ -11,56 +11,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Db } from '../../../src/store/db.js';
 import type { HttpSinkConfig, MqttSinkConfig } from '../../../src/config/upstream.js';
-import { uuidv7 } from '../../../src/util/ids.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const MOSQUITTO = '/usr/sbin/mosquitto';
 
-export interface SeedOptions {
-  sinks: string[];
-  /** Number of distinct production batches the records are spread over (round robin in runs). */
-  batches?: number;
-  /** Records per run of one batch before moving to the next (default 7). */
-  run?: number;
-  site?: string;
-  line?: string;
-  /** Record types to cycle through. */
-  types?: string[];
-  /** Padding bytes in each payload. */
-  payloadBytes?: number;
-}
-
-/** Insert n records and their outbox rows straight into the journal tables (fast, big transactions). */
-export function seedRecords(db: Db, n: number, opts: SeedOptions): Array<{ seq: number; id: string; batch: string }> {
-  const insR = db.prepare(
-    `INSERT INTO records (id,type,status,site,line,station,batch,lot,operator,device,payload,source_time,received_at,clock_synced)
-     VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,1)`,
-  );
-  const insO = db.prepare(`INSERT INTO outbox (sink, seq) VALUES (?, ?)`);
-  const batches = opts.batches ?? 3;
-  const run = opts.run ?? 7;
-  const types = opts.types ?? ['lot.scanned', 'material.consumed', 'case.weighed'];
-  const pad = 'x'.repeat(opts.payloadBytes ?? 64);
-  const out: Array<{ seq: number; id: string; batch: string }> = [];
-  const chunk = 5000;
-  for (let start = 0; start < n; start += chunk) {
-    db.transaction(() => {
-      for (let i = start; i < Math.min(n, start + chunk); i++) {
-        const id = uuidv7();
-        const batch = `B${String(Math.floor(i / run) % batches).padStart(3, '0')}`;
-        const now = new Date().toISOString();
-        const info = insR.run(
-          id, types[i % types.length]!, 'accepted', opts.site ?? 'plant1', opts.line ?? 'line1', 'pack', batch, `LOT${i % 11}`, 'op1', 'scanner1',
-          JSON.stringify({ i, pad }), now, now,
-        );
-        const seq = Number(info.lastInsertRowid);
-        for (const s of opts.sinks) insO.run(s, seq);
-        out.push({ seq, id, batch });
-      }
-    })();
-  }
-  return out;
-}
+export { seedRecords, type SeedOptions } from '../../../bench/upstream-common.js';
 
 export function countOutbox(db: Db, sink: string): Record<'pending' | 'delivered' | 'quarantined', number> {
   const rows = db.prepare(`SELECT state, COUNT(*) AS n FROM outbox WHERE sink = ? GROUP BY state`).all(sink) as Array<{ state: string; n: number }>;
