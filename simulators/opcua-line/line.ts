@@ -40,6 +40,11 @@ export interface OpcuaLineOptions {
   users?: { username: string; password: string }[];
   /** Offer only these security modes (default: None, Sign, SignAndEncrypt). */
   securityModes?: ('None' | 'Sign' | 'SignAndEncrypt')[];
+  /**
+   * Also expose the OPC 30050 shape (loads the PackML companion nodeset: ~1 s more start-up on a
+   * busy machine). Default true; tests that only use the generic map turn it off.
+   */
+  opc30050?: boolean;
   /** Initial values (a restarted PLC with retentive counters starts where it was). */
   initial?: { state?: string; good?: number; reject?: number; unitMode?: number };
 }
@@ -93,7 +98,7 @@ export class OpcuaLineSimulator {
       resourcePath: '/linegate/sim',
       hostname: '127.0.0.1',
       alternateHostname: ['127.0.0.1', 'localhost'],
-      nodeset_filename: [ua.nodesets.standard, ua.nodesets.packML],
+      nodeset_filename: this.opts.opc30050 === false ? [ua.nodesets.standard] : [ua.nodesets.standard, ua.nodesets.packML],
       serverCertificateManager: cm,
       userCertificateManager: ucm,
       securityModes: modes,
@@ -105,14 +110,14 @@ export class OpcuaLineSimulator {
       isAuditing: false,
     });
     await server.initialize();
-    this.build(ua, server);
+    this.build(server);
     await server.start();
     this.server = server;
     this.publishAll();
     return this.endpoint;
   }
 
-  private build(ua: Opcua, server: OpcuaNs.OPCUAServer): void {
+  private build(server: OpcuaNs.OPCUAServer): void {
     const as = server.engine.addressSpace!;
     const ns = as.registerNamespace(SIM_NAMESPACE);
     const m = this.machine;
@@ -132,6 +137,7 @@ export class OpcuaLineSimulator {
     this.v.stopReasonId = add(admin, 'StopReason.ID', 'Admin.StopReason.ID', 'Int32');
 
     // ── shape 2: OPC 30050 by browse path ──
+    if (this.opts.opc30050 === false) return;
     const nsP = as.getNamespaceIndex(PACKML_NAMESPACE);
     const pn = (name: string): OpcuaNs.QualifiedNameLike => ({ namespaceIndex: nsP, name });
     const folder = as.findNode(`ns=${nsP};i=72`) as OpcuaNs.UAObject; // PackMLObjects (OPC 30050 §6.2)
@@ -155,7 +161,6 @@ export class OpcuaLineSimulator {
     this.v.pGood = countVar('ProdProcessedCount');
     this.v.pReject = countVar('ProdDefectiveCount');
     this.v.pStopReason = ns.addVariable({ componentOf: pAdmin, browseName: pn('StopReason'), nodeId: `s=PackML.${m}.Admin.StopReason`, dataType: this.alarmType!, ...sampling });
-    void ua;
   }
 
   private set(v: OpcuaNs.UAVariable | undefined, dataType: OpcuaNs.DataType, value: unknown, arrayType?: OpcuaNs.VariantArrayType): void {
@@ -186,6 +191,7 @@ export class OpcuaLineSimulator {
     if (!ua || !this.server) return;
     this.set(this.v.good, ua.DataType.UInt32, this.good);
     this.set(this.v.reject, ua.DataType.UInt32, this.reject);
+    if (!this.countType) return;
     const as = this.server.engine.addressSpace!;
     const count = (id: number, name: string, n: number, acc: number): OpcuaNs.ExtensionObject =>
       as.constructExtensionObject(this.countType!, { ID: id, name, count: n | 0, accCount: acc | 0 });
@@ -208,6 +214,7 @@ export class OpcuaLineSimulator {
     const ua = this.ua;
     if (!ua || !this.server) return;
     this.set(this.v.stopReasonId, ua.DataType.Int32, this.stopReason.id);
+    if (!this.alarmType) return;
     const ext = this.server.engine.addressSpace!.constructExtensionObject(this.alarmType!, { ID: this.stopReason.id, value: this.stopReason.id, message: this.stopReason.message });
     this.set(this.v.pStopReason, ua.DataType.ExtensionObject, ext);
   }

@@ -3,7 +3,7 @@
  *
  *   node dist/simulators/opcua-line/main.js --port 4840 --pki ./state/sim-pki
  *        [--machine FILL1] [--user name:password] [--state Idle] [--good N] [--reject N]
- *        [--script file] [--demo]
+ *        [--script file] [--demo] [--no-opc30050]
  *
  * Prints `ready <endpoint>` on stdout once listening. Reads commands, one per line, on stdin and
  * from --script (same syntax), answering `ok <cmd>` or `error <message>`:
@@ -34,6 +34,7 @@ async function main(): Promise<void> {
     pkiDir: flag('pki') ?? './opcua-sim-pki',
     machine: flag('machine') ?? 'FILL1',
     users,
+    opc30050: !process.argv.includes('--no-opc30050'),
     initial: {
       state: flag('state') ?? 'Stopped',
       good: Number(flag('good') ?? 0),

@@ -97,7 +97,7 @@ describe('opcua-machine against the line simulator', () => {
     expect(d.Execute!).toBeGreaterThan(d.Held!);
     await driver.stop();
     expect(driver.health().state).toBe('stopped');
-  });
+  }, 60_000);
 
   it('a wrong node id is reported with its node id and field while the other items keep working', async () => {
     sim.setState('Idle');
@@ -122,7 +122,7 @@ describe('opcua-machine against the line simulator', () => {
     await waitFor(() => model.ofType('machine.state_changed').at(-1)?.payload.to === 'Execute', 5_000, 25, 'state still monitored');
     expect(model.totals('B-NODE').good).toBe('0');
     await driver.stop();
-  });
+  }, 60_000);
 
   it('SignAndEncrypt: an untrusted server certificate is refused until trusted; then the OPC 30050 browse-path map works', async () => {
     sim.setState('Stopped');
@@ -144,7 +144,7 @@ describe('opcua-machine against the line simulator', () => {
     const trusted = await trustOpcuaCertificate(dir, thumbprint.slice(0, 12));
     expect(trusted).toMatchObject({ thumbprint, status: 'trusted' });
     await waitFor(() => driver.health().state === 'online', 15_000, 25, 'online after trust');
-    await waitFor(() => model.ofType('machine.state_changed').length >= 1 && model.ofType('counter.updated').length >= 2, 5_000, 25, 'initial values');
+    await waitFor(() => model.ofType('machine.state_changed').length >= 1 && model.ofType('counter.updated').length >= 2, 15_000, 25, 'initial values');
 
     await scriptedRun(150);
     await waitFor(() => model.ofType('machine.state_changed').at(-1)?.payload.to === 'Complete', 5_000, 25, 'Complete');
@@ -155,5 +155,5 @@ describe('opcua-machine against the line simulator', () => {
     expect(held.payload).toMatchObject({ stateNumber: 11, raw: [{ text: 'Cleared' }, { text: 'Running' }, { text: 'Held' }] });
     expect(model.ofType('machine.stop_reason').at(-1)?.payload.value).toBe(12);
     await driver.stop();
-  });
+  }, 60_000);
 });

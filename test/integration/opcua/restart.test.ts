@@ -1,0 +1,93 @@
+/**
+ * The PLC restarts: the simulator runs as a CHILD PROCESS, is killed with SIGKILL and a new process
+ * takes its place on the same port with the same PKI. The driver must reconnect by itself, record
+ * the gap, and keep the batch totals exact (including what the PLC counted while we were blind).
+ * Also: SignAndEncrypt with a user name and password, and trust given from a certificate FILE.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { trustOpcuaCertificate } from '../../../src/drivers/opcua/index.js';
+import type { OpcuaMachineDriver } from '../../../src/drivers/opcua/index.js';
+import { tempDir } from '../../helpers/tmp.js';
+import { freePort, waitFor } from '../../helpers/net.js';
+import { SimProcess, harness, machineConfig } from './helpers.js';
+
+const sims: SimProcess[] = [];
+const cleanups: (() => void)[] = [];
+let driver: OpcuaMachineDriver | null = null;
+
+afterAll(async () => {
+  await driver?.stop();
+  await Promise.all(sims.map((s) => s.kill()));
+  for (const c of cleanups) c();
+});
+
+describe('opcua-machine across a PLC restart (simulator process killed and restarted)', () => {
+  it('reconnects within 10 s, records link_lost/link_restored with the gap, totals stay exact', async () => {
+    const simPki = tempDir('linegate-opcua-simpki-');
+    const state = tempDir('linegate-opcua-state-');
+    cleanups.push(simPki.cleanup, state.cleanup);
+    const port = await freePort();
+    const args = ['--port', String(port), '--pki', simPki.path, '--user', 'operator:s3cret!', '--no-opc30050'];
+
+    const first = new SimProcess();
+    sims.push(first);
+    await first.start([...args, '--state', 'Idle', '--good', '1000', '--reject', '10']);
+    // A person trusts the PLC's certificate from a file (e.g. exported from the PLC's web page).
+    const serverCert = join(simPki.path, 'server', 'own', 'certs', 'certificate.pem');
+    const trusted = await trustOpcuaCertificate(state.path, serverCert);
+    expect(trusted.status).toBe('trusted');
+
+    const cfg = machineConfig(first.endpoint, {
+      securityMode: 'SignAndEncrypt',
+      securityPolicy: 'Aes128_Sha256_RsaOaep',
+      auth: { type: 'username', username: 'operator', password: 's3cret!' },
+      staleAfterMs: 2000,
+    });
+    const h = harness(cfg, state.path);
+    driver = h.driver;
+    const { model, readings } = h;
+    model.startBatch('20261122-007', 'in_process');
+    await driver.start(new AbortController().signal);
+    await waitFor(() => driver!.health().state === 'online', 20_000, 25, 'online');
+    await waitFor(() => model.ofType('counter.updated').length >= 2, 5_000, 25, 'baselines');
+
+    await first.cmd('state Execute');
+    await first.cmd('produce 100 3');
+    await waitFor(() => model.totals('20261122-007').good === '100' && model.totals('20261122-007').rejected === '3', 5_000, 25, 'first totals');
+
+    // The PLC dies hard.
+    await first.kill('SIGKILL');
+    await waitFor(() => readings.some((r) => r.field === 'link' && r.value === 'lost'), 10_000, 25, 'link lost');
+    expect(driver.health().state).not.toBe('online');
+
+    // It comes back as a new process; its retentive counters went on while we were blind (+30/+1).
+    const second = new SimProcess();
+    sims.push(second);
+    await second.start([...args, '--state', 'Execute', '--good', '1130', '--reject', '14']);
+    const restartedAt = Date.now();
+    await waitFor(() => readings.some((r) => r.field === 'link' && r.value === 'restored'), 10_000, 25, 'link restored within 10 s');
+    const resumedMs = Date.now() - restartedAt;
+    expect(resumedMs).toBeLessThan(10_000);
+    await waitFor(() => driver!.health().state === 'online', 5_000, 25, 'online again');
+
+    await second.cmd('produce 20 1');
+    await waitFor(() => model.totals('20261122-007').good === '150', 5_000, 25, 'good total after restart');
+    await waitFor(() => model.totals('20261122-007').rejected === '5', 5_000, 25, 'reject total after restart');
+
+    const lost = model.ofType('machine.link_lost');
+    const restored = model.ofType('machine.link_restored');
+    expect(lost).toHaveLength(1);
+    expect(restored).toHaveLength(1);
+    expect(lost[0]).toMatchObject({ status: 'accepted', batch: '20261122-007' });
+    expect(restored[0]!.payload.since).toBe(lost[0]!.payload.since);
+    expect(restored[0]!.payload.gapMs).toBeGreaterThan(0);
+    // The state after the gap is a confirmation of Execute, not a new transition.
+    expect(model.ofType('machine.state_changed').map((r) => r.payload.to)).toEqual(['Idle', 'Execute']);
+    expect(model.ofType('machine.state_confirmed').at(-1)?.payload.state).toBe('Execute');
+    expect(driver.health().details).toMatchObject({ reconnects: 1 });
+
+    await driver.stop();
+    driver = null;
+  }, 90_000);
+});
