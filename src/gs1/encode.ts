@@ -130,6 +130,18 @@ export function zplDataMatrixData(elements: readonly Gs1Element[], opts: { escap
 }
 
 /**
+ * A suggested order for encoding (encodeElements itself never reorders): pre-defined-length AIs
+ * first (01, 17, 3103…), then the others, each group in the caller's order. That minimises
+ * FNC1 separators (shorter GS1-128) and is the order GS1 recommends. Unknown AIs keep their
+ * place among the others, and encodeElements will refuse them.
+ */
+export function orderForEncoding<T extends Gs1Element>(elements: readonly T[]): T[] {
+  const predefined = elements.filter((e) => aiDefinition(e.ai)?.fnc1Required === false);
+  const rest = elements.filter((e) => aiDefinition(e.ai)?.fnc1Required !== false);
+  return [...predefined, ...rest];
+}
+
+/**
  * Encode elements in the caller's order (no implicit reordering). Validates everything first
  * (see validateElements) and throws LgError on bad input.
  */

@@ -24,6 +24,7 @@ export {
   GS,
   GS1_128_MAX_DATA,
   encodeElements,
+  orderForEncoding,
   validateElements,
   makeSscc,
   formatDigitalLink,

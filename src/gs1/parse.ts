@@ -501,7 +501,6 @@ function parseDecoded(raw: string, opts: ParseScanOptions): ScanData {
   if (dl !== null) return finishGs1(dl, raw, body, info.symbology, aim, 'digital-link');
 
   if (aim === null) {
-    const s = body;
     const hri = parseHri(body, now);
     if (hri !== null) return finishGs1(hri, raw, body.trim(), 'unknown', null, 'hri');
     /*
@@ -510,11 +509,11 @@ function parseDecoded(raw: string, opts: ParseScanOptions): ScanData {
      * string parses cleanly; otherwise it stays text (a batch number such as 20261122-001 starts
      * with "20", a real AI, and must not be turned into a broken GS1 scan).
      */
-    if (/^0[012][0-9]{14}/.test(s)) {
-      const keyLen = s.startsWith('00') ? 18 : 14;
-      if (isValidCheckDigit(s.slice(2, 2 + keyLen))) {
-        const els = parseElementString(s, now);
-        if (!(els instanceof Fail) && !(crossCheck(els) instanceof Fail)) return finishGs1(els, raw, s, 'unknown', null, 'element-string');
+    if (/^0[012][0-9]{14}/.test(body)) {
+      const keyLen = body.startsWith('00') ? 18 : 14;
+      if (isValidCheckDigit(body.slice(2, 2 + keyLen))) {
+        const els = parseElementString(body, now);
+        if (!(els instanceof Fail) && !(crossCheck(els) instanceof Fail)) return finishGs1(els, raw, body, 'unknown', null, 'element-string');
       }
     }
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LgError } from '../../../src/errors.js';
-import { encodeElements, formatDigitalLink, makeSscc, parseScan, zplDataMatrixData, aiDefinition, isValidCheckDigit } from '../../../src/gs1/index.js';
+import { encodeElements, orderForEncoding, formatDigitalLink, makeSscc, parseScan, zplDataMatrixData, aiDefinition, isValidCheckDigit } from '../../../src/gs1/index.js';
 
 const GS = '\x1d';
 const GTIN = '09506000134352';
@@ -135,5 +135,18 @@ describe('aiDefinition', () => {
     expect(aiDefinition('01')).toMatchObject({ fnc1Required: false, fixedLength: 14, title: 'GTIN' });
     expect(aiDefinition('10')).toMatchObject({ fnc1Required: true, fixedLength: null, title: 'BATCH/LOT' });
     expect(aiDefinition('999')).toBeUndefined();
+  });
+});
+
+describe('orderForEncoding', () => {
+  it('puts pre-defined-length AIs first, keeping the caller order within each group', () => {
+    const els = [
+      { ai: '10', value: 'L1' },
+      { ai: '01', value: GTIN },
+      { ai: '21', value: 'S1' },
+      { ai: '17', value: '261231' },
+    ];
+    expect(orderForEncoding(els).map((e) => e.ai)).toEqual(['01', '17', '10', '21']);
+    expect(encodeElements(orderForEncoding(els)).gsSeparated).toBe(`01${GTIN}1726123110L1${GS}21S1`);
   });
 });
