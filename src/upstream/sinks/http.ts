@@ -30,7 +30,7 @@ export class HttpSink implements Sink {
   readonly limits: SinkLimits;
   readonly backoff: { baseMs: number; maxMs: number };
   private readonly url: URL;
-  private readonly agent: http.Agent;
+  private agent: http.Agent;
   private readonly headers: Record<string, string>;
   private closed = false;
 
@@ -44,27 +44,34 @@ export class HttpSink implements Sink {
       maxInFlight: cfg.maxInFlight,
     };
     this.backoff = cfg.backoff;
-    const agentOpts = { keepAlive: true, maxSockets: cfg.maxInFlight + 1, keepAliveMsecs: 10_000 };
-    if (this.url.protocol === 'https:') {
-      this.agent = new https.Agent({
-        ...agentOpts,
-        ...(cfg.clientCert
-          ? {
-              cert: readFileSync(cfg.clientCert.cert),
-              key: readFileSync(cfg.clientCert.key),
-              ...(cfg.clientCert.ca ? { ca: readFileSync(cfg.clientCert.ca) } : {}),
-            }
-          : {}),
-      });
-    } else {
-      this.agent = new http.Agent(agentOpts);
-    }
+    this.agent = this.makeAgent();
     this.headers = { ...(cfg.headers ?? {}) };
     if (cfg.token) this.headers.authorization = `Bearer ${cfg.token}`;
   }
 
+  private makeAgent(): http.Agent {
+    const cfg = this.cfg;
+    const agentOpts = { keepAlive: true, maxSockets: cfg.maxInFlight + 1, keepAliveMsecs: 10_000 };
+    if (this.url.protocol !== 'https:') return new http.Agent(agentOpts);
+    return new https.Agent({
+      ...agentOpts,
+      ...(cfg.clientCert
+        ? {
+            cert: readFileSync(cfg.clientCert.cert),
+            key: readFileSync(cfg.clientCert.key),
+            ...(cfg.clientCert.ca ? { ca: readFileSync(cfg.clientCert.ca) } : {}),
+          }
+        : {}),
+    });
+  }
+
   async start(): Promise<void> {
-    // Nothing to connect: HTTP connects per request (kept alive by the agent).
+    // Nothing to connect: HTTP connects per request (kept alive by the agent). A closed sink can be
+    // started again (the dispatcher's stop()/start()).
+    if (this.closed) {
+      this.agent = this.makeAgent();
+      this.closed = false;
+    }
   }
 
   send(records: OutgoingRecord[], signal: AbortSignal): Promise<SendResult> {

@@ -43,7 +43,12 @@ export class MqttSink implements Sink {
   }
 
   async start(): Promise<void> {
-    if (this.client || this.closed) return;
+    if (this.closed) {
+      // Started again after close(): a new client, same clientId, so the broker resumes the session.
+      this.closed = false;
+      this.client = undefined;
+    }
+    if (this.client) return;
     const opts: IClientOptions = {
       clientId: this.cfg.clientId,
       clean: false, // persistent session: the broker keeps our session across reconnects

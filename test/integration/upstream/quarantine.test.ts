@@ -75,7 +75,9 @@ describe('poison records', () => {
     expect(q).toBe(seeded.filter((_, i) => i % 3 === 2).length);
     await d.stop();
     await d.start();
-    await new Promise((r) => setTimeout(r, 200));
+    seedRecords(db, 5, { sinks: ['erp'], batches: 1, types: ['lot.scanned'] });
+    d.notify();
+    await waitUntil(() => countOutbox(db, 'erp').delivered === 20 - q + 5, 10_000, 'delivery after a restart');
     expect(countOutbox(db, 'erp').quarantined).toBe(q);
     expect(() => d.listQuarantined('nope')).toThrow(expect.objectContaining({ code: 'LG_ERR_SINK_NOT_FOUND' }));
   });

@@ -113,5 +113,15 @@ export function sinkContract(name: string, factory: () => Promise<SinkPeer>): vo
       const res = await s.send(makeRecords(1), new AbortController().signal);
       expect(res.kind === 'all' && res.outcome === 'retry').toBe(true);
     });
+
+    it('can be started again after close (dispatcher stop/start)', async () => {
+      const s = await make();
+      await ready(s);
+      await s.close();
+      await s.start();
+      await ready(s);
+      const recs = makeRecords(3);
+      expect(await s.send(recs, new AbortController().signal)).toEqual({ kind: 'all', outcome: 'delivered' });
+    });
   });
 }
