@@ -17,6 +17,7 @@ import { systemClock } from './util/clock.js';
 import type { Logger } from './util/log.js';
 import { createLogger } from './util/log.js';
 import { parseForBinding } from './binding/parse.js';
+import { defaultDevicesDir } from './util/paths.js';
 
 /**
  * Composition root: config → store → ops → api → drivers. Start order is inside-out (the journal
@@ -70,7 +71,7 @@ export class Gateway {
   }
 
   get devicesDir(): string {
-    return this.opts.devicesDir ?? join(new URL('../..', import.meta.url).pathname, 'devices');
+    return this.opts.devicesDir ?? defaultDevicesDir();
   }
 
   /** Register a part's health for /health/ready (labels, upstream, broker…). */

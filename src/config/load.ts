@@ -50,9 +50,10 @@ export function loadConfigFile(file: string, opts: LoadOptions = {}): Readonly<C
 export function parseConfig(text: string, file = '(inline)', opts: LoadOptions = {}): Readonly<Config> {
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
+    // One syntax error cascades into many; the first few are the useful ones.
     throw new ConfigError(
       file,
-      doc.errors.map((e) => ({ path: e.linePos ? `line ${e.linePos[0].line}:${e.linePos[0].col}` : '(yaml)', message: e.message.split('\n')[0]! })),
+      doc.errors.slice(0, 5).map((e) => ({ path: e.linePos ? `line ${e.linePos[0].line}:${e.linePos[0].col}` : '(yaml)', message: e.message.split('\n')[0]! })),
     );
   }
   const raw: unknown = doc.toJS();
@@ -75,9 +76,12 @@ export function parseConfig(text: string, file = '(inline)', opts: LoadOptions =
         }
         return;
       }
-      const prepared = prepare(schema, d) as typeof d;
-      cfg.devices[i] = prepared;
+      // `enabled` belongs to every device (the base schema); kind schemas need not list it.
+      const { enabled, ...rest } = d;
+      const hasEnabled = !!(schema as { properties?: Record<string, unknown> }).properties?.enabled;
+      const prepared = prepare(schema, hasEnabled ? d : rest) as typeof d;
       collect(schema, prepared, `devices[${i}]`, issues);
+      cfg.devices[i] = { ...prepared, enabled: enabled ?? prepared.enabled ?? true };
     });
   }
   const sinks = (cfg.upstream as { sinks?: Array<{ kind: string }> } | undefined)?.sinks;
@@ -96,8 +100,27 @@ export function parseConfig(text: string, file = '(inline)', opts: LoadOptions =
 }
 
 function prepare(schema: TSchema, value: unknown): unknown {
-  const withDefaults = Value.Default(schema, Value.Clone(value));
+  const withDefaults = Value.Default(schema, fillDefaultableObjects(schema, Value.Clone(value)));
   return Value.Convert(schema, withDefaults);
+}
+
+/**
+ * A missing object property whose own fields all have defaults (e.g. `batch: {maxRecords, …}`)
+ * is created empty so that Value.Default can fill it — a section need not be written out just to
+ * take its defaults.
+ */
+function fillDefaultableObjects(schema: TSchema, value: unknown): unknown {
+  const s = schema as { type?: string; properties?: Record<string, TSchema>; required?: string[] };
+  if (s.type !== 'object' || !s.properties || !value || typeof value !== 'object' || Array.isArray(value)) return value;
+  const obj = value as Record<string, unknown>;
+  for (const [key, sub] of Object.entries(s.properties)) {
+    const ss = sub as { type?: string; properties?: Record<string, { default?: unknown }>; required?: string[] };
+    if (obj[key] === undefined && ss.type === 'object' && ss.properties && (ss.required ?? []).every((r) => ss.properties![r]?.default !== undefined)) {
+      obj[key] = {};
+    }
+    if (obj[key] !== undefined) obj[key] = fillDefaultableObjects(sub, obj[key]);
+  }
+  return obj;
 }
 
 function collect(schema: TSchema, value: unknown, prefix: string, issues: ConfigIssue[]): void {

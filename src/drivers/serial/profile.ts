@@ -4,8 +4,8 @@
  * (LG_ERR_DEVICE_PROFILE) found at start-up, never a surprise at the first scan.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { defaultDevicesDir } from '../../util/paths.js';
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { LgError } from '../../errors.js';
@@ -33,21 +33,7 @@ export interface ResolvedScannerProfile {
   feedback: { good: Buffer | null; bad: Buffer | null };
 }
 
-/**
- * The repository's devices/ folder: walk up from this file (src/drivers/serial or
- * dist/src/drivers/serial) to the first folder holding package.json and devices/.
- */
-export function defaultDevicesDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 8; i++) {
-    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'devices'))) return join(dir, 'devices');
-    const parent = dirname(dir);
-    if (parent === dir) break;
-    dir = parent;
-  }
-  return resolve(process.cwd(), 'devices');
-}
-
+export { defaultDevicesDir };
 /** "1B 37 2C" → <Buffer 1b 37 2c>. The schema pattern has already checked the text. */
 export function hexToBytes(hex: string): Buffer {
   return Buffer.from(hex.replace(/\s+/g, ''), 'hex');
