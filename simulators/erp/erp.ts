@@ -211,6 +211,12 @@ export class ErpSimulator {
     );
   }
 
+  /** The stored CloudEvent (as first received), or undefined. */
+  event(id: string): Record<string, unknown> | undefined {
+    const row = this.db.prepare(`SELECT body FROM events WHERE id = ?`).get(id) as { body: string } | undefined;
+    return row ? (JSON.parse(row.body) as Record<string, unknown>) : undefined;
+  }
+
   has(id: string): boolean {
     return this.db.prepare(`SELECT 1 FROM events WHERE id = ?`).get(id) !== undefined;
   }
