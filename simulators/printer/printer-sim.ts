@@ -157,6 +157,16 @@ export class PrinterSimulator extends EventEmitter {
     this.resetAfterJobArmed = true;
   }
 
+  /** Back to a healthy printer: no fault state, answers ~HS, accepts connections, one-shot faults disarmed. */
+  clearFaults(): void {
+    this.resetMidJobAfter = null;
+    this.resetAfterJobArmed = false;
+    this.silent = false;
+    this.refuse = false;
+    this.stall = false;
+    this.setState('ok');
+  }
+
   /** Drop every open connection (a printer power-cycle or a cable pull). */
   dropConnections(): void {
     for (const c of this.conns) c.sock.resetAndDestroy();

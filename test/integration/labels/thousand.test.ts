@@ -81,10 +81,7 @@ it('1,000 jobs with random printer faults: each printed exactly once or awaiting
   await waitFor(() => (states(rigRef.db).queued ?? 0) === 0, 60_000, 50, 'queue drained under chaos');
   chaos = false;
   await chaosLoop;
-  r.sim.resetMidNextJob(Number.MAX_SAFE_INTEGER); // disarm (never reached)
-  r.sim.refuse = false;
-  r.sim.silent = false;
-  r.sim.setState('ok');
+  r.sim.clearFaults();
   await waitFor(() => {
     const s = states(rigRef.db);
     return !s.queued && !s.sending && !s.sent;
