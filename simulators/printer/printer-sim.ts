@@ -277,14 +277,16 @@ export class PrinterSimulator extends EventEmitter {
 
   private onFormat(conn: Conn, zplBuf: Buffer): void {
     const now = Date.now();
-    this.pending.push({
+    const p: Pending = {
       zpl: zplBuf.toString('utf8'),
       bytes: zplBuf.length,
       connection: conn.id,
       receivedAt: now,
       readyAt: now + this.printDelayMs,
-    });
-    this.emit('received', this.pending.length);
+    };
+    this.pending.push(p);
+    /** 'received' (zpl, bytes): a complete format arrived (before it is printed). */
+    this.emit('received', p.zpl, p.bytes);
     this.printReady();
     if (this.resetAfterJobArmed) {
       this.resetAfterJobArmed = false;
