@@ -17,6 +17,10 @@ import { systemClock } from './util/clock.js';
 import type { Logger } from './util/log.js';
 import { createLogger } from './util/log.js';
 import { parseForBinding } from './binding/parse.js';
+import { bindWeight } from './binding/weight.js';
+import { bindMachine } from './binding/machine.js';
+import type { StationContext } from './binding/types.js';
+import { startEmbeddedBroker, type EmbeddedBroker } from './broker/embedded.js';
 import { defaultDevicesDir } from './util/paths.js';
 
 /**
@@ -54,6 +58,7 @@ export class Gateway {
   private readonly stopHooks: Array<{ name: string; fn: () => Promise<void> | void }> = [];
   private readonly healthParts = new Map<string, () => unknown>();
   private startedAt: Date | null = null;
+  broker: EmbeddedBroker | null = null;
   /** Address the API listens on, once listening. */
   url: string | null = null;
   adminTokenFile: string | null = null;
@@ -124,6 +129,13 @@ export class Gateway {
       log.warn({ host: this.cfg.api.host }, 'the API listens beyond localhost without TLS: bearer tokens cross the network in clear text');
     }
 
+    if (this.cfg.broker.embedded.enabled) {
+      // Before the drivers: scales on this line connect to it.
+      this.broker = await startEmbeddedBroker({ host: this.cfg.broker.embedded.host, port: this.cfg.broker.embedded.port });
+      this.onStop('embedded broker', () => this.broker?.close());
+      this.addHealth('broker', () => ({ state: 'online', url: this.broker?.url }));
+      log.info({ url: this.broker.url }, 'embedded MQTT broker (MQTT 3.1.1) listening');
+    }
     for (const d of this.cfg.devices) {
       if (d.enabled === false) continue;
       this.startDriver(d, log);
@@ -169,7 +181,31 @@ export class Gateway {
       driver.feedback?.({ accepted: rec.status === 'accepted', code: rec.errorCode });
       return rec;
     },
+    weight: async (station, driver, r) => {
+      if (r.kind !== 'weight') return;
+      const policy = { tolerance: this.ops.station(station).policies.tolerance };
+      return this.ops.ingestBound((_tx, env) => bindWeight(r, this.ops.stationContext(station), env, policy), `device:${driver.id}`);
+    },
+    machine: async (station, driver, r) => {
+      if (r.kind !== 'machine') return;
+      const auto = (this.cfg.devices.find((d) => d.id === driver.id) as { autoBatchTransitions?: boolean } | undefined)?.autoBatchTransitions ?? false;
+      return this.ops.ingestBound((_tx, env) => bindMachine(r, this.machineContext(station), env, { autoBatchTransitions: auto }), `device:${driver.id}`);
+    },
   };
+
+  /**
+   * A machine's readings bind to its station's active batch; when none was selected there, to the
+   * line's batch in process (the most recently started one) — a filler runs whatever the line
+   * runs. Without either, state changes are line-level records and counters are refused.
+   */
+  private machineContext(station: string): StationContext {
+    const ctx = this.ops.stationContext(station);
+    if (ctx.batch) return ctx;
+    const row = this.db
+      .prepare(`SELECT number FROM batches WHERE line = ? AND status = 'in_process' ORDER BY started_at DESC LIMIT 1`)
+      .get(this.cfg.line.id) as { number: string } | undefined;
+    return { ...ctx, batch: row?.number ?? null };
+  }
 
   private async onReading(station: string, driver: DeviceDriver, r: Reading): Promise<void> {
     const handler = this.readingHandlers[r.kind];
