@@ -301,6 +301,30 @@ export class OpcuaLineSimulator {
     this.runTimer.unref();
   }
 
+  /**
+   * Bench load: for `ms`, on every turn of the event loop make `perTick` value changes (good
+   * counter, reject counter and speed in turn). Resolves with the number of changes made.
+   */
+  blast(ms: number, perTick = 20): Promise<number> {
+    const ua = this.ua;
+    if (!ua) return Promise.resolve(0);
+    const end = Date.now() + ms;
+    let changes = 0;
+    return new Promise((resolve) => {
+      const tick = (): void => {
+        for (let i = 0; i < perTick; i++) {
+          const k = changes++ % 3;
+          if (k === 0) this.produce(1, 0);
+          else if (k === 1) this.produce(0, 1);
+          else this.setSpeed((changes % 600) + 1);
+        }
+        if (Date.now() < end) setImmediate(tick);
+        else resolve(changes);
+      };
+      tick();
+    });
+  }
+
   async stop(): Promise<void> {
     if (this.runTimer) clearInterval(this.runTimer);
     this.runTimer = null;

@@ -9,6 +9,7 @@
  * from --script (same syntax), answering `ok <cmd>` or `error <message>`:
  *   state <Name> | produce <good> [reject] | reset | counters <good> <reject> | speed <n>
  *   mode <n> | stop-reason <id> [message] | run <perSecond> [rejectEvery] | wait <ms> | status | quit
+ *   blast <ms> [changesPerTick]  (bench: change counters and speed as fast as possible for <ms>)
  * --demo loops a batch-like cycle forever (Idle → Starting → Execute with production → Held →
  * Execute → Completing → Complete → Resetting → Idle) for `npm start`.
  */
@@ -69,6 +70,11 @@ async function main(): Promise<void> {
         case 'stop-reason': sim.setStopReason(n(0), args.slice(1).join(' ')); break;
         case 'run': sim.run(n(0), n(1)); break;
         case 'wait': await new Promise((r) => setTimeout(r, n(0))); break;
+        case 'blast': {
+          const changes = await sim.blast(n(0), n(1, 20));
+          process.stdout.write(`blasted ${changes}\n`);
+          break;
+        }
         case 'status':
           process.stdout.write(`status ${JSON.stringify({ state: sim.state, good: sim.good, reject: sim.reject })}\n`);
           break;

@@ -78,6 +78,8 @@ interface Composite {
 }
 
 const CONNECT_TIMEOUT_MS = 15_000;
+/** node-opcua's DataType enum values of the integer types (counter width comes from these). */
+const INTEGER_TYPES: Record<number, string> = { 2: 'SByte', 3: 'Byte', 4: 'Int16', 5: 'UInt16', 6: 'Int32', 7: 'UInt32', 8: 'Int64', 9: 'UInt64' };
 const CLOSE_STEP_MS = 2_000;
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -519,8 +521,7 @@ export class OpcuaMachineDriver extends BaseDriver<MachineReading> {
   }
 
   private dataTypeName(dt: number): string | undefined {
-    // node-opcua's DataType enum: 2 SByte, 3 Byte, 4 Int16, 5 UInt16, 6 Int32, 7 UInt32, 8 Int64, 9 UInt64.
-    return ({ 2: 'SByte', 3: 'Byte', 4: 'Int16', 5: 'UInt16', 6: 'Int32', 7: 'UInt32', 8: 'Int64', 9: 'UInt64' } as Record<number, string>)[dt];
+    return INTEGER_TYPES[dt];
   }
 
   private timeMeta(nodeId: string, receivedAt: Date, sourceTime: Date | null, serverTime: Date | null): Record<string, unknown> {
