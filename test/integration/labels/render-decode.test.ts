@@ -59,7 +59,7 @@ describe('hostile text prints literally', () => {
   it('keeps every command out of the stream and the data intact', async () => {
     const before = r.sim.jobs.length;
     const cmdBefore = r.sim.commands.length;
-    const queued = [];
+    const queued: Array<{ jobId: string }> = [];
     for (const [i, name] of nasty.entries()) {
       queued.push(await r.svc.createLabel({ template: 'case-4x6', printer: 'pack1.printer', fields: caseFields({ productName: name, lot: nasty[(i + 1) % 5]! }) }));
     }
