@@ -325,6 +325,23 @@ export class OpcuaLineSimulator {
     });
   }
 
+  /**
+   * Fault injection: the server silently forgets every subscription (as a PLC firmware does after
+   * a watchdog reset of its OPC UA stack while keeping the TCP session). No data, no keep-alive:
+   * a client must notice the silence and recreate its subscription. Returns how many were dropped.
+   */
+  dropSubscriptions(): number {
+    const engine = this.server?.engine as unknown as { _sessions?: Record<string, { publishEngine?: { subscriptions: { id: number }[] }; deleteSubscription(id: number): unknown }> } | undefined;
+    let n = 0;
+    for (const session of Object.values(engine?._sessions ?? {})) {
+      for (const sub of [...(session.publishEngine?.subscriptions ?? [])]) {
+        session.deleteSubscription(sub.id);
+        n++;
+      }
+    }
+    return n;
+  }
+
   async stop(): Promise<void> {
     if (this.runTimer) clearInterval(this.runTimer);
     this.runTimer = null;

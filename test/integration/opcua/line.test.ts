@@ -124,6 +124,25 @@ describe('opcua-machine against the line simulator', () => {
     await driver.stop();
   }, 60_000);
 
+  it('a subscription the server silently dropped is noticed (no data, no keep-alive) and recreated; counting resumes', async () => {
+    sim.setState('Execute');
+    const { driver, model } = harness(machineConfig(endpoint, { staleAfterMs: 1000 }), stateDir());
+    drivers.push(driver);
+    model.startBatch('B-WD', 'in_process');
+    await driver.start(new AbortController().signal);
+    await waitFor(() => driver.health().state === 'online', 15_000, 25, 'online');
+    await waitFor(() => model.ofType('counter.updated').length >= 2, 5_000, 25, 'baselines');
+    sim.produce(4, 1);
+    await waitFor(() => model.totals('B-WD').good === '4', 5_000, 25, 'before');
+    expect(sim.dropSubscriptions()).toBeGreaterThanOrEqual(1);
+    sim.produce(6, 1); // made while the gateway's subscription is gone
+    await waitFor(() => driver.stats.subscriptionsRecreated >= 1, 10_000, 25, 'subscription recreated');
+    sim.produce(5, 0);
+    await waitFor(() => model.totals('B-WD').good === '15' && model.totals('B-WD').rejected === '2', 5_000, 25, 'after');
+    expect(driver.stats.reconnects).toBe(0); // same session, only the subscription was rebuilt
+    await driver.stop();
+  }, 60_000);
+
   it('SignAndEncrypt: an untrusted server certificate is refused until trusted; then the OPC 30050 browse-path map works', async () => {
     sim.setState('Stopped');
     const dir = stateDir();
