@@ -22,8 +22,9 @@
  * i.e. before the gateway's journal has committed the capture it produced (a few ms in group
  * commit). Closing that window needs an awaitable reading hook in the driver contract.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { BaseDriver, type WeightReading } from '../driver.js';
 import { formatMessage } from '../../errors.js';
@@ -56,14 +57,12 @@ function dec(s: string | undefined): Dec | undefined {
 /** Limits after config overrides profile. Exported for tests. */
 export function placementOptionsFor(config: MqttScaleConfig, profile: CompiledProfile, traceSize?: number) {
   const zeroBand = parseDec(config.zeroBand ?? profile.zeroBand);
-  const resolution = { units: 1n, scale: profile.decimals };
   const stability = config.stability
     ? { readings: config.stability.readings, tolerance: parseDec(config.stability.tolerance), windowMs: config.stability.windowMs }
     : undefined;
   // Same load settling back after a bump: within the stability tolerance, or 2 d, whichever is larger.
   const twoD = { units: 2n, scale: profile.decimals };
   const bumpTolerance = stability && cmp(stability.tolerance, twoD) > 0 ? stability.tolerance : twoD;
-  void resolution;
   return {
     zeroBand,
     capacity: dec(config.max ?? profile.capacity),
@@ -93,6 +92,8 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
   private connects = 0;
   private silent = false;
   private savedPhaseKey = '';
+  private stateDirty = false;
+  private stateWriting: Promise<void> | null = null;
   private readonly silenceMs: number;
   private readonly stateFile: string | null;
 
@@ -158,6 +159,7 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
     this.machine.closeEpisode(out);
     this.emitAll(out);
     this.saveState(true);
+    await this.flushState();
     const client = this.client;
     this.client = null;
     if (client) {
@@ -192,7 +194,7 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
     let out: Emission[];
     try {
       const outcome = parseWeightPayload(payload, this.o.profile, this.parseState);
-      const raw = outcome.kind === 'weight' || outcome.kind === 'tare' ? (typeof payload === 'string' ? payload : payload.toString('utf8')) : this.rawFor(payload, outcome);
+      const raw = outcome.kind === 'refusal' ? this.rawFor(payload, outcome) : (outcome.text ?? rawText(payload).raw);
       out = this.machine.process(outcome, at, raw);
     } catch (err) {
       // Defensive: parse and process are written not to throw; if they do, it is still a refusal.
@@ -267,12 +269,13 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
   }
 
   private onMessage(payload: Buffer): void {
-    this.lastMessageAt = this.clock.now().getTime();
+    const now = this.clock.now();
+    this.lastMessageAt = now.getTime();
     if (this.silent || this.state === 'degraded') {
       this.silent = false;
       if (this.subscribed) this.setState('online');
     }
-    this.handlePayload(payload);
+    this.handlePayload(payload, now);
   }
 
   private checkSilence(): void {
@@ -355,24 +358,44 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
   }
 
   private phaseKey(): string {
-    const s = this.machine.snapshot();
-    return `${s.phase}|${s.lastCapture?.at ?? ''}`;
+    return `${this.machine.currentPhase}|${this.machine.counters.captures}`;
   }
 
-  /** Persist only when the phase or last capture changed (a few times per placement, not 10 Hz). */
+  /**
+   * Persist the placement state when the phase or last capture changed (a few times per
+   * placement). Written asynchronously and coalesced — at most one write in flight, the latest
+   * snapshot wins — so the 10 Hz data path never waits for the disk. A crash in the window loses
+   * at most the "already captured" mark: the load still on the platform would be captured again
+   * after the restart, and the journal shows both records.
+   */
   private saveState(force: boolean): void {
     if (!this.stateFile) return;
     const key = this.phaseKey();
     if (!force && key === this.savedPhaseKey) return;
     this.savedPhaseKey = key;
-    try {
-      mkdirSync(join(this.stateFile, '..'), { recursive: true });
-      const tmp = `${this.stateFile}.tmp`;
-      writeFileSync(tmp, JSON.stringify(this.machine.snapshot()));
-      renameSync(tmp, this.stateFile);
-    } catch (err) {
-      this.logger.warn({ err: (err as Error).message }, 'could not save scale placement state');
+    this.stateDirty = true;
+    if (!this.stateWriting) this.stateWriting = this.writeStateLoop().finally(() => (this.stateWriting = null));
+  }
+
+  private async writeStateLoop(): Promise<void> {
+    const file = this.stateFile!;
+    while (this.stateDirty) {
+      this.stateDirty = false;
+      const text = JSON.stringify(this.machine.snapshot());
+      try {
+        await mkdir(dirname(file), { recursive: true });
+        const tmp = `${file}.tmp`;
+        await writeFile(tmp, text);
+        await rename(tmp, file);
+      } catch (err) {
+        this.logger.warn({ err: (err as Error).message }, 'could not save scale placement state');
+      }
     }
+  }
+
+  /** Wait for pending state writes (stop() calls it). */
+  async flushState(): Promise<void> {
+    while (this.stateWriting) await this.stateWriting;
   }
 }
 

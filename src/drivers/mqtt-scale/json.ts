@@ -44,6 +44,23 @@ export function parseJsonExact(text: string): JsonValue {
   const str = (): string => {
     // at opening quote
     i++;
+    // Fast path: no escape and no control character before the closing quote (keys, units, ISO times).
+    const close = text.indexOf('"', i);
+    if (close > 0) {
+      let plain = true;
+      for (let j = i; j < close; j++) {
+        const cc = text.charCodeAt(j);
+        if (cc === 0x5c || cc < 0x20) {
+          plain = false;
+          break;
+        }
+      }
+      if (plain) {
+        const out = text.slice(i, close);
+        i = close + 1;
+        return out;
+      }
+    }
     let out = '';
     let start = i;
     for (;;) {
@@ -85,79 +102,84 @@ export function parseJsonExact(text: string): JsonValue {
     }
   };
 
+  // Hot path (every scale message): char codes, no per-character string allocation.
   const value = (depth: number): JsonValue => {
     if (depth > MAX_DEPTH) fail(`nesting deeper than ${MAX_DEPTH}`);
     ws();
     if (i >= n) fail('unexpected end');
-    const c = text[i];
-    if (c === '{') {
+    const c = text.charCodeAt(i);
+    if (c === 0x7b /* { */) {
       i++;
       const obj: { [k: string]: JsonValue } = Object.create(null) as { [k: string]: JsonValue };
       ws();
-      if (text[i] === '}') {
+      if (text.charCodeAt(i) === 0x7d) {
         i++;
         return obj;
       }
       for (;;) {
         ws();
-        if (text[i] !== '"') fail('expected a key');
+        if (text.charCodeAt(i) !== 0x22) fail('expected a key');
         const k = str();
         ws();
-        if (text[i] !== ':') fail('expected ":"');
+        if (text.charCodeAt(i) !== 0x3a) fail('expected ":"');
         i++;
         obj[k] = value(depth + 1);
         ws();
-        if (text[i] === ',') {
+        const d = text.charCodeAt(i);
+        if (d === 0x2c) {
           i++;
           continue;
         }
-        if (text[i] === '}') {
+        if (d === 0x7d) {
           i++;
           return obj;
         }
         fail('expected "," or "}"');
       }
     }
-    if (c === '[') {
+    if (c === 0x5b /* [ */) {
       i++;
       const arr: JsonValue[] = [];
       ws();
-      if (text[i] === ']') {
+      if (text.charCodeAt(i) === 0x5d) {
         i++;
         return arr;
       }
       for (;;) {
         arr.push(value(depth + 1));
         ws();
-        if (text[i] === ',') {
+        const d = text.charCodeAt(i);
+        if (d === 0x2c) {
           i++;
           continue;
         }
-        if (text[i] === ']') {
+        if (d === 0x5d) {
           i++;
           return arr;
         }
         fail('expected "," or "]"');
       }
     }
-    if (c === '"') return str();
-    if (text.startsWith('true', i)) {
+    if (c === 0x22) return str();
+    if (c === 0x74 /* t */ && text.startsWith('true', i)) {
       i += 4;
       return true;
     }
-    if (text.startsWith('false', i)) {
+    if (c === 0x66 /* f */ && text.startsWith('false', i)) {
       i += 5;
       return false;
     }
-    if (text.startsWith('null', i)) {
+    if (c === 0x6e /* n */ && text.startsWith('null', i)) {
       i += 4;
       return null;
     }
-    NUM_RE.lastIndex = i;
-    const m = NUM_RE.exec(text);
-    if (m) {
-      i += m[0].length;
-      return new JsonNumber(m[0]);
+    if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
+      NUM_RE.lastIndex = i;
+      const m = NUM_RE.exec(text);
+      if (m) {
+        i += m[0].length;
+        return new JsonNumber(m[0]);
+      }
     }
     // NaN, Infinity, -Infinity, 'x', … are not JSON.
     return fail(`unexpected ${JSON.stringify(text.slice(i, i + 12))}`);
@@ -170,9 +192,15 @@ export function parseJsonExact(text: string): JsonValue {
 }
 
 /** Follow a dotted path ("weight.net", "data.0.value"); undefined when any step is missing. */
+const splitCache = new Map<string, string[]>();
 export function getPath(root: JsonValue, path: string): JsonValue | undefined {
+  let parts = splitCache.get(path);
+  if (!parts) {
+    parts = path.split('.');
+    if (splitCache.size < 1000) splitCache.set(path, parts);
+  }
   let cur: JsonValue | undefined = root;
-  for (const part of path.split('.')) {
+  for (const part of parts) {
     if (cur === null || cur === undefined || typeof cur !== 'object' || cur instanceof JsonNumber) return undefined;
     if (Array.isArray(cur)) {
       if (!/^\d+$/.test(part)) return undefined;

@@ -23,7 +23,13 @@
  * the individual payloads of the last `traceSize` messages for diagnostics.
  */
 import type { ErrorCode } from '../../errors.js';
-import { type Dec, cmp, sub, toString as decToString } from '../../domain/decimal.js';
+import { type Dec, cmp as cmpDec, sub, toString as decToString } from '../../domain/decimal.js';
+
+/** Compare; same-scale values (the 10 Hz common case) without rescaling. */
+function cmp(a: Dec, b: Dec): -1 | 0 | 1 {
+  if (a.scale === b.scale) return a.units < b.units ? -1 : a.units > b.units ? 1 : 0;
+  return cmpDec(a, b);
+}
 import type { ParseOutcome, WeightSample } from './weight.js';
 
 export interface StabilityOptions {
@@ -100,6 +106,29 @@ export interface PlacementSnapshot {
   lastCapture: { net: string; unit: string; at: string } | null;
 }
 
+/** What the ring keeps per message: references only; text is built when someone reads the trace. */
+interface RawTrace {
+  at: number;
+  raw: string;
+  phase: Phase;
+  s: WeightSample | undefined;
+  stable: boolean | undefined;
+  event: TraceEntry['event'] | undefined;
+  code: ErrorCode | undefined;
+}
+
+function formatTrace(t: RawTrace): TraceEntry {
+  const entry: TraceEntry = { at: new Date(t.at).toISOString(), raw: t.raw.length > 200 ? `${t.raw.slice(0, 200)}…` : t.raw, phase: t.phase };
+  if (t.s) {
+    entry.net = decToString(t.s.net);
+    entry.gross = decToString(t.s.gross);
+  }
+  if (t.stable !== undefined) entry.stable = t.stable;
+  if (t.event) entry.event = t.event;
+  if (t.code) entry.code = t.code;
+  return entry;
+}
+
 interface Episode {
   code: ErrorCode;
   repeats: number;
@@ -115,7 +144,7 @@ export class PlacementMachine {
   private lastCapture: { net: Dec; unit: string; at: Date } | null = null;
   private episode: Episode | null = null;
   private readonly detector: StabilityDetector | null;
-  private readonly ring: TraceEntry[] = [];
+  private readonly ring: RawTrace[] = [];
   private ringPos = 0;
   private readonly traceSize: number;
   readonly counters = { messages: 0, captures: 0, refusals: 0, repeats: 0, bumps: 0 };
@@ -215,22 +244,15 @@ export class PlacementMachine {
     return out;
   }
 
-  /** The last messages, oldest first (diagnostics). */
+  /** The last messages, oldest first (diagnostics). Formatted on demand, not per message. */
   trace(): TraceEntry[];
   trace(e: { at: Date; raw: string; s?: WeightSample; stable?: boolean; event?: TraceEntry['event']; code?: ErrorCode }): void;
   trace(e?: { at: Date; raw: string; s?: WeightSample; stable?: boolean; event?: TraceEntry['event']; code?: ErrorCode }): TraceEntry[] | void {
     if (!e) {
-      if (this.ring.length < this.traceSize) return this.ring.slice();
-      return [...this.ring.slice(this.ringPos), ...this.ring.slice(0, this.ringPos)];
+      const ordered = this.ring.length < this.traceSize ? this.ring.slice() : [...this.ring.slice(this.ringPos), ...this.ring.slice(0, this.ringPos)];
+      return ordered.map(formatTrace);
     }
-    const entry: TraceEntry = { at: e.at.toISOString(), raw: e.raw.length > 200 ? `${e.raw.slice(0, 200)}…` : e.raw, phase: this.phase };
-    if (e.s) {
-      entry.net = decToString(e.s.net);
-      entry.gross = decToString(e.s.gross);
-    }
-    if (e.stable !== undefined) entry.stable = e.stable;
-    if (e.event) entry.event = e.event;
-    if (e.code) entry.code = e.code;
+    const entry: RawTrace = { at: e.at.getTime(), raw: e.raw, phase: this.phase, s: e.s, stable: e.stable, event: e.event, code: e.code };
     if (this.ring.length < this.traceSize) this.ring.push(entry);
     else {
       this.ring[this.ringPos] = entry;

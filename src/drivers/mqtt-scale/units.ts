@@ -57,13 +57,21 @@ function roundDiv(num: bigint, den: bigint): bigint {
  * Convert `x` from one unit to another, rounded once (half away from zero) to `decimals`.
  * value_to = x · f_from / f_to, with f the unit in kg.
  */
+const POW10: bigint[] = Array.from({ length: 64 }, (_, i) => 10n ** BigInt(i));
+function pow10(n: number): bigint {
+  return POW10[n] ?? 10n ** BigInt(n);
+}
+
 export function convertMass(x: Dec, from: MassUnit, to: MassUnit, decimals: number): Dec {
   if (decimals < 0 || decimals > 18) throw new DecimalError(`decimals out of range: ${decimals}`);
+  // Hot path (10 Hz × every scale): same unit, no rounding needed.
+  if (from === to && x.scale <= decimals) return { units: x.units * pow10(decimals - x.scale), scale: decimals };
+  if (from === to) return { units: roundDiv(x.units, pow10(x.scale - decimals)), scale: decimals };
   const f = IN_KG[from];
   const t = IN_KG[to];
   // x.units/10^xs · f.units/10^fs · 10^ts/t.units · 10^d
-  const num = x.units * f.units * 10n ** BigInt(t.scale + decimals);
-  const den = t.units * 10n ** BigInt(x.scale + f.scale);
+  const num = x.units * f.units * pow10(t.scale + decimals);
+  const den = t.units * pow10(x.scale + f.scale);
   return { units: roundDiv(num, den), scale: decimals };
 }
 

@@ -25,9 +25,10 @@ export interface WeightSample {
 }
 
 export type ParseOutcome =
-  | { kind: 'weight'; sample: WeightSample }
+  /** `text`: the payload as decoded (kept as the raw text of the reading, saves a second decode). */
+  | { kind: 'weight'; sample: WeightSample; text?: string }
   /** An ASCII tare line (TR): remembered for later net lines, not a weight on the platform. */
-  | { kind: 'tare'; tare: Dec }
+  | { kind: 'tare'; tare: Dec; text?: string }
   | { kind: 'refusal'; code: ErrorCode; detail: string; details: Record<string, unknown> };
 
 /** Parser state that outlives one message (the last tare an ASCII indicator announced). */
@@ -77,7 +78,9 @@ export function parseWeightPayload(payload: Buffer | string, profile: CompiledPr
   const text = decodeUtf8(buf);
   if (text === null) return refuse('LG_ERR_WEIGHT_PAYLOAD', 'payload is not UTF-8 text');
   try {
-    return profile.format === 'json' ? parseJsonPayload(text, profile) : parseAsciiPayload(text, profile, state);
+    const o = profile.format === 'json' ? parseJsonPayload(text, profile) : parseAsciiPayload(text, profile, state);
+    if (o.kind !== 'refusal') o.text = text;
+    return o;
   } catch (err) {
     if (err instanceof Refusal) return err.outcome;
     // Anything unforeseen is still a refusal, never a throw out of the data path.
@@ -145,7 +148,8 @@ function assemble(
   if (gross === undefined) gross = add(net as Dec, tare);
   const g = convertMass(gross, unit, profile.unit, profile.decimals);
   const t = convertMass(tare, unit, profile.unit, profile.decimals);
-  return { gross: g, tare: t, net: sub(g, t), unit: profile.unit, stable, sourceTime };
+  // Both at profile.decimals: subtract units directly.
+  return { gross: g, tare: t, net: { units: g.units - t.units, scale: g.scale }, unit: profile.unit, stable, sourceTime };
 }
 
 function parseJsonPayload(text: string, profile: CompiledProfile): ParseOutcome {
