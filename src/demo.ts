@@ -96,7 +96,7 @@ export async function runDemo(cfg: Readonly<Config>, logger: Logger): Promise<nu
     `\n  linegate demo is running\n` +
       `  API:          ${gw.url}   (try ${gw.url}/health/ready)\n` +
       `  admin token:  ${gw.adminTokenFile ?? join(cfg.storage.stateDir, 'admin.token')} (written on first start)\n` +
-      (erp ? `  ERP receiver: ${erp.url}/_report\n` : '') +
+      (erp ? `  ERP receiver: ${new URL(erp.url).origin}/_report\n` : '') +
       `  state:        ${cfg.storage.stateDir}\n\n`,
   );
 

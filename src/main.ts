@@ -8,7 +8,11 @@ import { publishedSchema, type Config } from './config/schema.js';
 import { LgError, isLgError } from './errors.js';
 import { Gateway } from './gateway.js';
 import { openDatabase } from './store/db.js';
-import { verifyAudit } from './store/repo.js';
+import { Repo, verifyAudit } from './store/repo.js';
+import { Journal } from './store/journal.js';
+import { Ops } from './ops.js';
+import { systemClock } from './util/clock.js';
+import { parseForBinding } from './binding/parse.js';
 import { createLogger } from './util/log.js';
 
 /**
@@ -27,6 +31,8 @@ Usage:
   linegate schema                         print the JSON Schema of the config file
   linegate audit verify [--config FILE | --db FILE]
                                           verify the audit trail's hash chain; names the first broken entry
+  linegate user token ID [--config FILE]  issue a new token for user ID (e.g. a lost admin token) — run
+                                          as the service user while linegate is stopped or running
   linegate version                        print the version
 `;
 
@@ -107,6 +113,30 @@ export async function main(argv: string[]): Promise<number> {
         `audit trail BROKEN at entry ${r.firstBroken!.seq}: ${r.firstBroken!.reason} (${r.checked} entries before it verified; LG_ERR_AUDIT_CHAIN_BROKEN)\n`,
       );
       return EXIT.FAIL;
+    }
+    case 'user': {
+      if (positionals[0] !== 'token' || !positionals[1]) {
+        process.stderr.write('usage: linegate user token ID [--config FILE]\n');
+        return EXIT.USAGE;
+      }
+      const cfg = loadOrExit((values.config as string | undefined) ?? defaultConfigPath());
+      const db = openDatabase(join(cfg.storage.stateDir, 'journal.sqlite'), { synchronous: cfg.storage.synchronous });
+      const journal = new Journal(db, { site: cfg.site.id, line: cfg.line.id, sinks: cfg.upstream.sinks.map((s) => s.id) });
+      const repo = new Repo(db);
+      const ops = new Ops(cfg, journal, repo, systemClock, parseForBinding);
+      try {
+        const id = positionals[1];
+        const user = repo.userById(id);
+        if (!user) throw new LgError('LG_ERR_USER_NOT_FOUND', { user: id });
+        // Audited as done from the console by the operating-system user.
+        const { token } = await ops.updateUser(id, { rotateToken: true, disabled: false }, { id: `cli:${process.env.USER ?? 'unknown'}`, role: 'admin' });
+        process.stdout.write(`${token}\n`);
+        process.stderr.write(`new token issued for ${id} (${user.role}); the old one no longer works\n`);
+        return EXIT.OK;
+      } finally {
+        await journal.close();
+        db.close();
+      }
     }
     case 'run':
     case 'demo': {

@@ -17,8 +17,8 @@ import { userRoutes } from './routes/users.js';
  */
 export async function buildApi(deps: ApiDeps, opts: { https?: { cert: string | Buffer; key: string | Buffer } } = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    loggerInstance: deps.logger.child({ component: 'api' }) as never,
-    disableRequestLogging: true,
+    // Request lines are debug noise on a line PC; errors still log. (fastify logs requests at info.)
+    loggerInstance: deps.logger.child({ component: 'api' }, { level: deps.logger.level === 'debug' || deps.logger.level === 'trace' ? deps.logger.level : 'warn' }) as never,
     bodyLimit: deps.bodyLimit,
     ...(opts.https ? { https: opts.https } : {}),
     return503OnClosing: true,
