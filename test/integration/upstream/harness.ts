@@ -4,7 +4,7 @@
  * No dependency on test/helpers so other areas can import this file as is.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { connect, createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -145,6 +145,9 @@ export class Mosquitto {
   async start(): Promise<void> {
     if (!this.port) this.port = await freePort();
     const conf = join(this.dir, 'mosquitto.conf');
+    // Started as root, mosquitto drops to the `mosquitto` user and then cannot write its persistence
+    // file into our 0700 temp dir (it logs "Permission denied" and loses every session on restart).
+    chmodSync(this.dir, 0o777);
     writeFileSync(
       conf,
       [

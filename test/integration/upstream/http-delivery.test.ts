@@ -26,8 +26,10 @@ describe('HTTP delivery to the ERP simulator', () => {
 
   it('delivers 10,000 records through random 500s, 429s, timeouts and lost replies: exactly once each, in order per batch', async () => {
     const { db, erp, d } = await setup(
-      { failRate: 0.08, throttleRate: 0.05, retryAfterS: 0, dropRate: 0.05, latencyRate: 0.03, latencyMs: 700 },
-      { timeoutMs: 400, batch: { maxRecords: 25, maxBytes: 1_048_576, lingerMs: 5 } },
+      // Timeouts: the latency (2.5 s) is far above the client timeout (1.2 s) and ordinary requests far
+      // below it, so the receiver can tell which replies were lost (it sees the client gone).
+      { failRate: 0.08, throttleRate: 0.05, retryAfterS: 0, dropRate: 0.05, latencyRate: 0.02, latencyMs: 2500 },
+      { timeoutMs: 1200, batch: { maxRecords: 25, maxBytes: 1_048_576, lingerMs: 5 } },
     );
     const seeded = seedRecords(db, 10_000, { sinks: ['erp'], batches: 5, run: 13 });
     await d.start();

@@ -58,7 +58,9 @@ describe('MQTT sink through a broker restart', () => {
     const sub = mqtt.connect(broker.url, { clientId: 'lg-test-sub', clean: false, protocolVersion: 4, reconnectPeriod: 200 });
     cleanups.push(() => sub.endAsync(true));
     let subscribed = false;
+    let resumed = false;
     sub.on('connect', (connack) => {
+      if (connack.sessionPresent) resumed = true;
       if (!connack.sessionPresent) sub.subscribe('linegate/#', { qos: 1 }, () => (subscribed = true));
       else subscribed = true;
     });
@@ -71,8 +73,11 @@ describe('MQTT sink through a broker restart', () => {
     await waitUntil(() => subscribed, 10_000, 'subscriber ready');
     const { deliveredAtRestart } = await run(broker.url, () => broker.restart());
     expect(deliveredAtRestart).toBeLessThan(N);
-    await waitUntil(() => seen.size === N, 20_000, 'subscriber has every record');
+    await waitUntil(() => seen.size === N, 20_000, 'subscriber has every record').catch((err: Error) => {
+      throw new Error(`${err.message}: ${seen.size} of ${N} (delivered at restart ${deliveredAtRestart})`);
+    });
     expect(seen.size).toBe(N);
+    expect(resumed).toBe(true); // the broker kept the subscriber's session across the restart
     expect(orderViolations(arrivals)).toBe(0);
   }, 60_000);
 });
