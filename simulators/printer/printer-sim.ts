@@ -144,7 +144,7 @@ export class PrinterSimulator extends EventEmitter {
   /** Change the printer's condition; clearing a fault prints what waits in the buffer. */
   setState(state: SimState): void {
     this.state = state;
-    this.schedulePrint();
+    this.printReady();
   }
 
   /** One-shot: reset the connection once the next format has `afterBytes` bytes in (the job is lost). */

@@ -58,8 +58,8 @@ export interface LabelServiceOptions {
   templates: Map<string, LabelTemplate> | LabelTemplate[];
   logger?: Logger;
   clock?: Clock;
-  /** GS1 Company Prefix (site.gs1CompanyPrefix), for SSCCs. */
-  companyPrefix: string;
+  /** GS1 Company Prefix (site.gs1CompanyPrefix), for SSCCs. Without it SSCC labels are refused. */
+  companyPrefix?: string | null;
   /** SSCC extension digit (labels.ssccExtension). Default '0'. */
   ssccExtension?: string;
   /** Text printed on reprints (labels.reprintMark). Default 'REPRINT'. */
@@ -214,7 +214,7 @@ export class LabelService extends EventEmitter {
   private readonly clock: Clock;
   private readonly templates: Map<string, LabelTemplate>;
   private readonly workers = new Map<string, PrinterWorker>();
-  private readonly companyPrefix: string;
+  private readonly companyPrefix: string | null;
   private readonly ssccExtension: string;
   private readonly reprintMark: string;
   private readonly serialPrefix: string;
@@ -227,13 +227,23 @@ export class LabelService extends EventEmitter {
     this.logger = (opts.logger ?? silentLogger()).child({ component: 'labels' });
     this.clock = opts.clock ?? systemClock;
     this.templates = opts.templates instanceof Map ? opts.templates : new Map(opts.templates.map((t) => [t.name, t]));
-    this.companyPrefix = opts.companyPrefix;
+    this.companyPrefix = opts.companyPrefix ?? null;
+    if (this.companyPrefix !== null && !/^[0-9]{4,12}$/.test(this.companyPrefix)) {
+      throw new LgError('LG_ERR_CONFIG_INVALID', { file: 'config', detail: `site.gs1CompanyPrefix ${JSON.stringify(this.companyPrefix)} must be 4 to 12 digits` });
+    }
+    if (!/^[0-9]$/.test(this.ssccExtensionOf(opts))) {
+      throw new LgError('LG_ERR_CONFIG_INVALID', { file: 'config', detail: 'labels.ssccExtension must be one digit' });
+    }
     this.ssccExtension = opts.ssccExtension ?? '0';
     this.reprintMark = opts.reprintMark ?? 'REPRINT';
     this.serialPrefix = opts.serialPrefix ?? '';
     for (const p of opts.printers) {
       this.workers.set(p.id, new PrinterWorker(this, p, { ...DEFAULT_TIMING, ...(p.timing ?? {}) }, this.logger.child({ deviceId: p.id })));
     }
+  }
+
+  private ssccExtensionOf(opts: LabelServiceOptions): string {
+    return opts.ssccExtension ?? '0';
   }
 
   // ── lifecycle ──────────────────────────────────────────────────────────────────────────────
@@ -291,6 +301,9 @@ export class LabelService extends EventEmitter {
         serial = `${this.serialPrefix}${nextCounter(tx.db, 'labels.serial')}`;
         fields[fieldWithAi(t, '21')] = serial;
       } else if (t.identity === 'sscc') {
+        if (!this.companyPrefix) {
+          throw new LgError('LG_ERR_LABEL_TEMPLATE', { template: t.name, detail: 'an SSCC needs the GS1 company prefix (site.gs1CompanyPrefix in the config)' });
+        }
         const counter = `labels.sscc.${this.ssccExtension}${this.companyPrefix}`;
         const n = nextCounter(tx.db, counter);
         const max = 10 ** (16 - this.companyPrefix.length) - 1;
