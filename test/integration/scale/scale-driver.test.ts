@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
-import { mqttScaleKind, type MqttScaleDriver } from '../../../src/drivers/mqtt-scale/index.js';
+import { spawn } from 'node:child_process';
+import { MqttScaleDriver, loadScaleProfile } from '../../../src/drivers/mqtt-scale/index.js';
 import type { WeightReading } from '../../../src/drivers/driver.js';
 import type { MqttScaleConfig } from '../../../src/config/devices/mqtt-scale.js';
 import { bindWeight } from '../../../src/binding/weight.js';
@@ -31,17 +32,17 @@ interface Rig {
   stop: () => Promise<void>;
 }
 
-async function rig(broker: TestBroker, opts: { id?: string; profile?: string; stateDir?: string; silenceTimeoutMs?: number; clientId?: string } = {}): Promise<Rig> {
+async function rig(broker: TestBroker, opts: { id?: string; profile?: string; stateDir?: string; silenceTimeoutMs?: number; clientId?: string; protocolVersion?: 4 | 5 } = {}): Promise<Rig> {
   const id = opts.id ?? `it.scale.${process.pid}.${++seq}`;
   const config: MqttScaleConfig = {
     kind: 'mqtt-scale', id, station: 'WEIGH-1', profile: opts.profile ?? 'json-generic',
-    broker: { url: broker.url, ...(opts.clientId ? { clientId: opts.clientId } : {}) },
+    broker: { url: broker.url, ...(opts.clientId ? { clientId: opts.clientId } : {}), ...(opts.protocolVersion ? { protocolVersion: opts.protocolVersion } : {}) },
     silenceTimeoutMs: opts.silenceTimeoutMs ?? 5000,
   };
   const state = opts.stateDir ? null : tempDir('lg-scale-state-');
-  const driver = mqttScaleKind.create(config, { logger: silentLogger(), stateDir: opts.stateDir ?? state!.path, devicesDir });
-  // Tests shorten the reconnect backoff.
-  (driver as unknown as { backoff: { opts: { baseMs: number; maxMs: number } } }).backoff = new (await import('../../../src/util/backoff.js')).Backoff({ baseMs: 50, maxMs: 300 });
+  // Built like mqttScaleKind.create does, with a short reconnect backoff for tests.
+  const profile = loadScaleProfile(devicesDir, config.profile, { device: id });
+  const driver = new MqttScaleDriver({ config, profile, logger: silentLogger(), stateDir: opts.stateDir ?? state!.path, backoff: { baseMs: 50, maxMs: 300 } });
   const readings: WeightReading[] = [];
   driver.on('reading', (r) => readings.push(r));
   const ac = new AbortController();
@@ -259,6 +260,68 @@ function suite(name: string, make: () => Promise<TestBroker>, skip: boolean) {
     });
   });
 }
+
+describe.skipIf(!hasMosquitto)('MQTT 5 against Mosquitto', () => {
+  it('protocolVersion 5 with a persistent session (session expiry) captures queued weights', async () => {
+    const broker = await mosquittoBroker();
+    const st = tempDir('lg-scale-v5-');
+    try {
+      const id = `it.v5.${process.pid}`;
+      const r1 = await rig(broker, { id, clientId: `lg-v5-${process.pid}`, stateDir: st.path, protocolVersion: 5 });
+      const s = await sim(broker, r1.driver.topic);
+      await s.place('0.750', FAST);
+      await s.remove(OFF);
+      await waitFor(() => r1.captures().length === 1, 5000, 10, 'v5 capture');
+      await r1.stop();
+      await s.place('0.900', FAST);
+      await s.remove(OFF);
+      await s.stop();
+      const r2 = await rig(broker, { id, clientId: `lg-v5-${process.pid}`, stateDir: st.path, protocolVersion: 5 });
+      try {
+        await waitFor(() => r2.captures().length === 1, 5000, 10, 'v5 queued capture');
+        expect(r2.captures()[0]!.value!.net).toBe('0.900');
+        expect(r2.driver.health().details.sessionPresent).toBe(true);
+      } finally {
+        await r2.stop();
+      }
+    } finally {
+      st.cleanup();
+      await broker.close();
+    }
+  });
+});
+
+describe('simulator as a child process', () => {
+  it('main.ts places loads that the driver captures one by one, and stops on SIGTERM', async () => {
+    const broker = await aedesBroker();
+    const r = await rig(broker);
+    const main = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..', 'dist', 'simulators', 'scale', 'main.js');
+    const child = spawn(process.execPath, [main, '--url', broker.url, '--topic', r.driver.topic, '--rate', '100', '--count', '0', '--settle', '150', '--hold', '150', '--pause', '100', '--min', '1', '--max', '3'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const placed: string[] = [];
+    let buf = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      let nl;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = JSON.parse(buf.slice(0, nl)) as { event: string; kg?: string };
+        buf = buf.slice(nl + 1);
+        if (line.event === 'placed') placed.push(line.kg!);
+      }
+    });
+    try {
+      await waitFor(() => placed.length >= 3, 15_000, 20, '3 placements by the child simulator');
+      const exit = new Promise<number | null>((res) => child.once('exit', (c) => res(c)));
+      child.kill('SIGTERM');
+      expect(await exit).toBe(0);
+      await waitFor(() => r.captures().length >= placed.length, 3000, 10, 'captures of the child placements');
+      expect(r.captures().slice(0, placed.length).map((c) => c.value!.net)).toEqual(placed);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await r.stop();
+      await broker.close();
+    }
+  });
+});
 
 suite('the embedded aedes broker', aedesBroker, false);
 if (!hasMosquitto) console.warn('[scale] /usr/sbin/mosquitto not found: the Mosquitto suite is skipped');

@@ -157,3 +157,33 @@ describe('placement state machine (10 Hz scripts)', () => {
     expect(captures(run(m, script))).toEqual(placed);
   });
 });
+
+describe('driver placement state across a restart (no broker needed)', () => {
+  it('a load captured before a restart is not captured again by the next driver instance', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { mqttScaleKind } = await import('../../../src/drivers/mqtt-scale/index.js');
+    const { silentLogger } = await import('../../../src/util/log.js');
+    const stateDir = mkdtempSync(join(tmpdir(), 'lg-scale-restore-'));
+    try {
+      const make = () => mqttScaleKind.create(cfg({ id: 'restore.scale' }), { logger: silentLogger(), stateDir, devicesDir });
+      const stable = (g: string) => `{"weight":{"gross":${g},"unit":"kg","stable":true}}`;
+      const a = make();
+      const seenA: unknown[] = [];
+      a.on('reading', (r) => seenA.push(r));
+      a.handlePayload(stable('2.000'));
+      await a.flushState();
+      expect(seenA).toHaveLength(1);
+      const b = make();
+      const seenB: Array<{ value: { net: string } | null }> = [];
+      b.on('reading', (r) => seenB.push(r));
+      for (let i = 0; i < 5; i++) b.handlePayload(stable('2.000'));
+      expect(seenB).toHaveLength(0);
+      b.handlePayload(stable('0'));
+      b.handlePayload(stable('2.000'));
+      expect(seenB.map((r) => r.value!.net)).toEqual(['2.000']);
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  });
+});
