@@ -41,6 +41,11 @@ export interface TxContext {
 
 interface Item {
   fn: (tx: TxContext) => unknown;
+  /**
+   * A plain append (one record + its outbox rows): no savepoint needed — if its INSERT fails,
+   * SQLite's statement journal rolls back that statement alone and the group goes on.
+   */
+  draft?: RecordDraft;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
 }
@@ -88,7 +93,7 @@ export class Journal {
     this.sinks = [...opts.sinks];
     this.insRecord = db.prepare(
       `INSERT INTO records (id,type,status,error_code,message,site,line,station,batch,lot,operator,device,payload,source_time,received_at,clock_synced)
-       VALUES (@id,@type,@status,@errorCode,@message,@site,@line,@station,@batch,@lot,@operator,@device,@payload,@sourceTime,@receivedAt,@clockSynced)`,
+       VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
     );
     this.insOutbox = db.prepare(`INSERT INTO outbox (sink, seq) VALUES (?, ?)`);
     this.lastAudit = db.prepare(`SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1`);
@@ -120,7 +125,11 @@ export class Journal {
   }
 
   append(draft: RecordDraft): Promise<JournalRecord> {
-    return this.submit((tx) => tx.append(draft));
+    if (this.closed) return Promise.reject(new LgError('LG_ERR_STORE_CLOSED'));
+    return new Promise<JournalRecord>((resolve, reject) => {
+      this.queue.push({ fn: (tx) => tx.append(draft), draft, resolve: resolve as (v: unknown) => void, reject });
+      this.schedule();
+    });
   }
 
   onCommitted(cb: (records: JournalRecord[]) => void): () => void {
@@ -169,6 +178,16 @@ export class Journal {
     try {
       const tx = this.db.transaction(() => {
         for (const item of group) {
+          if (item.draft) {
+            try {
+              const rec = this.insertRecord(item.draft, now, synced);
+              outcomes.push({ ok: true, value: rec });
+              committed.push(rec);
+            } catch (err) {
+              outcomes.push({ ok: false, value: err });
+            }
+            continue;
+          }
           const appended: JournalRecord[] = [];
           const ctx: TxContext = {
             db: this.db,
@@ -246,7 +265,10 @@ export class Journal {
       receivedAt,
       clockSynced: synced,
     };
-    const info = this.insRecord.run(rec);
+    const info = this.insRecord.run(
+      rec.id, rec.type, rec.status, rec.errorCode, rec.message, rec.site, rec.line, rec.station, rec.batch,
+      rec.lot, rec.operator, rec.device, rec.payload, rec.sourceTime, rec.receivedAt, rec.clockSynced,
+    );
     const seq = Number(info.lastInsertRowid);
     for (const sink of this.sinks) this.insOutbox.run(sink, seq);
     return {

@@ -1,0 +1,44 @@
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+/**
+ * `npm run bench`: every benchmark, one after the other, printing figures. Timing targets live
+ * here, never in tests. Run it on an otherwise idle machine: figures on a loaded one are lower.
+ * `npm run bench -- journal scale` runs only those.
+ */
+type Bench = () => Promise<Record<string, number>>;
+
+const BENCHES: Array<[string, () => Promise<Bench>]> = [
+  ['journal', async () => (await import('./journal.js')).benchJournal],
+  ['gs1', async () => (await import('./gs1.js')).benchGs1],
+  ['scan-serial', async () => (await import('./scan-serial.js')).benchSerial],
+  ['scan-verdict', async () => (await import('./scan-verdict.js')).benchScanVerdict],
+  ['scale', async () => (await import('./scale.js')).benchScale],
+  ['opcua', async () => (await import('./opcua.js')).benchOpcua],
+  ['labels', async () => (await import('./labels.js')).benchLabels],
+  ['upstream', async () => (await import('./upstream.js')).benchUpstream],
+];
+
+async function main(): Promise<void> {
+  const only = process.argv.slice(2);
+  const results: Record<string, Record<string, number> | string> = {};
+  for (const [name, load] of BENCHES) {
+    if (only.length && !only.includes(name)) continue;
+    process.stdout.write(`\n── ${name} ${'─'.repeat(60 - name.length)}\n`);
+    try {
+      const fn = await load();
+      results[name] = await fn();
+      for (const [k, v] of Object.entries(results[name] as Record<string, number>)) {
+        process.stdout.write(`  ${k.padEnd(44)} ${Number.isInteger(v) ? v : v.toFixed(3)}\n`);
+      }
+    } catch (err) {
+      results[name] = `failed: ${(err as Error).message}`;
+      process.stdout.write(`  FAILED: ${(err as Error).stack}\n`);
+    }
+  }
+  process.stdout.write(`\n${JSON.stringify({ node: process.version, at: new Date().toISOString(), results })}\n`);
+  // Some libraries keep handles open (OPC UA, MQTT reconnect timers): the run is over.
+  process.exit(Object.values(results).some((r) => typeof r === 'string') ? 1 : 0);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) void main();
