@@ -19,9 +19,9 @@ export const COMPANY_PREFIX = '9506000';
 
 export const FAST: Partial<PrinterTiming> = {
   connectTimeoutMs: 500,
-  statusTimeoutMs: 150,
+  statusTimeoutMs: 300,
   writeTimeoutMs: 2000,
-  confirmTimeoutMs: 600,
+  confirmTimeoutMs: 1500,
   pollIntervalMs: 15,
   idleStatusMs: 0,
   retryMaxMs: 100,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { join } from 'node:path';
 import { encodeFields, loadPrinterModels, loadTemplates, parseTemplate, renderLabelDetailed } from '../../../src/labels/template.js';
 import { isLgError } from '../../../src/errors.js';
@@ -82,5 +83,21 @@ describe('templates and models as data', () => {
     expect(codeOf(() => parseTemplate({ ...base, identity: 'serial', elements: [{ type: 'text', xMm: 1, yMm: 1, heightMm: 3, value: '{a}' }] }))).toBe('LG_ERR_LABEL_TEMPLATE');
     expect(codeOf(() => parseTemplate({ ...base, fields: { g: { type: 'gs1', ai: '99999' } }, elements: [{ type: 'box', xMm: 1, yMm: 1, wMm: 3, hMm: 3, thicknessMm: 1 }] }))).toBe('LG_ERR_LABEL_TEMPLATE');
     expect(codeOf(() => parseTemplate({ ...base, elements: [{ type: 'text', xMm: 1, yMm: 1, heightMm: 3, value: '{a}' }] }))).toBeUndefined();
+  });
+});
+
+describe('no field value can add a command (property)', () => {
+  const t = templates.get('case-4x6')!;
+  const commands = (zpl: string): string[] => zpl.match(/[\^~].{2}/gs) ?? [];
+  const reference = commands(renderLabelDetailed(t, { ...caseFields, lot: 'x' }).zpl);
+  it('any product name and lot text leaves the command sequence unchanged', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 150 }), fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 150 }), (name, lot) => {
+        const zpl = renderLabelDetailed(t, { ...caseFields, productName: `P${name}`, lot }).zpl;
+        expect(commands(zpl)).toEqual(reference);
+        expect(zpl).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f]/);
+      }),
+      { numRuns: 300 },
+    );
   });
 });
