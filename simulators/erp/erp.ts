@@ -13,6 +13,7 @@
  *   event refused → 422 `{error}`. Records are processed in array order in one transaction.
  */
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import Database from 'better-sqlite3';
 
@@ -52,6 +53,11 @@ export interface ErpOptions {
   token?: string;
   /** Largest accepted body in bytes (default 16 MiB); larger → 413. */
   maxBodyBytes?: number;
+  /**
+   * Serve HTTPS (PEM contents). With `ca` and `requireClientCert`, only clients presenting a certificate
+   * signed by that CA get through (mutual TLS), as a plant ERP gateway may demand.
+   */
+  tls?: { cert: string | Buffer; key: string | Buffer; ca?: string | Buffer; requireClientCert?: boolean };
 }
 
 export interface ErpReport {
@@ -138,14 +144,21 @@ export class ErpSimulator {
   }
 
   get url(): string {
-    return `http://${this.opts.host ?? '127.0.0.1'}:${this.portNumber}/events`;
+    return `${this.opts.tls ? 'https' : 'http'}://${this.opts.host ?? '127.0.0.1'}:${this.portNumber}/events`;
   }
 
   async start(): Promise<void> {
     if (this.server) return;
-    const server = http.createServer((req, res) => this.onRequest(req, res));
+    const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => this.onRequest(req, res);
+    const tls = this.opts.tls;
+    const server: http.Server = tls
+      ? https.createServer(
+          { cert: tls.cert, key: tls.key, ...(tls.ca ? { ca: tls.ca } : {}), requestCert: !!tls.requireClientCert, rejectUnauthorized: !!tls.requireClientCert },
+          handler,
+        )
+      : http.createServer(handler);
     server.keepAliveTimeout = 30_000;
-    server.on('connection', (s: Socket) => {
+    server.on(tls ? 'secureConnection' : 'connection', (s: Socket) => {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
     });
