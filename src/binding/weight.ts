@@ -91,9 +91,12 @@ function pctOf(x: Dec, pct: Dec): Dec {
 export function bindWeight(reading: WeightReading, ctx: StationContext, env: BindEnv, policy: WeightPolicy): BindResult {
   // A refusal from the driver (bad payload, overload…): recorded, never consumed.
   if (reading.error) {
-    return reject('weight.captured', reading, ctx, reading.error.code, { device: reading.deviceId }, {
+    const r = reject('weight.captured', reading, ctx, reading.error.code, { device: reading.deviceId }, {
       error: { message: reading.error.message, ...(reading.error.details ? { details: reading.error.details } : {}) },
     });
+    // The driver's message already says what was wrong with this payload (detail, repeats…).
+    r.record.message = reading.error.message;
+    return r;
   }
   const v = reading.value;
   if (!v || !isDecimalString(v.net) || !isDecimalString(v.gross) || !isDecimalString(v.tare)) {

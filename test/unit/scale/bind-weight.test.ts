@@ -106,6 +106,7 @@ describe('bindWeight — weighing station', () => {
     const r = bindWeight(bad, weigh(), env(md), refuse);
     expect(r.record).toMatchObject({ type: 'weight.captured', status: 'rejected', errorCode: 'LG_ERR_WEIGHT_PAYLOAD' });
     expect(r.record.payload.raw).toBe('{bad');
+    expect(r.record.message).toBe('payload not understood');
     expect(r.effects).toEqual([]);
   });
   it('each capture is its own record (never aggregated)', () => {
