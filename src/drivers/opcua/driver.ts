@@ -23,6 +23,7 @@
  */
 import { join } from 'node:path';
 import type * as OpcuaNs from 'node-opcua';
+import { loadOpcua } from './load.js';
 import { BaseDriver, type DriverContext, type MachineReading } from '../driver.js';
 import { formatMessage, type ErrorCode } from '../../errors.js';
 import { Backoff, sleep } from '../../util/backoff.js';
@@ -33,13 +34,6 @@ import { mapStateValue, tr88Number } from './packml.js';
 import { newestRejected, opcuaPkiDir } from './pki.js';
 
 type Opcua = typeof OpcuaNs;
-let opcuaModule: Promise<Opcua> | undefined;
-
-/** node-opcua takes ~1.3 s to load: only pay for it when a machine is configured. */
-export function loadOpcua(): Promise<Opcua> {
-  opcuaModule ??= import('node-opcua').then((m) => ((m as unknown as { default?: Opcua }).default ?? (m as unknown as Opcua)));
-  return opcuaModule;
-}
 
 export interface OpcuaDriverContext extends DriverContext {
   stateDir: string;
@@ -110,6 +104,8 @@ export class OpcuaMachineDriver extends BaseDriver<MachineReading> {
   private nodeErrors: NodeErrorInfo[] = [];
   private composites = new Map<string, Composite>();
   private untrusted: string | null = null;
+  /** The client of a connect attempt in progress, so stop() can cut it short. */
+  private pending: OpcuaNs.OPCUAClient | null = null;
   private readonly backoff = new Backoff({ baseMs: 250, maxMs: 3_000, minMs: 100 });
   private readonly pkiDir: string;
   private readonly skewBound: number;
@@ -165,6 +161,7 @@ export class OpcuaMachineDriver extends BaseDriver<MachineReading> {
     this.setState('stopping');
     this.abort?.abort();
     this.loseConn?.('stopping');
+    void this.pending?.disconnect().catch(() => undefined);
     // Bounded: the loop's teardown steps each time out after CLOSE_STEP_MS.
     await withTimeout(this.loop, 4 * CLOSE_STEP_MS + 1_000, 'stop').catch(() => undefined);
     this.loop = null;
@@ -238,7 +235,7 @@ export class OpcuaMachineDriver extends BaseDriver<MachineReading> {
   }
 
   private async connectOnce(signal: AbortSignal): Promise<Conn> {
-    const ua = await loadOpcua();
+    const ua = await loadOpcua(this.logger);
     const cfg = this.config;
     // A fresh certificate manager per attempt: a certificate trusted by a person meanwhile
     // (`linegate opcua trust`) is read from disk, no in-memory trust list to invalidate.
@@ -260,6 +257,11 @@ export class OpcuaMachineDriver extends BaseDriver<MachineReading> {
       connectionStrategy: { maxRetry: 0, initialDelay: 100, maxDelay: 500 },
     });
     let session: OpcuaNs.ClientSession | null = null;
+    // node-opcua objects are EventEmitters: an 'error' event without a listener would throw out of
+    // the data path and crash the daemon. Log instead; the loop handles the consequences.
+    const onError = (err: unknown): void => this.logger.warn({ err: String(err) }, 'OPC UA client error');
+    (client as unknown as NodeJS.EventEmitter).on('error', onError);
+    this.pending = client;
     try {
       await withTimeout(client.connect(cfg.endpoint), CONNECT_TIMEOUT_MS, 'connect');
       if (signal.aborted) throw new Error('stopping');
@@ -268,14 +270,17 @@ export class OpcuaMachineDriver extends BaseDriver<MachineReading> {
           ? { type: ua.UserTokenType.UserName, userName: cfg.auth.username, password: cfg.auth.password }
           : { type: ua.UserTokenType.Anonymous };
       session = await withTimeout(client.createSession(identity), CONNECT_TIMEOUT_MS, 'createSession');
+      (session as unknown as NodeJS.EventEmitter).on('error', onError);
       client.on('connection_lost', () => this.loseConn?.('connection lost'));
       client.on('close', () => this.loseConn?.('connection closed'));
       session.on('session_closed', () => this.loseConn?.('session closed'));
       const items = await this.resolveItems(ua, session);
       const conn: Conn = { client, session, subscription: null, cm, items };
       await this.subscribe(ua, conn);
+      this.pending = null;
       return conn;
     } catch (err) {
+      this.pending = null;
       await this.teardown({ client, session: session as OpcuaNs.ClientSession, subscription: null, cm, items: [] });
       throw err;
     }
@@ -381,6 +386,7 @@ export class OpcuaMachineDriver extends BaseDriver<MachineReading> {
     );
     conn.subscription = sub;
     this.lastActivity = Date.now();
+    (sub as unknown as NodeJS.EventEmitter).on('error', (err: unknown) => this.logger.warn({ err: String(err) }, 'OPC UA subscription error'));
     sub.on('keepalive', () => {
       this.stats.keepAlives++;
       this.lastActivity = Date.now();

@@ -12,7 +12,8 @@ import { OpcuaMachineConfig, opcuaMachineConfigErrors } from '../../config/devic
 import { loadNodeMap } from './nodemap.js';
 import { OpcuaMachineDriver } from './driver.js';
 
-export { OpcuaMachineDriver, loadOpcua } from './driver.js';
+export { OpcuaMachineDriver } from './driver.js';
+export { loadOpcua } from './load.js';
 export type { NodeErrorInfo, OpcuaDriverContext } from './driver.js';
 export { listOpcuaCertificates, trustOpcuaCertificate, opcuaPkiDir } from './pki.js';
 export type { OpcuaCertificateInfo } from './pki.js';

@@ -13,6 +13,7 @@ import { createHash, X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { LgError } from '../../errors.js';
+import { loadOpcua } from './load.js';
 
 export function opcuaPkiDir(stateDir: string): string {
   return join(stateDir, 'pki', 'opcua');
@@ -117,7 +118,7 @@ export async function trustOpcuaCertificate(stateDir: string, thumbprintOrFile: 
   }
   // node-opcua-pki's own API writes trusted/certs/<name>[<thumbprint>].pem and removes the copy in
   // rejected/ (the same thing its tools do), so its index stays consistent.
-  const { OPCUACertificateManager } = await loadOpcuaPkiApi();
+  const { OPCUACertificateManager } = await loadOpcua();
   const cm = new OPCUACertificateManager({ rootFolder: root, automaticallyAcceptUnknownCertificate: false });
   try {
     await cm.initialize();
@@ -128,9 +129,4 @@ export async function trustOpcuaCertificate(stateDir: string, thumbprintOrFile: 
   const tp = thumbprintOf(der);
   const info = listOpcuaCertificates(stateDir).find((c) => c.thumbprint === tp && c.status === 'trusted');
   return info ?? { thumbprint: tp, status: 'trusted', subject: null, validFrom: null, validTo: null, file: join(root, 'trusted', 'certs') };
-}
-
-async function loadOpcuaPkiApi(): Promise<{ OPCUACertificateManager: typeof import('node-opcua').OPCUACertificateManager }> {
-  const m = (await import('node-opcua')) as unknown as { default?: typeof import('node-opcua') } & typeof import('node-opcua');
-  return (m.default ?? m) as typeof import('node-opcua');
 }
