@@ -44,6 +44,7 @@ export const MqttScaleConfig = Type.Object(
     kind: Type.Literal('mqtt-scale', { description: 'Device kind: a scale publishing weights over MQTT.' }),
     id: Type.String({ minLength: 1, pattern: '^[A-Za-z0-9._-]+$', description: 'Device id, unique in the gateway ("line1.weigh1.scale"); also the default MQTT client id suffix.' }),
     station: Type.String({ minLength: 1, description: 'Station this scale belongs to (WEIGH-1, PACK-1); its role decides what a capture means.' }),
+    enabled: Type.Optional(Type.Boolean({ default: true, description: 'Set false to keep the scale in the file without connecting to it.' })),
     profile: Type.String({ minLength: 1, pattern: '^[A-Za-z0-9._-]+$', description: 'Scale profile: the name of a file devices/scales/<profile>.yaml (payload format and field mapping).' }),
     broker: MqttScaleBrokerConfig,
     topic: Type.Optional(Type.String({ minLength: 1, description: 'Topic to subscribe to (wildcards allowed); overrides the profile topic. `{id}` is replaced by the device id.' })),
