@@ -8,7 +8,7 @@ import { listOpcuaCertificates, trustOpcuaCertificate } from '../../../src/drive
 import type { OpcuaMachineDriver } from '../../../src/drivers/opcua/index.js';
 import { stateDurations } from '../../../src/binding/machine.js';
 import { tempDir } from '../../helpers/tmp.js';
-import { waitFor } from '../../helpers/net.js';
+import { freePort, waitFor } from '../../helpers/net.js';
 import { harness, machineConfig } from './helpers.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -96,6 +96,20 @@ describe('opcua-machine against the line simulator', () => {
     expect(Object.keys(d).sort()).toEqual(['Completing', 'Execute', 'Held', 'Idle', 'Resetting', 'Starting', 'Stopped'].sort());
     expect(d.Execute!).toBeGreaterThan(d.Held!);
     await driver.stop();
+    expect(driver.health().state).toBe('stopped');
+  }, 60_000);
+
+  it('an unreachable endpoint: offline with LG_ERR_OPCUA_CONNECT_FAILED, start() does not block, stop() is bounded', async () => {
+    const port = await freePort();
+    const { driver } = harness(machineConfig(`opc.tcp://127.0.0.1:${port}/nothing`), stateDir());
+    const t0 = Date.now();
+    await driver.start(new AbortController().signal);
+    expect(Date.now() - t0).toBeLessThan(1000);
+    await waitFor(() => driver.health().lastError?.code === 'LG_ERR_OPCUA_CONNECT_FAILED', 15_000, 25, 'connect failed');
+    expect(driver.health().state).toBe('offline');
+    const t1 = Date.now();
+    await driver.stop();
+    expect(Date.now() - t1).toBeLessThan(10_000);
     expect(driver.health().state).toBe('stopped');
   }, 60_000);
 
