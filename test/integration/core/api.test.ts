@@ -157,6 +157,27 @@ describe('gateway core over HTTP', () => {
     expect(future.body.items).toEqual([]);
   });
 
+  it('streams every verdict of a station over Server-Sent Events as it commits', async () => {
+    const ac = new AbortController();
+    const res = await fetch(`${t.url}/stations/WEIGH-1/events`, { headers: { authorization: `Bearer ${t.adminToken}` }, signal: ac.signal });
+    expect(res.headers.get('content-type')).toContain('text/event-stream');
+    const reader = res.body!.getReader();
+    let text = '';
+    const readUntil = async (needle: string) => {
+      while (!text.includes(needle)) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += new TextDecoder().decode(value);
+      }
+    };
+    await readUntil('event: context');
+    const posted = await t.call('POST', '/stations/WEIGH-1/scans', { data: 'L-1001-EXP' });
+    await readUntil(posted.body.record.id);
+    const line = text.split('\n').find((l) => l.startsWith('data:') && l.includes(posted.body.record.id))!;
+    expect(JSON.parse(line.slice(5))).toMatchObject({ accepted: false, code: 'LG_ERR_LOT_EXPIRED', lot: 'L-1001-EXP' });
+    ac.abort();
+  });
+
   it('serves an OpenAPI document', async () => {
     const r = await t.call('GET', '/openapi.json', undefined, null);
     expect(r.status).toBe(200);
