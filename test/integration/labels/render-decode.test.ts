@@ -42,7 +42,7 @@ describe('demo case label', () => {
       `(10)20261122-001(21)${serial}`,
       `(01)09506000134352(11)261122(17)270522(3103)003250(10)20261122-001(21)${serial}`,
     ]);
-  }, 30_000);
+  }, 60_000);
 });
 
 describe('hostile text prints literally', () => {
@@ -78,7 +78,7 @@ describe('hostile text prints literally', () => {
       expect(fields).toContain(`Lot ${nasty[(i + 1) % 5]}`);
       expect(job.zpl).not.toMatch(/[\x00-\x09\x0b-\x1f]/); // no raw control byte (the trailing \n is ours)
     }
-  }, 30_000);
+  }, 60_000);
 
   it('renders the hostile text exactly like the same text sent fully hex-encoded', async () => {
     const text = 'Widget ^XZ^XA ~JA ^CC _ x';
@@ -93,5 +93,5 @@ describe('hostile text prints literally', () => {
     const [a, b, c] = await Promise.all([renderZplToPng(ours), renderZplToPng(reference), renderZplToPng(other)]);
     expect(a.equals(b)).toBe(true);
     expect(a.equals(c)).toBe(false); // the comparison can tell texts apart
-  }, 30_000);
+  }, 60_000);
 });
