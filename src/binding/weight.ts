@@ -35,6 +35,8 @@ import type { BindEnv, BindResult, BomLine, LotView, RecordDraft, StationContext
 
 export interface WeightPolicy {
   tolerance: 'refuse' | 'flag';
+  /** Station policy `requireOperator`: a capture with nobody signed in is refused (LG_ERR_NO_OPERATOR). */
+  requireOperator?: boolean;
 }
 
 function base(reading: WeightReading, ctx: StationContext): Omit<RecordDraft, 'type' | 'status' | 'payload'> {
@@ -101,6 +103,9 @@ export function bindWeight(reading: WeightReading, ctx: StationContext, env: Bin
   const v = reading.value;
   if (!v || !isDecimalString(v.net) || !isDecimalString(v.gross) || !isDecimalString(v.tare)) {
     return reject('weight.captured', reading, ctx, 'LG_ERR_READING_INVALID', { device: reading.deviceId, detail: 'weight reading without a decimal value' });
+  }
+  if (policy.requireOperator && !ctx.operator && (ctx.role === 'weighing' || ctx.role === 'packing')) {
+    return reject(ctx.role === 'weighing' ? 'material.consumed' : 'weight.captured', reading, ctx, 'LG_ERR_NO_OPERATOR', { station: ctx.station });
   }
   if (ctx.role === 'weighing') return bindConsumption(reading, v, ctx, env, policy);
 

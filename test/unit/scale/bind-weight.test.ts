@@ -122,6 +122,16 @@ describe('bindWeight — weighing station', () => {
   });
 });
 
+describe('bindWeight — requireOperator policy', () => {
+  it('refuses a capture with nobody signed in when the station requires an operator', () => {
+    const md = referenceData();
+    const r = bindWeight(cap('1.000'), weigh({ operator: null }), env(md), { tolerance: 'refuse', requireOperator: true });
+    expect(r.record).toMatchObject({ type: 'material.consumed', status: 'rejected', errorCode: 'LG_ERR_NO_OPERATOR' });
+    expect(r.effects).toEqual([]);
+    expect(bindWeight(cap('1.000'), weigh({ operator: null }), env(md), refuse).record.status).toBe('accepted');
+  });
+});
+
 describe('bindWeight — packing station', () => {
   const pack = (over: Partial<StationContext> = {}): StationContext => ({ station: 'PACK-1', role: 'packing', batch: '20261122-001', operator: null, lots: {}, ...over });
   it('a capture becomes weight.captured bound to the batch, no effects', () => {
