@@ -65,5 +65,6 @@ export {
   type PrinterSetup,
   type JobState,
   type OperatorDecision,
+  type LabelView,
 } from './queue.js';
 export { printerSetupFromConfig, transportFromConfig } from './setup.js';

@@ -136,6 +136,20 @@ export interface PrinterStatusView {
 
 export type OperatorDecision = 'printed' | 'reprint';
 
+export interface LabelView {
+  id: string;
+  kind: string;
+  serial: string | null;
+  sscc: string | null;
+  batch: string | null;
+  lot: string | null;
+  template: string;
+  fields: Record<string, string | number | null>;
+  /** seq of its label.queued record. */
+  recordSeq: number;
+  createdAt: string;
+}
+
 const DEFAULT_TIMING: PrinterTiming = {
   connectTimeoutMs: 3000,
   statusTimeoutMs: 1500,
@@ -262,7 +276,7 @@ export class LabelService extends EventEmitter {
       }
       return rows.map((r) => r.id);
     });
-    if (recovered.length) this.logger.warn({ jobs: recovered }, 'print jobs interrupted by a restart need an operator decision (printed or reprint)');
+    if (recovered.length) this.logger.error({ jobs: recovered }, 'print jobs interrupted by a restart need an operator decision (printed or reprint)');
     for (const id of recovered) this.emitJob(id);
     for (const w of this.workers.values()) w.start();
   }
@@ -442,6 +456,29 @@ export class LabelService extends EventEmitter {
     if (filter.labelId) (where.push('j.label_id = ?'), args.push(filter.labelId));
     const sql = `${JOB_SELECT}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY j.seq DESC LIMIT ?`;
     return (this.db.prepare(sql).all(...args, filter.limit ?? 100) as JobRow[]).map(toView);
+  }
+
+  /** Labels issued (newest first), e.g. every case label of a batch — for genealogy and the UI. */
+  listLabels(filter: { batch?: string; kind?: string; limit?: number } = {}): LabelView[] {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (filter.batch) (where.push('batch = ?'), args.push(filter.batch));
+    if (filter.kind) (where.push('kind = ?'), args.push(filter.kind));
+    const rows = this.db
+      .prepare(`SELECT * FROM labels${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, record_seq DESC LIMIT ?`)
+      .all(...args, filter.limit ?? 1000) as Array<{ id: string; kind: string; serial: string | null; sscc: string | null; batch: string | null; lot: string | null; template: string; fields: string; record_seq: number; created_at: string }>;
+    return rows.map((r) => ({
+      id: r.id,
+      kind: r.kind,
+      serial: r.serial,
+      sscc: r.sscc,
+      batch: r.batch,
+      lot: r.lot,
+      template: r.template,
+      fields: JSON.parse(r.fields) as Record<string, string | number | null>,
+      recordSeq: r.record_seq,
+      createdAt: r.created_at,
+    }));
   }
 
   printerStatus(id: string): PrinterStatusView {
@@ -815,7 +852,7 @@ class PrinterWorker {
           ),
         );
         this.setCondition('offline', res.error.message, null);
-        this.log.warn({ job: job.id, err: res.error.message }, 'connection lost while sending: job needs an operator decision');
+        this.log.error({ job: job.id, err: res.error.message }, 'connection lost while sending: job needs an operator decision (printed or reprint)');
       }
       this.svc.emitJob(job.id);
       return;
@@ -850,7 +887,7 @@ class PrinterWorker {
     const needsConfirmation = async (reason: 'connection_lost' | 'no_confirmation', code: ErrorCode, detail: string): Promise<void> => {
       await sentCommit.catch(() => undefined);
       await this.svc.jnl.submit((tx) => this.svc.toNeedsConfirmation(tx, job, reason, code, detail));
-      this.log.warn({ job: job.id, reason }, 'print job needs an operator decision (printed or reprint)');
+      this.log.error({ job: job.id, reason }, 'print job needs an operator decision (printed or reprint)');
       this.svc.emitJob(job.id);
     };
     for (;;) {
