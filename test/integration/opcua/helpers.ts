@@ -7,6 +7,11 @@ import type { OpcuaMachineConfig } from '../../../src/config/devices/opcua-machi
 import type { MachineReading } from '../../../src/drivers/driver.js';
 import { silentLogger } from '../../../src/util/log.js';
 import { MachineModel } from '../../unit/opcua/machine-model.js';
+import { openDatabase, type Db } from '../../../src/store/db.js';
+import { Journal } from '../../../src/store/journal.js';
+import { Repo } from '../../../src/store/repo.js';
+import { bindMachine } from '../../../src/binding/machine.js';
+import type { StationContext } from '../../../src/binding/types.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..', '..');
 export const DEVICES = join(ROOT, 'devices');
@@ -86,5 +91,57 @@ export class SimProcess {
       c.once('exit', () => resolve());
       c.kill(signal);
     });
+  }
+}
+
+/**
+ * The real store: SQLite (openDatabase(':memory:')), the journal's group commit and the repo's
+ * effect applier. Binding happens INSIDE `journal.submit`, so every reading sees the device state
+ * left by the one before it even when both land in the same group transaction — binding outside
+ * and appending later would read a stale counter baseline and count twice.
+ */
+export class StoreSink {
+  readonly db: Db = openDatabase(':memory:', { synchronous: 'OFF' });
+  readonly journal = new Journal(this.db, { site: 'S1', line: 'L1', sinks: [] });
+  readonly repo = new Repo(this.db);
+  readonly ctx: StationContext = { station: 'FILL-1', role: 'filling', batch: null, operator: null, lots: {} };
+  private pending: Promise<unknown>[] = [];
+
+  startBatch(n: string, status = 'in_process'): void {
+    const now = new Date().toISOString();
+    this.db
+      .prepare(`INSERT INTO batches (number, product, planned_qty, unit, line, status, created_at, updated_at) VALUES (?, 'WIDGET-A', '1000', 'pcs', 'L1', ?, ?, ?)`)
+      .run(n, status, now, now);
+    this.ctx.batch = n;
+  }
+
+  readonly failures: unknown[] = [];
+
+  onReading(r: MachineReading): void {
+    this.pending.push(
+      this.journal.submit((tx) => {
+        const res = bindMachine(r, this.ctx, { site: 'S1', line: 'L1', now: tx.now, md: this.repo.masterData() }, { autoBatchTransitions: false });
+        const rec = tx.append(res.record);
+        // device.set_state also for rejected records (the counter baseline must move); batch
+        // effects only for accepted ones.
+        const effects = rec.status === 'accepted' ? res.effects : res.effects.filter((e) => e.type === 'device.set_state');
+        this.repo.applyEffects(tx, rec, effects, `device:${r.deviceId}`);
+      }).catch((err: unknown) => this.failures.push(err)),
+    );
+  }
+
+  totals(n: string): { good: string; rejected: string } {
+    const b = this.repo.batch(n);
+    return { good: b?.producedQty ?? '', rejected: b?.rejectedQty ?? '' };
+  }
+
+  count(type: string): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM records WHERE type = ?').get(type) as { n: number }).n;
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled(this.pending);
+    await this.journal.close();
+    this.db.close();
   }
 }

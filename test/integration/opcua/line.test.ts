@@ -9,7 +9,7 @@ import type { OpcuaMachineDriver } from '../../../src/drivers/opcua/index.js';
 import { stateDurations } from '../../../src/binding/machine.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { freePort, waitFor } from '../../helpers/net.js';
-import { harness, machineConfig } from './helpers.js';
+import { StoreSink, harness, machineConfig } from './helpers.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let sim: OpcuaLineSimulator;
@@ -66,6 +66,9 @@ describe('opcua-machine against the line simulator', () => {
     drivers.push(driver);
     model.autoBatchTransitions = true;
     model.startBatch('20261122-001', 'planned');
+    const store = new StoreSink(); // the same readings through the real journal and store
+    store.startBatch('20261122-001');
+    driver.on('reading', (r) => store.onReading(r));
     await driver.start(new AbortController().signal);
     await waitFor(() => driver.health().state === 'online', 15_000, 25, 'online');
     await waitFor(() => model.ofType('counter.updated').length >= 2 && model.ofType('machine.state_changed').length >= 1, 5_000);
@@ -95,7 +98,11 @@ describe('opcua-machine against the line simulator', () => {
     const d = stateDurations(batch);
     expect(Object.keys(d).sort()).toEqual(['Completing', 'Execute', 'Held', 'Idle', 'Resetting', 'Starting', 'Stopped'].sort());
     expect(d.Execute!).toBeGreaterThan(d.Held!);
+    await waitFor(() => store.totals('20261122-001').good === '55' && store.totals('20261122-001').rejected === '3', 5_000, 25, 'store totals');
+    expect(store.count('machine.state_changed')).toBe(EXPECTED_STATES.length + 1);
+    expect(store.failures).toEqual([]);
     await driver.stop();
+    await store.close();
     expect(driver.health().state).toBe('stopped');
   }, 60_000);
 

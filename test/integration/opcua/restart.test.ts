@@ -10,7 +10,7 @@ import { trustOpcuaCertificate } from '../../../src/drivers/opcua/index.js';
 import type { OpcuaMachineDriver } from '../../../src/drivers/opcua/index.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { freePort, waitFor } from '../../helpers/net.js';
-import { SimProcess, harness, machineConfig } from './helpers.js';
+import { SimProcess, StoreSink, harness, machineConfig } from './helpers.js';
 
 const sims: SimProcess[] = [];
 const cleanups: (() => void)[] = [];
@@ -48,6 +48,11 @@ describe('opcua-machine across a PLC restart (simulator process killed and resta
     driver = h.driver;
     const { model, readings } = h;
     model.startBatch('20261122-007', 'in_process');
+    // The same readings also go through the real journal and store.
+    const store = new StoreSink();
+    cleanups.push(() => void store.close());
+    store.startBatch('20261122-007');
+    driver.on('reading', (r) => store.onReading(r));
     await driver.start(new AbortController().signal);
     await waitFor(() => driver!.health().state === 'online', 20_000, 25, 'online');
     await waitFor(() => model.ofType('counter.updated').length >= 2, 5_000, 25, 'baselines');
@@ -86,6 +91,12 @@ describe('opcua-machine across a PLC restart (simulator process killed and resta
     expect(model.ofType('machine.state_changed').map((r) => r.payload.to)).toEqual(['Idle', 'Execute']);
     expect(model.ofType('machine.state_confirmed').at(-1)?.payload.state).toBe('Execute');
     expect(driver.health().details).toMatchObject({ reconnects: 1 });
+    // The real store agrees: produced/rejected quantities on the batch row, gap records journaled.
+    await waitFor(() => store.totals('20261122-007').good === '150' && store.totals('20261122-007').rejected === '5', 5_000, 25, 'store totals');
+    expect(store.count('machine.link_lost')).toBe(1);
+    expect(store.count('machine.link_restored')).toBe(1);
+    expect(store.count('machine.state_changed')).toBe(2);
+    expect(store.failures).toEqual([]);
 
     await driver.stop();
     driver = null;
