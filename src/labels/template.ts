@@ -14,7 +14,7 @@ import { join, basename } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { Value } from '@sinclair/typebox/value';
 import { LgError } from '../errors.js';
-import { aiDefinition, encodeElements, zplDataMatrixData, type Gs1Element } from '../gs1/index.js';
+import { GS1_128_MAX_DATA, aiDefinition, encodeElements, zplDataMatrixData, type Gs1Element } from '../gs1/index.js';
 import {
   LabelTemplateSchema,
   PrinterModelSchema,
@@ -296,6 +296,14 @@ export function renderLabelDetailed(t: LabelTemplate, fields: LabelFields, opts:
         }
         const moduleDots = Math.max(1, d(el.moduleMm!));
         if (el.type === 'gs1-128') {
+          // GS1 General Specifications: at most 48 data characters per GS1-128 symbol (AIs, data,
+          // separating FNC1s). Printers print longer ones, but conforming scanners may refuse them.
+          if (e.gsSeparated.length > GS1_128_MAX_DATA) {
+            throw new LgError('LG_ERR_LABEL_FIELD_INVALID', {
+              field: `element ${i} (gs1-128)`,
+              detail: `${e.gsSeparated.length} data characters, over the GS1-128 maximum of ${GS1_128_MAX_DATA}; split the fields over two symbols in the template`,
+            });
+          }
           body.push(zplGs1_128(e.zpl128, { x, y, height: Math.max(1, d(el.heightMm!)), moduleDots, hri: el.hri !== false, printWidth, name: `element ${i} (gs1-128)` }));
         } else {
           const dmData = zplDataMatrixData(els, { escapeChar: DM_ESCAPE, now });

@@ -129,7 +129,7 @@ export const PrinterTcpTransportConfig = Type.Object(
   {
     type: Type.Literal('tcp', { description: 'Raw TCP to the printer (Zebra "port 9100").' }),
     host: Type.String({ minLength: 1, description: 'Printer host name or IP address.' }),
-    port: Type.Integer({ minimum: 1, maximum: 65535, default: 9100, description: 'Raw print port.' }),
+    port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, default: 9100, description: 'Raw print port.' })),
   },
   { additionalProperties: false },
 );
@@ -167,7 +167,7 @@ export const ZplPrinterConfig = Type.Object(
     id: Type.String({ minLength: 1, pattern: '^[A-Za-z0-9._-]+$', description: 'Printer id, unique in the gateway ("line1.pack.printer").' }),
     station: Type.String({ minLength: 1, description: 'Station the printer serves (its status appears on that station\'s live stream).' }),
     enabled: Type.Optional(Type.Boolean({ default: true })),
-    model: Type.String({ pattern: '^[a-z0-9][a-z0-9._-]*$', default: 'zebra-203dpi-4in', description: 'Printer model: devices/printers/<model>.yaml.' }),
+    model: Type.Optional(Type.String({ pattern: '^[a-z0-9][a-z0-9._-]*$', default: 'zebra-203dpi-4in', description: 'Printer model: devices/printers/<model>.yaml.' })),
     transport: Type.Union([PrinterTcpTransportConfig, PrinterFileTransportConfig]),
     templates: Type.Optional(
       Type.Record(Type.String({ pattern: '^(case|batch|pallet)$' }), Type.String({ pattern: '^[a-z0-9][a-z0-9._-]*$' }), {

@@ -72,6 +72,17 @@ describe('templates and models as data', () => {
     expect(codeOf(() => renderLabelDetailed(t, { ...caseFields, expiry: '2027-02-30' }))).toBe('LG_ERR_GS1_DATE');
     expect(codeOf(() => renderLabelDetailed(t, { ...caseFields, expiry: 'soon' }))).toBe('LG_ERR_LABEL_FIELD_INVALID');
     expect(codeOf(() => renderLabelDetailed(t, { ...caseFields, productName: 'x'.repeat(3073) }))).toBe('LG_ERR_LABEL_FIELD_TOO_LONG');
+    // long batch and serial: the symbol no longer fits the 4-inch label at 2 dots per module
+    expect(codeOf(() => renderLabelDetailed(t, { ...caseFields, batch: 'B'.repeat(20), serial: 'S'.repeat(20) }))).toBe('LG_ERR_LABEL_BARCODE_TOO_WIDE');
+    // over the GS1-128 maximum of 48 data characters (even where it would fit the width)
+    const wide = parseTemplate({
+      name: 'wide', kind: 'case', description: 'd', widthMm: 1000, heightMm: 100, identity: 'none',
+      fields: { b: { type: 'gs1', ai: '10' }, s: { type: 'gs1', ai: '21' }, p: { type: 'gs1', ai: '240' } },
+      elements: [{ type: 'gs1-128', xMm: 5, yMm: 5, heightMm: 10, moduleMm: 0.125, fields: ['b', 's', 'p'] }],
+    });
+    const big = { dpi: 203 as const, maxPrintWidthDots: 8000 };
+    expect(codeOf(() => renderLabelDetailed(wide, { b: 'B'.repeat(20), s: 'S'.repeat(20) }, { printer: big }))).toBeUndefined();
+    expect(codeOf(() => renderLabelDetailed(wide, { b: 'B'.repeat(20), s: 'S'.repeat(20), p: 'P' }, { printer: big }))).toBe('LG_ERR_LABEL_FIELD_INVALID');
     // a lot longer than AI (10) allows (20)
     expect(codeOf(() => renderLabelDetailed(t, { ...caseFields, batch: 'B'.repeat(21) }))).toBe('LG_ERR_GS1_INVALID');
   });
