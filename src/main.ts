@@ -13,6 +13,7 @@ import { Journal } from './store/journal.js';
 import { Ops } from './ops.js';
 import { systemClock } from './util/clock.js';
 import { parseForBinding } from './binding/parse.js';
+import { affectedBatches, formatBackward, formatForward, traceBackward, traceForward } from './domain/genealogy.js';
 import { createLogger } from './util/log.js';
 
 /**
@@ -31,6 +32,8 @@ Usage:
   linegate schema                         print the JSON Schema of the config file
   linegate audit verify [--config FILE | --db FILE]
                                           verify the audit trail's hash chain; names the first broken entry
+  linegate trace batch NUMBER | lot ID | supplier-lot LOT [--config FILE]
+                                          genealogy: what went into a batch / where a lot went
   linegate user token ID [--config FILE]  issue a new token for user ID (e.g. a lost admin token) — run
                                           as the service user while linegate is stopped or running
   linegate version                        print the version
@@ -113,6 +116,41 @@ export async function main(argv: string[]): Promise<number> {
         `audit trail BROKEN at entry ${r.firstBroken!.seq}: ${r.firstBroken!.reason} (${r.checked} entries before it verified; LG_ERR_AUDIT_CHAIN_BROKEN)\n`,
       );
       return EXIT.FAIL;
+    }
+    case 'trace': {
+      const [what, key] = positionals;
+      if (!key || !['batch', 'lot', 'supplier-lot'].includes(what ?? '')) {
+        process.stderr.write('usage: linegate trace batch NUMBER | lot ID | supplier-lot LOT [--config FILE | --db FILE]\n');
+        return EXIT.USAGE;
+      }
+      const dbFile = (values.db as string | undefined) ?? join(loadOrExit((values.config as string | undefined) ?? defaultConfigPath()).storage.stateDir, 'journal.sqlite');
+      const db = openDatabase(dbFile, { readonly: true });
+      try {
+        const repo = new Repo(db);
+        const io = repo.genealogyIO();
+        if (what === 'batch') {
+          const tree = traceBackward(key, io);
+          if (!tree) throw new LgError('LG_ERR_BATCH_NOT_FOUND', { batch: key });
+          process.stdout.write(formatBackward(tree));
+        } else {
+          const ids = what === 'lot' ? [key] : (db.prepare('SELECT id FROM lots WHERE supplier_lot = ? ORDER BY id').all(key) as Array<{ id: string }>).map((r) => r.id);
+          if (ids.length === 0) throw new LgError('LG_ERR_LOT_NOT_FOUND', { lot: key });
+          const affected = new Set<string>();
+          for (const id of ids) {
+            const tree = traceForward(id, io);
+            if (!tree) throw new LgError('LG_ERR_LOT_NOT_FOUND', { lot: id });
+            affectedBatches(tree, affected);
+            process.stdout.write(formatForward(tree));
+          }
+          process.stdout.write(`affected batches: ${[...affected].join(', ') || 'none'}\n`);
+        }
+        return EXIT.OK;
+      } catch (err) {
+        process.stderr.write(`${isLgError(err) ? `${err.message} (${err.code})` : (err as Error).message}\n`);
+        return EXIT.FAIL;
+      } finally {
+        db.close();
+      }
     }
     case 'user': {
       if (positionals[0] !== 'token' || !positionals[1]) {

@@ -46,6 +46,8 @@ export interface LotInput {
   status?: LotStatus;
   quantity: string;
   unit?: string;
+  /** The batch that produced this lot (an intermediate or finished-goods lot): the genealogy link. */
+  producedBy?: string | null;
 }
 
 export interface MaterialInput {
@@ -412,21 +414,23 @@ export class Ops {
         quantity: canonical(input.quantity),
         unit,
       };
+      const producedBy = input.producedBy ?? before?.producedBy ?? null;
+      if (producedBy && !this.repo.batch(producedBy)) throw new LgError('LG_ERR_BATCH_NOT_FOUND', { batch: producedBy });
       if (!before) {
-        this.repo.insertLot(tx, after, by.id, reason);
+        this.repo.insertLot(tx, { ...after, producedBy }, by.id, reason);
         const record = tx.append({ type: 'lot.created', status: 'accepted', lot: after.id, operator: by.id, payload: { ...after } });
         void record;
         return { created: true, changed: true, lot: after };
       }
       if (before.material !== after.material) throw new LgError('LG_ERR_CONFLICT', { entity: 'lot', id: `${after.id} (belongs to material ${before.material})` });
-      const { createdAt: _c, updatedAt: _u, ...beforeView } = before;
-      if (JSON.stringify(beforeView) === JSON.stringify(after)) return { created: false, changed: false, lot: after };
+      const { createdAt: _c, updatedAt: _u, producedBy: beforeProducedBy, ...beforeView } = before;
+      if (JSON.stringify(beforeView) === JSON.stringify(after) && beforeProducedBy === producedBy) return { created: false, changed: false, lot: after };
       if (!lotMoveAllowed(before.status, after.status)) throw new LgError('LG_ERR_LOT_INVALID_STATUS', { lot: after.id, from: before.status, to: after.status });
       this.repo.db
         .prepare(
-          `UPDATE lots SET supplier=@supplier, supplier_lot=@supplierLot, receipt_date=@receiptDate, expiry=@expiry, status=@status, quantity=@quantity, unit=@unit, updated_at=@now WHERE id=@id`,
+          `UPDATE lots SET supplier=@supplier, supplier_lot=@supplierLot, receipt_date=@receiptDate, expiry=@expiry, status=@status, quantity=@quantity, unit=@unit, produced_by=@producedBy, updated_at=@now WHERE id=@id`,
         )
-        .run({ ...after, now: tx.now.toISOString() });
+        .run({ ...after, producedBy, now: tx.now.toISOString() });
       const statusChanged = before.status !== after.status;
       tx.append({
         type: statusChanged ? 'lot.status_changed' : 'lot.updated',

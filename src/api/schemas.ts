@@ -89,6 +89,7 @@ export const LotSchema = Type.Object(
     status: Type.String(),
     quantity: Type.String(),
     unit: Type.String(),
+    producedBy: Type.Optional(Type.Union([Type.String(), Type.Null()])),
     createdAt: Type.Optional(Type.String()),
     updatedAt: Type.Optional(Type.String()),
   },

@@ -16,6 +16,7 @@ import { LgError } from '../errors.js';
 import type { Db } from './db.js';
 import type { TxContext } from './journal.js';
 import { AUDIT_GENESIS, auditHash, rowToRecord } from './journal.js';
+import type { GenealogyIO } from '../domain/genealogy.js';
 
 /**
  * All SQL of the domain tables, synchronous (better-sqlite3). Reads are used by the API and by the
@@ -38,6 +39,8 @@ export interface BatchRow extends BatchView {
 }
 
 export interface LotRow extends LotView {
+  /** The batch that produced this lot (intermediates, finished goods). */
+  producedBy: string | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -314,14 +317,14 @@ export class Repo {
     }
   }
 
-  insertLot(tx: TxContext, lot: LotView, actor: string, reason: string | null): void {
+  insertLot(tx: TxContext, lot: LotView & { producedBy?: string | null }, actor: string, reason: string | null): void {
     const now = tx.now.toISOString();
     this.db
       .prepare(
-        `INSERT INTO lots (id, material, supplier, supplier_lot, receipt_date, expiry, status, quantity, unit, created_at, updated_at)
-         VALUES (@id, @material, @supplier, @supplierLot, @receiptDate, @expiry, @status, @quantity, @unit, @now, @now)`,
+        `INSERT INTO lots (id, material, supplier, supplier_lot, receipt_date, expiry, status, quantity, unit, produced_by, created_at, updated_at)
+         VALUES (@id, @material, @supplier, @supplierLot, @receiptDate, @expiry, @status, @quantity, @unit, @producedBy, @now, @now)`,
       )
-      .run({ ...lot, now });
+      .run({ ...lot, producedBy: lot.producedBy ?? null, now });
     tx.audit({ actor, action: 'lot.created', entity: 'lot', entityId: lot.id, reason, new: lot });
   }
 
@@ -338,6 +341,35 @@ export class Repo {
     this.db.prepare(`UPDATE batches SET ${sets.join(', ')} WHERE number = @number`).run({ to, heldFrom, now, number });
     tx.audit({ actor, action: 'batch.status_changed', entity: 'batch', entityId: number, reason, old: { status: b.status }, new: { status: to } });
     return { from: b.status };
+  }
+
+  // ── genealogy ──────────────────────────────────────────────────────────────
+  genealogyIO(): GenealogyIO {
+    const hasLabels = !!this.db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'labels'`).get();
+    const byBatch = this.db.prepare('SELECT lot, material, quantity, unit FROM consumptions WHERE batch = ? ORDER BY record_seq');
+    const byLot = this.db.prepare('SELECT batch, quantity, unit FROM consumptions WHERE lot = ? ORDER BY record_seq');
+    const produced = this.db.prepare('SELECT id FROM lots WHERE produced_by = ? ORDER BY id');
+    const labels = hasLabels ? this.db.prepare('SELECT id, kind, serial, sscc FROM labels WHERE batch = ? ORDER BY created_at, id') : null;
+    const group = <K extends string>(rows: Row[], key: K) => {
+      const m = new Map<string, { key: string; material: string; quantity: string; unit: string; additions: number }>();
+      for (const r of rows) {
+        const k = String(r[key]);
+        const cur = m.get(k);
+        if (cur) {
+          cur.quantity = decToString(add(cur.quantity, String(r.quantity)));
+          cur.additions++;
+        } else m.set(k, { key: k, material: String(r.material ?? ''), quantity: String(r.quantity), unit: String(r.unit), additions: 1 });
+      }
+      return [...m.values()];
+    };
+    return {
+      batch: (n) => this.batch(n),
+      lot: (id) => this.lot(id),
+      consumptionsOfBatch: (b) => group(byBatch.all(b) as Row[], 'lot').map((g) => ({ lot: g.key, material: g.material, quantity: g.quantity, unit: g.unit, additions: g.additions })),
+      consumersOfLot: (l) => group(byLot.all(l) as Row[], 'batch').map((g) => ({ batch: g.key, quantity: g.quantity, unit: g.unit, additions: g.additions })),
+      lotsProducedBy: (b) => (produced.all(b) as Row[]).map((r) => String(r.id)),
+      labelsOfBatch: (b) => (labels ? (labels.all(b) as Row[]).map((r) => ({ id: String(r.id), kind: String(r.kind), serial: str(r.serial), sscc: str(r.sscc) })) : []),
+    };
   }
 
   // ── records and audit ──────────────────────────────────────────────────────
@@ -441,6 +473,7 @@ function toLot(r: Row): LotRow {
     status: r.status as LotView['status'],
     quantity: String(r.quantity),
     unit: String(r.unit),
+    producedBy: str(r.produced_by),
     createdAt: String(r.created_at),
     updatedAt: String(r.updated_at),
   };

@@ -27,6 +27,7 @@ const LotFields = {
   status: Type.Optional(LotStatus),
   quantity: Decimal('Quantity on hand'),
   unit: Type.Optional(Code('Unit (defaults to, and must equal, the material unit)', 16)),
+  producedBy: Type.Optional(Type.Union([Code('Batch number'), Type.Null()], { description: 'The batch that produced this lot (intermediates, finished goods): links genealogy across steps' })),
 };
 const LotCreate = Type.Object({ id: Code('Internal lot id', 40), ...LotFields }, { additionalProperties: false });
 const LotPut = Type.Object({ ...LotFields, reason: Type.Optional(Text('Why')) }, { additionalProperties: false });

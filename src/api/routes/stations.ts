@@ -3,7 +3,9 @@ import type { FastifyPluginAsync } from 'fastify';
 import { LgError } from '../../errors.js';
 import { verdictOf } from '../../events.js';
 import { ALL_ROLES, FLOOR, actorOf, type ApiDeps } from '../context.js';
-import { Code, RecordSchema, Text, errorResponses } from '../schemas.js';
+import { Code, Decimal, RecordSchema, Text, errorResponses } from '../schemas.js';
+import { bindWeight } from '../../binding/weight.js';
+import type { WeightReading } from '../../drivers/driver.js';
 
 const ContextSchema = Type.Object({
   station: Type.String(),
@@ -88,6 +90,37 @@ export const stationRoutes = (deps: ApiDeps): FastifyPluginAsync => async (app) 
       if (encoding === 'text' && /[^\x00-\xff]/.test(data)) raw = Buffer.from(data, 'utf8');
       const record = await deps.ops.ingestScan(req.params.id, { raw, device: device ?? null }, actorOf(req));
       return reply.code(201).send({ record, verdict: { accepted: record.status === 'accepted', code: record.errorCode, message: record.message } });
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: { quantity: string; unit: string; note?: string } }>(
+    '/stations/:id/consumptions',
+    {
+      config: { roles: FLOOR },
+      schema: {
+        tags: ['stations'],
+        description:
+          'Enter a consumption by hand (no scale at the station, or a counted quantity): bound exactly like a weighed capture — to the active lot and batch, checked against the bill of materials, the lot balance moved in the same transaction.',
+        params: Params,
+        body: Type.Object(
+          { quantity: Decimal('Quantity added'), unit: Code('Unit (kg, g, lb, oz, or the material unit)', 16), note: Type.Optional(Text('Why entered by hand')) },
+          { additionalProperties: false },
+        ),
+        response: { 201: Type.Object({ record: RecordSchema }), ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const st = deps.ops.station(req.params.id);
+      const by = actorOf(req);
+      const reading: WeightReading = {
+        kind: 'weight',
+        deviceId: `manual:${by.id}`,
+        receivedAt: new Date(),
+        value: { net: req.body.quantity, tare: '0', gross: req.body.quantity, unit: req.body.unit, stable: true },
+        raw: req.body.note ?? 'entered by hand',
+      };
+      const record = await deps.ops.ingestBound((_tx, env) => bindWeight(reading, deps.ops.stationContext(st.id), env, { tolerance: st.policies.tolerance }), by.id);
+      return reply.code(201).send({ record });
     },
   );
 

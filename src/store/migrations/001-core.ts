@@ -112,9 +112,11 @@ CREATE TABLE lots (
   status       TEXT NOT NULL CHECK (status IN ('quarantine','released','on_hold','rejected','depleted')),
   quantity     TEXT NOT NULL,             -- on hand, exact decimal
   unit         TEXT NOT NULL,
+  produced_by  TEXT,                      -- the batch that made this lot (intermediates, finished goods): genealogy link
   created_at   TEXT NOT NULL,
   updated_at   TEXT NOT NULL
 );
+CREATE INDEX lots_produced_by ON lots(produced_by) WHERE produced_by IS NOT NULL;
 CREATE UNIQUE INDEX lots_supplier_lot ON lots(material, supplier_lot) WHERE supplier_lot IS NOT NULL;
 
 CREATE TABLE batches (
