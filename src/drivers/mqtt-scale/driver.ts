@@ -18,15 +18,16 @@
  *   `degraded` when connected but silent for `silenceTimeoutMs` (LG_ERR_SCALE_SILENT) or the
  *   subscription was refused; `offline` when the connection is down.
  *
- * Known gap: MQTT.js acknowledges a QoS 1 message (PUBACK) once our synchronous handler has run,
- * i.e. before the gateway's journal has committed the capture it produced (a few ms in group
- * commit). Closing that window needs an awaitable reading hook in the driver contract.
+ * Acknowledgement: MQTT.js sends a QoS 1 PUBACK when our handleMessage callback runs. Without a
+ * commit gate that is right after processing, i.e. a few ms before the gateway's journal commits a
+ * capture. With `setCommitGate`, the PUBACK of a message that produced a capture or refusal waits
+ * for the journal, so a crash in between leads to redelivery, not loss.
  */
 import { readFileSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { BaseDriver, type WeightReading } from '../driver.js';
+import { BaseDriver, type DriverHealth, type WeightReading } from '../driver.js';
 import { formatMessage } from '../../errors.js';
 import { Backoff } from '../../util/backoff.js';
 import type { Clock } from '../../util/clock.js';
@@ -94,6 +95,9 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
   private savedPhaseKey = '';
   private stateDirty = false;
   private stateWriting: Promise<void> | null = null;
+  private commitGate: ((r: WeightReading) => Promise<unknown>) | null = null;
+  private gatedLastReadingAt: Date | null = null;
+  private pendingGates = 0;
   private readonly silenceMs: number;
   private readonly stateFile: string | null;
 
@@ -136,7 +140,18 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
     const client = mqtt.connect(c.broker.url, opts);
     this.client = client;
     client.on('connect', (connack) => this.onConnect(connack.sessionPresent ?? false));
-    client.on('message', (_topic, payload) => this.onMessage(payload));
+    // handleMessage, not the 'message' event: MQTT.js sends the PUBACK only when its callback runs
+    // and handles the next packet after that, so a commit gate (setCommitGate) can hold the ack.
+    client.handleMessage = (packet, cb) => {
+      let p: Promise<void> | undefined;
+      try {
+        p = this.onMessage(typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload);
+      } catch (err) {
+        this.logger.error({ err }, 'scale message handling failed');
+      }
+      if (p) p.then(() => cb(), () => cb());
+      else cb();
+    };
     client.on('close', () => this.onClose());
     client.on('error', (err) => {
       this.setError('LG_ERR_DEVICE_DISCONNECTED', formatMessage('LG_ERR_DEVICE_DISCONNECTED', { kind: 'scale', device: this.id, detail: err.message }));
@@ -157,8 +172,12 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
     this.silenceTimer = null;
     const out: Emission[] = [];
     this.machine.closeEpisode(out);
-    this.emitAll(out);
-    this.saveState(true);
+    const held = this.emitAll(out);
+    // Bounded: a journal that does not answer must not block shutdown.
+    if (held) await Promise.race([held, new Promise((r) => setTimeout(r, 2000))]);
+    // Only a state the journal has confirmed is saved: with a capture still waiting for its commit,
+    // the file keeps the last confirmed phase, so the redelivered message is captured again.
+    if (this.pendingGates === 0) this.saveState(true);
     await this.flushState();
     const client = this.client;
     this.client = null;
@@ -187,10 +206,24 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
   }
 
   /**
-   * Process one payload as if it had arrived from the broker. The MQTT handler calls this; the
-   * bench calls it too. Never throws.
+   * Hold the broker acknowledgement of a message until what it produced is durable. With a gate
+   * set, every capture/refusal is handed to `gate(reading)` INSTEAD of the 'reading' event, and
+   * the PUBACK of the MQTT message that produced it (and the placement state file) waits for the
+   * returned promise. A crash between the capture and the journal commit then leaves the message
+   * unacknowledged; the broker redelivers it to the persistent session after the restart and the
+   * capture happens again — "the journal is the guarantee", not the MQTT client's memory.
+   * The 10 Hz readings that produce nothing are acknowledged at once. A rejected gate promise is
+   * logged and the message acknowledged (the gateway logs what it could not journal).
    */
-  handlePayload(payload: Buffer | string, at: Date = this.clock.now()): void {
+  setCommitGate(gate: ((r: WeightReading) => Promise<unknown>) | null): void {
+    this.commitGate = gate;
+  }
+
+  /**
+   * Process one payload as if it had arrived from the broker. The MQTT handler calls this; the
+   * bench and tests call it too. Never throws. Returns a promise only when a commit gate holds it.
+   */
+  handlePayload(payload: Buffer | string, at: Date = this.clock.now()): Promise<void> | undefined {
     let out: Emission[];
     try {
       const outcome = parseWeightPayload(payload, this.o.profile, this.parseState);
@@ -201,8 +234,12 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
       this.logger.error({ err }, 'scale message handling failed');
       out = [{ type: 'refusal', code: 'LG_ERR_WEIGHT_PAYLOAD', detail: `internal: ${(err as Error).message}`, details: {}, at, raw: rawText(payload).raw }];
     }
-    if (out.length > 0) this.emitAll(out);
-    this.saveState(false);
+    const held = out.length > 0 ? this.emitAll(out) : undefined;
+    if (!held) {
+      this.saveState(false);
+      return undefined;
+    }
+    return held.then(() => this.saveState(false));
   }
 
   private rawFor(payload: Buffer | string, outcome: { details: Record<string, unknown> }): string {
@@ -268,14 +305,14 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
     this.reconnectTimer.unref();
   }
 
-  private onMessage(payload: Buffer): void {
+  private onMessage(payload: Buffer): Promise<void> | undefined {
     const now = this.clock.now();
     this.lastMessageAt = now.getTime();
     if (this.silent || this.state === 'degraded') {
       this.silent = false;
       if (this.subscribed) this.setState('online');
     }
-    this.handlePayload(payload, now);
+    return this.handlePayload(payload, now);
   }
 
   private checkSilence(): void {
@@ -289,7 +326,9 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
     }
   }
 
-  private emitAll(out: Emission[]): void {
+  private emitAll(out: Emission[]): Promise<void> | undefined {
+    const gate = this.commitGate;
+    const pending: Array<Promise<unknown>> = [];
     for (const e of out) {
       const r: WeightReading =
         e.type === 'capture'
@@ -313,6 +352,17 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
               error: { code: e.code, message: formatMessage(e.code, { device: this.id, unit: '?', value: '?', min: '?', max: '?', ...e.details }), details: e.details },
             };
       if (r.error) this.setError(r.error.code, r.error.message);
+      if (gate) {
+        this.gatedLastReadingAt = r.receivedAt;
+        this.pendingGates++;
+        pending.push(
+          Promise.resolve()
+            .then(() => gate(r))
+            .catch((err: unknown) => this.logger.error({ err, reading: { value: r.value, error: r.error?.code ?? null } }, 'commit gate failed; acknowledging the message anyway'))
+            .finally(() => this.pendingGates--),
+        );
+        continue;
+      }
       try {
         this.emitReading(r);
       } catch (err) {
@@ -320,6 +370,15 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
         this.logger.error({ err }, 'reading listener threw');
       }
     }
+    return pending.length > 0 ? Promise.all(pending).then(() => undefined) : undefined;
+  }
+
+  override health(): DriverHealth {
+    const h = super.health();
+    if (this.gatedLastReadingAt && (!h.lastReadingAt || h.lastReadingAt < this.gatedLastReadingAt.toISOString())) {
+      h.lastReadingAt = this.gatedLastReadingAt.toISOString();
+    }
+    return h;
   }
 
   protected override details(): Record<string, unknown> {

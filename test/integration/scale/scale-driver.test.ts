@@ -232,6 +232,41 @@ function suite(name: string, make: () => Promise<TestBroker>, skip: boolean) {
       }
     });
 
+    it('commit gate: the PUBACK waits for the journal; a crash before the commit means redelivery, not loss', async () => {
+      const st = tempDir('lg-scale-gate-');
+      const clientId = `lg-gate-${process.pid}-${name}`.replace(/[^A-Za-z0-9-]/g, '');
+      const id = `it.gate.${process.pid}.${name.length}`;
+      try {
+        const r1 = await rig(broker, { id, clientId, stateDir: st.path });
+        const gated: WeightReading[] = [];
+        // A journal that never commits: the gateway "crashes" before the capture is durable.
+        r1.driver.setCommitGate((r) => {
+          gated.push(r);
+          return new Promise(() => undefined);
+        });
+        const s = await sim(broker, r1.driver.topic, 'json', { continuous: false });
+        await s.sendRaw('{"weight":{"gross":0,"stable":true}}');
+        await s.sendRaw('{"weight":{"gross":2.468,"stable":true}}');
+        await s.sendRaw('{"weight":{"gross":2.468,"stable":true}}');
+        await waitFor(() => gated.length === 1, 5000, 10, 'capture handed to the gate');
+        await new Promise((res) => setTimeout(res, 150));
+        expect(r1.readings).toEqual([]); // delivered to the gate, not as an event
+        expect(r1.driver.health().details.messages).toBe(2); // the next message waits behind the ack
+        expect(r1.driver.health().lastReadingAt).not.toBeNull();
+        await r1.stop();
+        await s.stop();
+        const r2 = await rig(broker, { id, clientId, stateDir: st.path });
+        try {
+          await waitFor(() => r2.captures().length === 1, 5000, 10, 'capture after redelivery');
+          expect(r2.captures()[0]!.value!.net).toBe('2.468');
+        } finally {
+          await r2.stop();
+        }
+      } finally {
+        st.cleanup();
+      }
+    });
+
     it('persistent session: weights published while the driver was down are captured after it reconnects', async () => {
       const st = tempDir('lg-scale-persist-');
       const clientId = `lg-persist-${process.pid}-${name}`;
