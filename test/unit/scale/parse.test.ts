@@ -235,3 +235,24 @@ describe('profile loader', () => {
     expectProfileError(() => compileProfile({ name: 'x' }));
   });
 });
+
+describe('mqttScaleKind.create', () => {
+  it('refuses a profile without stable flag when no software stability is configured', async () => {
+    const { mqttScaleKind } = await import('../../../src/drivers/mqtt-scale/index.js');
+    const { silentLogger } = await import('../../../src/util/log.js');
+    const base = { kind: 'mqtt-scale' as const, id: 'x', station: 'W', broker: { url: 'mqtt://127.0.0.1:1' } };
+    const ctx = { logger: silentLogger(), stateDir: tmpdir(), devicesDir };
+    const noFlag = mkdtempSync(join(tmpdir(), 'lg-noflag-'));
+    mkdirSync(join(noFlag, 'scales'));
+    writeFileSync(join(noFlag, 'scales', 'flat.yaml'), 'name: flat\nformat: json\ntopic: t\nunit: kg\ndecimals: 3\nzeroBand: "0.005"\njson: {value: value}\n');
+    let code: unknown;
+    try {
+      mqttScaleKind.create({ ...base, profile: 'flat' }, { ...ctx, devicesDir: noFlag });
+    } catch (err) {
+      code = isLgError(err) ? err.code : err;
+    }
+    expect(code).toBe('LG_ERR_DEVICE_PROFILE');
+    const d = mqttScaleKind.create({ ...base, profile: 'flat', stability: { readings: 5, tolerance: '0.002', windowMs: 600 } }, { ...ctx, devicesDir: noFlag });
+    expect(d.kind).toBe('mqtt-scale');
+  });
+});
