@@ -6,6 +6,7 @@ import type { OpcuaMachineDriver } from '../../../src/drivers/opcua/index.js';
 import type { OpcuaMachineConfig } from '../../../src/config/devices/opcua-machine.js';
 import type { MachineReading } from '../../../src/drivers/driver.js';
 import { silentLogger } from '../../../src/util/log.js';
+import type { Clock } from '../../../src/util/clock.js';
 import { MachineModel } from '../../unit/opcua/machine-model.js';
 import { openDatabase, type Db } from '../../../src/store/db.js';
 import { Journal } from '../../../src/store/journal.js';
@@ -35,8 +36,8 @@ export function machineConfig(endpoint: string, over: Partial<OpcuaMachineConfig
 }
 
 /** A driver wired to an in-memory model through bindMachine, recording every reading. */
-export function harness(config: OpcuaMachineConfig, stateDir: string): { driver: OpcuaMachineDriver; readings: MachineReading[]; model: MachineModel } {
-  const driver = opcuaMachineKind.create(config, { logger: silentLogger(), stateDir, devicesDir: DEVICES });
+export function harness(config: OpcuaMachineConfig, stateDir: string, clock?: Clock): { driver: OpcuaMachineDriver; readings: MachineReading[]; model: MachineModel } {
+  const driver = opcuaMachineKind.create(config, { logger: silentLogger(), stateDir, devicesDir: DEVICES, ...(clock ? { clock } : {}) });
   const model = new MachineModel();
   const readings: MachineReading[] = [];
   driver.on('reading', (r: MachineReading) => {

@@ -8,6 +8,7 @@ import { listOpcuaCertificates, trustOpcuaCertificate } from '../../../src/drive
 import type { OpcuaMachineDriver } from '../../../src/drivers/opcua/index.js';
 import { stateDurations } from '../../../src/binding/machine.js';
 import { tempDir } from '../../helpers/tmp.js';
+import { ManualClock } from '../../../src/util/clock.js';
 import { freePort, waitFor } from '../../helpers/net.js';
 import { StoreSink, harness, machineConfig } from './helpers.js';
 
@@ -118,6 +119,20 @@ describe('opcua-machine against the line simulator', () => {
     await driver.stop();
     expect(Date.now() - t1).toBeLessThan(10_000);
     expect(driver.health().state).toBe('stopped');
+  }, 60_000);
+
+  it('flags readings whose server time is further from the gateway clock than maxClockSkewMs', async () => {
+    sim.setState('Idle');
+    const gatewayClock = new ManualClock(new Date(Date.now() + 3_600_000)); // gateway one hour ahead
+    const { driver, readings, model } = harness(machineConfig(endpoint, { maxClockSkewMs: 5_000 }), stateDir(), gatewayClock);
+    drivers.push(driver);
+    await driver.start(new AbortController().signal);
+    await waitFor(() => readings.some((r) => r.field === 'state'), 15_000, 25, 'state reading');
+    const st = readings.find((r) => r.field === 'state')!;
+    expect(st.meta).toMatchObject({ clockSkew: true });
+    expect(st.meta!.skewMs as number).toBeGreaterThan(3_500_000);
+    expect(model.ofType('machine.state_changed')[0]!.payload).toMatchObject({ clockSkew: true });
+    await driver.stop();
   }, 60_000);
 
   it('a wrong node id is reported with its node id and field while the other items keep working', async () => {

@@ -38,6 +38,13 @@ describe('opcua-machine across a PLC restart (simulator process killed and resta
     const trusted = await trustOpcuaCertificate(state.path, serverCert);
     expect(trusted.status).toBe('trusted');
 
+    // A wrong password is refused with a clear code, and the driver keeps retrying quietly.
+    const wrong = harness(machineConfig(first.endpoint, { securityMode: 'SignAndEncrypt', securityPolicy: 'Basic256Sha256', auth: { type: 'username', username: 'operator', password: 'nope' } }), state.path);
+    await wrong.driver.start(new AbortController().signal);
+    await waitFor(() => wrong.driver.health().lastError?.code === 'LG_ERR_OPCUA_CONNECT_FAILED', 20_000, 25, 'wrong password refused');
+    expect(wrong.driver.health().lastError!.message).toMatch(/Bad(UserAccessDenied|IdentityTokenRejected|IdentityTokenInvalid)/);
+    await wrong.driver.stop();
+
     const cfg = machineConfig(first.endpoint, {
       securityMode: 'SignAndEncrypt',
       securityPolicy: 'Aes128_Sha256_RsaOaep',
