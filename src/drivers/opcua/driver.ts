@@ -544,7 +544,10 @@ export class OpcuaMachineDriver extends BaseDriver<MachineReading> {
   /**
    * One level of a composed state (OPC 30050 nested state machines). The levels of one publish
    * response arrive as separate notifications in the same tick; evaluating on setImmediate sees
-   * them all, so no transient mix of old and new levels is reported as a state.
+   * them all, so no transient mix of old and new levels is reported as a state. The price: two
+   * state changes within ONE publishing interval collapse into the last one for a composed state
+   * (a plain state variable keeps every change, queueSize 100). Keep publishingIntervalMs below the
+   * shortest PackML state a machine dwells in.
    */
   private onLevel(item: Item, raw: unknown, source: Date | null, server: Date | null): void {
     const f = item.field;
