@@ -21,6 +21,8 @@ import { bindWeight } from './binding/weight.js';
 import { bindMachine } from './binding/machine.js';
 import type { StationContext } from './binding/types.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker/embedded.js';
+import { applyRetention, createDispatcher, type Dispatcher } from './upstream/index.js';
+import { upstreamRoutes } from './api/routes/upstream.js';
 import { defaultDevicesDir } from './util/paths.js';
 
 /**
@@ -59,6 +61,7 @@ export class Gateway {
   private readonly healthParts = new Map<string, () => unknown>();
   private startedAt: Date | null = null;
   broker: EmbeddedBroker | null = null;
+  dispatcher: Dispatcher | null = null;
   /** Address the API listens on, once listening. */
   url: string | null = null;
   adminTokenFile: string | null = null;
@@ -103,6 +106,20 @@ export class Gateway {
     this.ops = new Ops(this.cfg, this.journal, this.repo, this.clock, this.opts.parseScan ?? parseForBinding);
     await this.ensureAdmin(log);
 
+    // Upstream: the dispatcher reads the outbox the journal fills; woken on every commit.
+    this.dispatcher = createDispatcher(this.db, this.cfg.upstream, {
+      gatewayId: this.cfg.upstream.gatewayId ?? this.settings.data.gatewayId,
+      logger: this.logger,
+      clock: this.clock,
+    });
+    this.journal.onCommitted(() => this.dispatcher?.notify());
+    this.addHealth('upstream', () => {
+      const sinks = this.dispatcher?.stats() ?? [];
+      const bad = sinks.some((s) => s.state === 'backoff' || s.quarantined > 0);
+      return { state: bad ? 'degraded' : 'online', sinks };
+    });
+    this.addApiRoutes(upstreamRoutes(() => this.dispatcher!));
+
     // Every committed record → its station's live stream (verdicts within the commit's latency).
     this.journal.onCommitted((records) => {
       for (const r of records) if (r.station) this.events.publish(r.station, verdictOf(r));
@@ -135,6 +152,22 @@ export class Gateway {
       this.onStop('embedded broker', () => this.broker?.close());
       this.addHealth('broker', () => ({ state: 'online', url: this.broker?.url }));
       log.info({ url: this.broker.url }, 'embedded MQTT broker (MQTT 3.1.1) listening');
+    }
+    await this.dispatcher.start();
+    // Stopped after the inputs (stop hooks run in reverse) and before the database closes.
+    this.onStop('upstream dispatcher', () => this.dispatcher?.stop({ timeoutMs: 5000 }));
+    if (this.cfg.upstream.retention) {
+      const purge = (): void => {
+        try {
+          const n = applyRetention(this.db, this.cfg.upstream.retention, this.clock.now());
+          if (n > 0) log.info({ purged: n }, 'retention: delivered records purged');
+        } catch (err) {
+          log.warn({ err }, 'retention purge failed');
+        }
+      };
+      const timer = setInterval(purge, 3_600_000);
+      timer.unref();
+      this.onStop('retention', () => clearInterval(timer));
     }
     for (const d of this.cfg.devices) {
       if (d.enabled === false) continue;

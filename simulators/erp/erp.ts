@@ -239,21 +239,37 @@ export class ErpSimulator {
    * being written by the lead; this POSTs `{items}` to `${gatewayUrl}/api/v1/master/${kind}` and returns
    * the status and body so tests can drive it once the endpoint exists.
    */
-  async pushMasterData(gatewayUrl: string, kind: 'work-orders' | 'materials' | 'lots', items: unknown[], token?: string): Promise<{ status: number; body: unknown }> {
-    const res = await fetch(`${gatewayUrl.replace(/\/$/, '')}/api/v1/master/${kind}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      body: JSON.stringify({ items }),
-      signal: AbortSignal.timeout(10_000),
-    });
-    const text = await res.text();
-    let body: unknown = text;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      /* keep text */
+  /**
+   * Push master data to a gateway as an ERP does: one idempotent PUT per item
+   * (`/work-orders/:id`, `/materials/:code`, `/lots/:id`). Items carry their key (`id`, or `code`
+   * for materials); the rest is the body. Answers the status and body of each PUT.
+   */
+  async pushMasterData(
+    gatewayUrl: string,
+    kind: 'work-orders' | 'materials' | 'lots',
+    items: Array<Record<string, unknown>>,
+    token?: string,
+  ): Promise<Array<{ status: number; body: unknown }>> {
+    const out: Array<{ status: number; body: unknown }> = [];
+    for (const item of items) {
+      const { id, code, ...body } = item as { id?: string; code?: string } & Record<string, unknown>;
+      const key = kind === 'materials' ? code : id;
+      const res = await fetch(`${gatewayUrl.replace(/\/$/, '')}/${kind}/${encodeURIComponent(String(key))}`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(10_000),
+      });
+      const text = await res.text();
+      let parsed: unknown = text;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        /* keep text */
+      }
+      out.push({ status: res.status, body: parsed });
     }
-    return { status: res.status, body };
+    return out;
   }
 
   // ── request handling ────────────────────────────────────────────────────────

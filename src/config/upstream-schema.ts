@@ -17,6 +17,7 @@ export const UpstreamConfigSchema = Type.Object(
       ),
       { default: [] },
     ),
+    gatewayId: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Gateway id in the CloudEvents source; default: the id generated on first start (settings.json).' })),
     retention: Type.Optional(RetentionConfig),
   },
   { additionalProperties: false, default: {} },
