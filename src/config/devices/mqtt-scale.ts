@@ -10,9 +10,9 @@ const DecimalText = (description: string) =>
 
 export const MqttScaleTlsConfig = Type.Object(
   {
-    ca: Type.Optional(Type.String({ description: 'PEM text of the CA bundle that signed the broker certificate (or a path resolved by the loader).' })),
-    cert: Type.Optional(Type.String({ description: 'PEM client certificate, for brokers that authenticate clients by certificate.' })),
-    key: Type.Optional(Type.String({ description: 'PEM private key of the client certificate; pass it as ${env:…} or a systemd credential, never inline.' })),
+    ca: Type.Optional(Type.String({ description: 'CA bundle that signed the broker certificate: PEM text, or the path of a PEM file.' })),
+    cert: Type.Optional(Type.String({ description: 'Client certificate (PEM text or file path), for brokers that authenticate clients by certificate.' })),
+    key: Type.Optional(Type.String({ description: 'Private key of the client certificate (PEM text or file path); a path to a systemd credential, or ${env:…}, never inline.' })),
     rejectUnauthorized: Type.Optional(Type.Boolean({ default: true, description: 'Refuse a broker certificate that does not chain to `ca`. Leave true outside a lab.' })),
   },
   { additionalProperties: false, description: 'TLS options for mqtts:// and wss:// brokers.' },

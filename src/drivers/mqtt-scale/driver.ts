@@ -28,7 +28,7 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { BaseDriver, type DriverHealth, type WeightReading } from '../driver.js';
-import { formatMessage } from '../../errors.js';
+import { formatMessage, LgError } from '../../errors.js';
 import { Backoff } from '../../util/backoff.js';
 import type { Clock } from '../../util/clock.js';
 import type { Logger } from '../../util/log.js';
@@ -100,6 +100,7 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
   private pendingGates = 0;
   private readonly silenceMs: number;
   private readonly stateFile: string | null;
+  private readonly tls: { ca: string | undefined; cert: string | undefined; key: string | undefined };
 
   constructor(private readonly o: MqttScaleDriverOptions) {
     super(o.config.id, 'mqtt-scale', { logger: o.logger, ...(o.clock ? { clock: o.clock } : {}) });
@@ -110,6 +111,18 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
     this.machine = new PlacementMachine(placementOptionsFor(c, o.profile, o.traceSize));
     this.backoff = new Backoff({ baseMs: o.backoff?.baseMs ?? 500, maxMs: o.backoff?.maxMs ?? 30_000 });
     this.stateFile = o.stateDir ? join(o.stateDir, 'scales', `${c.id}.json`) : null;
+    // TLS material: PEM text as is, anything else is a file path, read now so a wrong path is a
+    // configuration error at start-up rather than an endless reconnect loop.
+    const pem = (v: string | undefined, field: string): string | undefined => {
+      if (!v) return undefined;
+      if (v.includes('-----BEGIN')) return v;
+      try {
+        return readFileSync(v, 'utf8');
+      } catch (err) {
+        throw new LgError('LG_ERR_CONFIG_INVALID', { file: 'config', detail: `devices[${c.id}].broker.tls.${field}: ${(err as Error).message}` });
+      }
+    };
+    this.tls = { ca: pem(c.broker.tls?.ca, 'ca'), cert: pem(c.broker.tls?.cert, 'cert'), key: pem(c.broker.tls?.key, 'key') };
     this.restoreState();
   }
 
@@ -130,9 +143,9 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
       keepalive: 15,
       ...(c.broker.username !== undefined ? { username: c.broker.username } : {}),
       ...(c.broker.password !== undefined ? { password: c.broker.password } : {}),
-      ...(c.broker.tls?.ca ? { ca: c.broker.tls.ca } : {}),
-      ...(c.broker.tls?.cert ? { cert: c.broker.tls.cert } : {}),
-      ...(c.broker.tls?.key ? { key: c.broker.tls.key } : {}),
+      ...(this.tls.ca ? { ca: this.tls.ca } : {}),
+      ...(this.tls.cert ? { cert: this.tls.cert } : {}),
+      ...(this.tls.key ? { key: this.tls.key } : {}),
       ...(c.broker.tls?.rejectUnauthorized !== undefined ? { rejectUnauthorized: c.broker.tls.rejectUnauthorized } : {}),
       // MQTT 5: ask the broker to keep the session after disconnect (clean:false alone means 0 s in v5).
       ...(c.broker.protocolVersion === 5 ? { properties: { sessionExpiryInterval: 7 * 24 * 3600 } } : {}),
