@@ -23,6 +23,10 @@ import type { StationContext } from './binding/types.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker/embedded.js';
 import { applyRetention, createDispatcher, type Dispatcher } from './upstream/index.js';
 import { upstreamRoutes } from './api/routes/upstream.js';
+import { labelRoutes } from './api/routes/labels.js';
+import { LabelService, loadTemplates, printerSetupFromConfig } from './labels/index.js';
+import { LabelTriggers } from './labels/triggers.js';
+import type { ZplPrinterConfig } from './config/devices/zpl-printer.js';
 import { defaultDevicesDir } from './util/paths.js';
 
 /**
@@ -62,6 +66,8 @@ export class Gateway {
   private startedAt: Date | null = null;
   broker: EmbeddedBroker | null = null;
   dispatcher: Dispatcher | null = null;
+  labels: LabelService | null = null;
+  labelTriggers: LabelTriggers | null = null;
   /** Address the API listens on, once listening. */
   url: string | null = null;
   adminTokenFile: string | null = null;
@@ -120,6 +126,29 @@ export class Gateway {
     });
     this.addApiRoutes(upstreamRoutes(() => this.dispatcher!));
 
+    // Labels: printers take jobs from the durable queue; triggers turn records into labels.
+    const printerCfgs = this.cfg.devices.filter((d) => d.kind === 'zpl-printer') as unknown as ZplPrinterConfig[];
+    this.labels = new LabelService({
+      journal: this.journal,
+      db: this.db,
+      printers: printerSetupFromConfig(printerCfgs, { devicesDir: this.devicesDir }),
+      templates: loadTemplates(join(this.devicesDir, 'labels')),
+      logger: this.logger,
+      clock: this.clock,
+      companyPrefix: this.cfg.site.gs1CompanyPrefix ?? null,
+      ssccExtension: this.cfg.labels.ssccExtension,
+      reprintMark: this.cfg.labels.reprintMark,
+      serialPrefix: this.cfg.labels.serialPrefix ?? `${this.cfg.line.id}-`,
+    });
+    this.labelTriggers = new LabelTriggers({ cfg: this.cfg, ops: this.ops, repo: this.repo, journal: this.journal, labels: this.labels, clock: this.clock, logger: this.logger.child({ component: 'labels' }) });
+    this.journal.onCommitted((records) => this.labelTriggers?.onCommitted(records));
+    this.labels.on('printer-status', (st: { station: string | null }) => this.events.publish(st.station, { event: 'printer', data: st as unknown as Record<string, unknown> }));
+    this.addHealth('printers', () => {
+      const printers = this.labels?.printerStatuses() ?? [];
+      return { state: printers.every((p) => p.ready) ? 'online' : 'degraded', printers };
+    });
+    this.addApiRoutes(labelRoutes({ labels: () => this.labels!, triggers: () => this.labelTriggers!, ops: this.ops }));
+
     // Every committed record → its station's live stream (verdicts within the commit's latency).
     this.journal.onCommitted((records) => {
       for (const r of records) if (r.station) this.events.publish(r.station, verdictOf(r));
@@ -154,6 +183,9 @@ export class Gateway {
       log.info({ url: this.broker.url }, 'embedded MQTT broker (MQTT 3.1.1) listening');
     }
     await this.dispatcher.start();
+    await this.labels!.start();
+    this.onStop('label service', () => this.labels?.stop());
+    await this.labelTriggers!.recover();
     // Stopped after the inputs (stop hooks run in reverse) and before the database closes.
     this.onStop('upstream dispatcher', () => this.dispatcher?.stop({ timeoutMs: 5000 }));
     if (this.cfg.upstream.retention) {

@@ -157,6 +157,12 @@ export const LabelsSchema = Type.Object(
   {
     reprintMark: Type.String({ default: 'REPRINT', maxLength: 32, description: 'Text printed on a reprinted label.' }),
     ssccExtension: Type.String({ pattern: '^[0-9]$', default: '0', description: 'SSCC extension digit.' }),
+    serialPrefix: Type.Optional(
+      Type.String({
+        pattern: '^[A-Za-z0-9-]{0,8}$',
+        description: 'Prefix of every case serial (AI 21). Serials must be unique per GTIN company-wide: give each line its own. Default: "<line id>-".',
+      }),
+    ),
   },
   { additionalProperties: false, default: {} },
 );
