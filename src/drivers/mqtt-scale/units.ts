@@ -62,6 +62,18 @@ function pow10(n: number): bigint {
   return POW10[n] ?? 10n ** BigInt(n);
 }
 
+/** a − b, aligned to the larger scale (no rounding). */
+export function subExact(a: Dec, b: Dec): Dec {
+  if (a.scale === b.scale) return { units: a.units - b.units, scale: a.scale };
+  const s = Math.max(a.scale, b.scale);
+  return { units: a.units * pow10(s - a.scale) - b.units * pow10(s - b.scale), scale: s };
+}
+
+/** a + b, aligned to the larger scale (no rounding). */
+export function addExact(a: Dec, b: Dec): Dec {
+  return subExact(a, { units: -b.units, scale: b.scale });
+}
+
 export function convertMass(x: Dec, from: MassUnit, to: MassUnit, decimals: number): Dec {
   if (decimals < 0 || decimals > 18) throw new DecimalError(`decimals out of range: ${decimals}`);
   // Hot path (10 Hz × every scale): same unit, no rounding needed.
@@ -91,7 +103,15 @@ export function convertMassExact(x: Dec, from: MassUnit, to: MassUnit, maxDecima
  * Exact decimal from a JSON number lexeme or decimal text, exponents expanded
  * ("1.25e3" → 1250, "-5E-2" → -0.05). No float anywhere. Throws DecimalError.
  */
+const SIMPLE_RE = /^-?\d{1,15}(\.\d{1,9})?$/;
+
 export function lexemeToDec(lexeme: string): Dec {
+  // Fast path for what scales send ("1.250", "-0.015", "12"): no exponent, no sign '+', no spaces.
+  if (SIMPLE_RE.test(lexeme)) {
+    const dot = lexeme.indexOf('.');
+    if (dot < 0) return trimTo({ units: BigInt(lexeme), scale: 0 });
+    return trimTo({ units: BigInt(lexeme.slice(0, dot) + lexeme.slice(dot + 1)), scale: lexeme.length - dot - 1 });
+  }
   const m = /^([+-])?(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/.exec(lexeme.trim());
   if (!m) throw new DecimalError(`not a number: ${JSON.stringify(lexeme.slice(0, 40))}`);
   const neg = m[1] === '-';

@@ -8,9 +8,9 @@
  * in every reading we emit.
  */
 import { type ErrorCode } from '../../errors.js';
-import { type Dec, DecimalError, add, sub, cmp, toString as decToString } from '../../domain/decimal.js';
+import { type Dec, DecimalError, add, toString as decToString } from '../../domain/decimal.js';
 import { JsonNumber, JsonSyntaxError, parseJsonExact, getPath, type JsonValue } from './json.js';
-import { convertMass, lexemeToDec, normaliseUnit, type MassUnit } from './units.js';
+import { addExact, convertMass, lexemeToDec, normaliseUnit, subExact, type MassUnit } from './units.js';
 import type { CompiledProfile } from './profile.js';
 
 export interface WeightSample {
@@ -142,10 +142,10 @@ function assemble(
   const tare = parts.tare ?? ZERO;
   let { gross, net } = parts;
   if (gross === undefined && net === undefined) return fail('LG_ERR_WEIGHT_PAYLOAD', 'payload carries no weight (value, gross or net)');
-  if (gross !== undefined && net !== undefined && cmp(sub(gross, tare), net) !== 0) {
+  if (gross !== undefined && net !== undefined && subExact(subExact(gross, tare), net).units !== 0n) {
     return fail('LG_ERR_WEIGHT_PAYLOAD', `net ${decToString(net)} is not gross ${decToString(gross)} − tare ${decToString(tare)}`);
   }
-  if (gross === undefined) gross = add(net as Dec, tare);
+  if (gross === undefined) gross = addExact(net as Dec, tare);
   const g = convertMass(gross, unit, profile.unit, profile.decimals);
   const t = convertMass(tare, unit, profile.unit, profile.decimals);
   // Both at profile.decimals: subtract units directly.
