@@ -87,6 +87,8 @@ async function bare(url: string, topic: string, payloads: string[]): Promise<num
   let count = 0;
   const t0 = performance.now();
   const c = mqtt.connect(url, opts);
+  // Like any real subscriber (and like the driver), subscribe on every connect.
+  c.on('connect', () => c.subscribe(topic, { qos: 1 }));
   await new Promise<void>((resolve) => {
     c.on('message', () => {
       if (++count === payloads.length) resolve();
