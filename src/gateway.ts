@@ -24,6 +24,7 @@ import { startEmbeddedBroker, type EmbeddedBroker } from './broker/embedded.js';
 import { applyRetention, createDispatcher, type Dispatcher } from './upstream/index.js';
 import { upstreamRoutes } from './api/routes/upstream.js';
 import { labelRoutes } from './api/routes/labels.js';
+import { machineRoutes } from './api/routes/machines.js';
 import { LabelService, loadTemplates, printerSetupFromConfig } from './labels/index.js';
 import { LabelTriggers } from './labels/triggers.js';
 import type { ZplPrinterConfig } from './config/devices/zpl-printer.js';
@@ -147,6 +148,7 @@ export class Gateway {
       const printers = this.labels?.printerStatuses() ?? [];
       return { state: printers.every((p) => p.ready) ? 'online' : 'degraded', printers };
     });
+    this.addApiRoutes(machineRoutes({ stateDir: this.stateDir, repo: this.repo }));
     this.addApiRoutes(labelRoutes({ labels: () => this.labels!, triggers: () => this.labelTriggers!, ops: this.ops }));
 
     // Every committed record → its station's live stream (verdicts within the commit's latency).

@@ -34,6 +34,9 @@ Usage:
                                           verify the audit trail's hash chain; names the first broken entry
   linegate trace batch NUMBER | lot ID | supplier-lot LOT [--config FILE]
                                           genealogy: what went into a batch / where a lot went
+  linegate opcua certs [--config FILE]    list OPC UA server certificates (trusted / rejected, thumbprint, subject)
+  linegate opcua trust THUMBPRINT|FILE [--config FILE]
+                                          trust a server certificate after checking its thumbprint with the PLC's
   linegate user token ID [--config FILE]  issue a new token for user ID (e.g. a lost admin token) — run
                                           as the service user while linegate is stopped or running
   linegate version                        print the version
@@ -150,6 +153,29 @@ export async function main(argv: string[]): Promise<number> {
         return EXIT.FAIL;
       } finally {
         db.close();
+      }
+    }
+    case 'opcua': {
+      const [sub, arg] = positionals;
+      if (sub !== 'certs' && !(sub === 'trust' && arg)) {
+        process.stderr.write('usage: linegate opcua certs | opcua trust THUMBPRINT|FILE [--config FILE]\n');
+        return EXIT.USAGE;
+      }
+      const stateDir = loadOrExit((values.config as string | undefined) ?? defaultConfigPath()).storage.stateDir;
+      const { listOpcuaCertificates, trustOpcuaCertificate } = await import('./drivers/opcua/index.js');
+      try {
+        if (sub === 'certs') {
+          const certs = listOpcuaCertificates(stateDir);
+          if (certs.length === 0) process.stdout.write('no OPC UA server certificates seen yet\n');
+          for (const c of certs) process.stdout.write(`${c.status.padEnd(8)} ${c.thumbprint}  ${c.subject ?? ''}  valid ${c.validFrom ?? '?'} … ${c.validTo ?? '?'}\n`);
+          return EXIT.OK;
+        }
+        const c = await trustOpcuaCertificate(stateDir, arg!);
+        process.stdout.write(`trusted ${c.thumbprint}  ${c.subject ?? ''} — the driver connects at its next attempt (no restart needed)\n`);
+        return EXIT.OK;
+      } catch (err) {
+        process.stderr.write(`${isLgError(err) ? `${err.message} (${err.code})` : (err as Error).message}\n`);
+        return EXIT.FAIL;
       }
     }
     case 'user': {

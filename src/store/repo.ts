@@ -17,6 +17,7 @@ import type { Db } from './db.js';
 import type { TxContext } from './journal.js';
 import { AUDIT_GENESIS, auditHash, rowToRecord } from './journal.js';
 import type { GenealogyIO } from '../domain/genealogy.js';
+import { checkTransition } from '../domain/batch.js';
 
 /**
  * All SQL of the domain tables, synchronous (better-sqlite3). Reads are used by the API and by the
@@ -307,9 +308,24 @@ export class Repo {
           }
           break;
         }
-        case 'batch.transition':
+        case 'batch.transition': {
+          // Automatic moves (machine Execute/Complete) obey the same lifecycle; one that does not
+          // apply any more (already started, on hold) is skipped — never a reason to lose the
+          // machine record that caused it.
+          const b = this.batch(e.batch);
+          if (!b || checkTransition(b.number, b.status, e.to, b.heldFrom, 'system')) break;
           this.transitionBatchRow(tx, e.batch, e.to, e.actor, e.reason);
+          tx.append({
+            type: 'batch.status_changed',
+            status: 'accepted',
+            station: record.station,
+            batch: b.number,
+            device: record.device,
+            operator: record.operator,
+            payload: { from: b.status, to: e.to, reason: e.reason, by: e.actor, role: 'system', cause: record.id },
+          });
           break;
+        }
         case 'device.set_state':
           this.s.setDeviceState!.run(e.device, e.key, JSON.stringify(e.value ?? null), tx.now.toISOString());
           break;
