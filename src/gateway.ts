@@ -234,7 +234,14 @@ export class Gateway {
       return;
     }
     this.drivers.set(d.id, driver);
-    driver.on('reading', (r: Reading) => void this.onReading(d.station, driver, r));
+    const gated = driver as DeviceDriver & { setCommitGate?: (gate: ((r: Reading) => Promise<unknown>) | null) => void };
+    if (gated.setCommitGate) {
+      // The device's acknowledgement (MQTT PUBACK) waits for the journal commit: a crash before
+      // the commit means the broker redelivers the weight, never that it is lost.
+      gated.setCommitGate((r) => this.handleReading(d.station, driver, r));
+    } else {
+      driver.on('reading', (r: Reading) => void this.onReading(d.station, driver, r));
+    }
     driver.on('state', (h) => this.events.publish(d.station, { event: 'device', data: h as unknown as Record<string, unknown> }));
     driver.start(this.abort.signal).catch((err: unknown) => log.error({ err, device: d.id }, 'driver start failed'));
   }
@@ -250,7 +257,8 @@ export class Gateway {
     },
     weight: async (station, driver, r) => {
       if (r.kind !== 'weight') return;
-      const policy = { tolerance: this.ops.station(station).policies.tolerance };
+      const { tolerance, requireOperator } = this.ops.station(station).policies;
+      const policy = { tolerance, requireOperator };
       return this.ops.ingestBound((_tx, env) => bindWeight(r, this.ops.stationContext(station), env, policy), `device:${driver.id}`);
     },
     machine: async (station, driver, r) => {
@@ -274,14 +282,16 @@ export class Gateway {
     return { ...ctx, batch: row?.number ?? null };
   }
 
-  private async onReading(station: string, driver: DeviceDriver, r: Reading): Promise<void> {
+  /** Journal a reading; rejects when it could not be committed (the caller decides what that means). */
+  private async handleReading(station: string, driver: DeviceDriver, r: Reading): Promise<unknown> {
     const handler = this.readingHandlers[r.kind];
-    if (!handler) {
-      this.logger.error({ device: driver.id, kind: r.kind }, 'no handler for this reading kind');
-      return;
-    }
+    if (!handler) throw new Error(`no handler for ${r.kind} readings`);
+    return handler(station, driver, r);
+  }
+
+  private async onReading(station: string, driver: DeviceDriver, r: Reading): Promise<void> {
     try {
-      await handler(station, driver, r);
+      await this.handleReading(station, driver, r);
     } catch (err) {
       // The journal could not commit (disk full, closing): the reading is NOT recorded. Say so loudly,
       // with the reading, so it can be recovered from the log; the device gets a bad beep.

@@ -272,8 +272,10 @@ export class Repo {
           break;
         case 'station.set_lot': {
           const lots = { ...this.stationContext(e.station).lots };
-          if (e.lot === null) delete lots[e.material];
-          else lots[e.material] = e.lot;
+          // Delete first so the key moves to the end: the last key is the most recently activated
+          // lot, which the weight binder uses when several BOM materials are active.
+          delete lots[e.material];
+          if (e.lot !== null) lots[e.material] = e.lot;
           this.setStationContext(tx, e.station, { lots }, actor, `record ${record.id}`);
           break;
         }

@@ -119,7 +119,7 @@ export const stationRoutes = (deps: ApiDeps): FastifyPluginAsync => async (app) 
         value: { net: req.body.quantity, tare: '0', gross: req.body.quantity, unit: req.body.unit, stable: true },
         raw: req.body.note ?? 'entered by hand',
       };
-      const record = await deps.ops.ingestBound((_tx, env) => bindWeight(reading, deps.ops.stationContext(st.id), env, { tolerance: st.policies.tolerance }), by.id);
+      const record = await deps.ops.ingestBound((_tx, env) => bindWeight(reading, deps.ops.stationContext(st.id), env, { tolerance: st.policies.tolerance, requireOperator: st.policies.requireOperator }), by.id);
       return reply.code(201).send({ record });
     },
   );

@@ -60,7 +60,10 @@ describe('upstream delivery from the running gateway', () => {
     const total = (db.prepare('SELECT COUNT(*) c FROM records').get() as { c: number }).c;
     await waitFor(() => erp.report().unique >= total, 60_000, 100, `ERP to hold all ${total} records`);
     const missing = [...acked].filter((id) => !erp.has(id));
-    const pending = (db.prepare(`SELECT COUNT(*) c FROM outbox WHERE state <> 'delivered'`).get() as { c: number }).c;
+    // The last replies may still be on their way back: wait for the gateway to mark them delivered.
+    const countPending = () => (db.prepare(`SELECT COUNT(*) c FROM outbox WHERE state <> 'delivered'`).get() as { c: number }).c;
+    await waitFor(() => countPending() === 0, 30_000, 100, 'outbox fully delivered').catch(() => undefined);
+    const pending = countPending();
     const rep = erp.report();
     console.log(`20× kill -9: ${acked.size} acknowledged, ${total} records in the journal, ERP unique ${rep.unique}, duplicates ${rep.duplicates}, order violations ${JSON.stringify((rep as { orderViolations?: unknown }).orderViolations ?? 'n/a')}, pending ${pending}`);
     expect(acked.size).toBeGreaterThan(100);
