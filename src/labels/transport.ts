@@ -10,6 +10,7 @@
 import { Socket, connect as netConnect } from 'node:net';
 import { open, type FileHandle } from 'node:fs/promises';
 import { extractFrames, parseHostStatus, type HostStatus } from './host-status.js';
+import { withTimeout } from '../util/async.js';
 
 export type WriteResult =
   | { ok: true; bytes: number }
@@ -228,18 +229,3 @@ class FileConnection implements PrinterConnection {
   }
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
-    p.then(
-      (v) => {
-        clearTimeout(t);
-        resolve(v);
-      },
-      (e) => {
-        clearTimeout(t);
-        reject(e);
-      },
-    );
-  });
-}

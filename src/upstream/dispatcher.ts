@@ -45,6 +45,7 @@ import { toCloudEvent, type CloudEvent } from './cloudevents.js';
 import { HttpSink } from './sinks/http.js';
 import { MqttSink } from './sinks/mqtt.js';
 import type { OutgoingRecord, RecordOutcome, SendResult, Sink } from './sinks/sink.js';
+import { rowToRecord as journalRowToRecord } from '../store/journal.js';
 
 export interface DispatcherOptions {
   /** Gateway id in the CloudEvents source; defaults to the host name. */
@@ -141,26 +142,10 @@ interface RecordRow {
   last_error?: string | null;
 }
 
+
+/** A `records` row as the outbox queries select it → JournalRecord (the journal's one mapping). */
 export function rowToRecord(r: RecordRow): JournalRecord {
-  return {
-    seq: r.seq,
-    id: r.id,
-    type: r.type,
-    status: r.status,
-    errorCode: r.error_code,
-    message: r.message,
-    site: r.site,
-    line: r.line,
-    station: r.station,
-    batch: r.batch,
-    lot: r.lot,
-    operator: r.operator,
-    device: r.device,
-    payload: JSON.parse(r.payload) as Record<string, unknown>,
-    sourceTime: r.source_time,
-    receivedAt: r.received_at,
-    clockSynced: r.clock_synced === 1,
-  };
+  return journalRowToRecord(r as unknown as Record<string, unknown>);
 }
 
 const RECORD_COLS = `r.seq, r.id, r.type, r.status, r.error_code, r.message, r.site, r.line, r.station, r.batch, r.lot,

@@ -32,6 +32,7 @@ import type { NodeLocation, ResolvedField, ResolvedNodeMap } from './nodemap.js'
 import { convertValue, plain, selectPath } from './values.js';
 import { mapStateValue, tr88Number } from './packml.js';
 import { newestRejected, opcuaPkiDir } from './pki.js';
+import { withTimeout } from '../../util/async.js';
 
 type Opcua = typeof OpcuaNs;
 
@@ -76,21 +77,6 @@ const CONNECT_TIMEOUT_MS = 15_000;
 const INTEGER_TYPES: Record<number, string> = { 2: 'SByte', 3: 'Byte', 4: 'Int16', 5: 'UInt16', 6: 'Int32', 7: 'UInt32', 8: 'Int64', 9: 'UInt64' };
 const CLOSE_STEP_MS = 2_000;
 
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
-    p.then(
-      (v) => {
-        clearTimeout(t);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clearTimeout(t);
-        reject(e instanceof Error ? e : new Error(String(e)));
-      },
-    );
-  });
-}
 
 export class OpcuaMachineDriver extends BaseDriver<MachineReading> {
   private abort: AbortController | null = null;
