@@ -180,7 +180,9 @@ export class Ops {
       if (r.type !== 'lot.scanned' || r.status !== 'rejected' || !r.errorCode || !OVERRIDABLE.has(r.errorCode)) {
         throw new LgError('LG_ERR_OVERRIDE_INVALID', { id: recordId, detail: `only a lot scan refused with ${[...OVERRIDABLE].join(', ')} can be overridden` });
       }
-      const already = this.repo.listRecords({ type: 'lot.override', station: r.station ?? undefined, limit: 1000 }).items.some((o) => o.payload.overrides === r.id);
+      const already = this.repo.db
+        .prepare(`SELECT 1 FROM records WHERE type = 'lot.override' AND seq > ? AND json_extract(payload, '$.overrides') = ? LIMIT 1`)
+        .get(r.seq, r.id);
       if (already) throw new LgError('LG_ERR_OVERRIDE_INVALID', { id: recordId, detail: 'it was already overridden' });
       const ctx = this.stationContext(r.station!);
       if (!ctx.batch || ctx.batch !== r.batch) {
