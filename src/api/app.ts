@@ -23,6 +23,8 @@ export async function buildApi(deps: ApiDeps, opts: { https?: { cert: string | B
     bodyLimit: deps.bodyLimit,
     ...(opts.https ? { https: opts.https } : {}),
     return503OnClosing: true,
+    // Station pages hold SSE streams open: close them on shutdown instead of waiting them out.
+    forceCloseConnections: true,
   } as FastifyServerOptions) as unknown as FastifyInstance;
 
   app.setValidatorCompiler(typeboxValidatorCompiler);
