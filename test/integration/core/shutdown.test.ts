@@ -12,5 +12,7 @@ it('stops without waiting for a connected station page (SSE)', async () => {
   await t.stop();
   expect(Date.now() - t0).toBeLessThan(2500);
   expect(t.gw.state).toBe('stopped');
-  await expect(reader.read()).resolves.toMatchObject({ done: true });
+  // The stream ended (cleanly, or as a socket closed by the server).
+  const ended = await reader.read().then((r) => r.done, () => true);
+  expect(ended).toBe(true);
 });
