@@ -16,6 +16,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import Database from 'better-sqlite3';
+import { mulberry32 } from '../../src/util/random.js';
 
 export interface ErpFaults {
   /** Probability a request is answered 500 (nothing stored). */
@@ -74,17 +75,6 @@ export interface ErpReport {
   batches: number;
 }
 
-/** mulberry32: small seedable PRNG so a failing fault run can be reproduced. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface IncomingEvent {
   id?: unknown;
@@ -108,7 +98,7 @@ export class ErpSimulator {
 
   constructor(private readonly opts: ErpOptions = {}) {
     this.faults = { ...(opts.faults ?? {}) };
-    this.random = prng(opts.seed ?? 0x5eed);
+    this.random = mulberry32(opts.seed ?? 0x5eed);
     this.db = new Database(opts.db ?? ':memory:');
     this.db.pragma('journal_mode = WAL');
     // The simulator's durability is not under test; NORMAL keeps it fast (set explicitly, see DEPENDENCIES.md).

@@ -10,6 +10,7 @@
  * Weights are integers of display divisions internally (no float drift in what is published).
  */
 import mqtt, { type MqttClient } from 'mqtt';
+import { mulberry32 } from '../../src/util/random.js';
 
 export type ScaleFormat = 'json' | 'value' | 'ascii';
 
@@ -54,15 +55,7 @@ export class ScaleSimulator {
   constructor(private readonly o: ScaleSimulatorOptions) {
     this.format = o.format ?? 'json';
     this.div = 10 ** (o.decimals ?? 3);
-    let s = (o.seed ?? 12345) >>> 0;
-    // mulberry32: small, deterministic
-    this.rng = () => {
-      s = (s + 0x6d2b79f5) >>> 0;
-      let t = s;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
+    this.rng = mulberry32(o.seed ?? 12345);
   }
 
   async start(): Promise<void> {

@@ -9,27 +9,17 @@ import { afterAll, expect, it } from 'vitest';
 import { waitFor } from '../../helpers/net.js';
 import type { SimState } from '../../../simulators/printer/printer-sim.js';
 import { caseFields, jobIdsOf, rig, states, type Rig } from './harness.js';
+import { mulberry32 } from '../../../src/util/random.js';
 
 let r: Rig | undefined;
 afterAll(async () => {
   await r?.close();
 });
 
-/** Deterministic PRNG (mulberry32) so a failure can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 it('1,000 jobs with random printer faults: each printed exactly once or awaiting confirmation', async () => {
   const seed = Number(process.env.LG_LABELS_SEED ?? 20261122);
-  const rnd = prng(seed);
+  const rnd = mulberry32(seed);
   r = await rig({ timing: { confirmTimeoutMs: 250, statusTimeoutMs: 80, pollIntervalMs: 5, retryMaxMs: 40, connectTimeoutMs: 300 } });
   const rigRef = r;
   const N = 1000;
