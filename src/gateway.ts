@@ -66,6 +66,8 @@ export class Gateway {
   private readonly healthParts = new Map<string, () => unknown>();
   private startedAt: Date | null = null;
   broker: EmbeddedBroker | null = null;
+  /** Machines whose Execute/Complete move the batch (config, read once). */
+  private readonly autoTransitions: ReadonlySet<string>;
   dispatcher: Dispatcher | null = null;
   labels: LabelService | null = null;
   labelTriggers: LabelTriggers | null = null;
@@ -79,6 +81,7 @@ export class Gateway {
   ) {
     this.logger = opts.logger ?? createLogger({ level: cfg.log.level });
     this.clock = opts.clock ?? systemClock;
+    this.autoTransitions = new Set(cfg.devices.filter((d) => (d as { autoBatchTransitions?: boolean }).autoBatchTransitions).map((d) => d.id));
   }
 
   get stateDir(): string {
@@ -263,8 +266,8 @@ export class Gateway {
     },
     machine: async (station, driver, r) => {
       if (r.kind !== 'machine') return;
-      const auto = (this.cfg.devices.find((d) => d.id === driver.id) as { autoBatchTransitions?: boolean } | undefined)?.autoBatchTransitions ?? false;
-      return this.ops.ingestBound((_tx, env) => bindMachine(r, this.machineContext(station), env, { autoBatchTransitions: auto }), `device:${driver.id}`);
+      const opts = { autoBatchTransitions: this.autoTransitions.has(driver.id) };
+      return this.ops.ingestBound((_tx, env) => bindMachine(r, this.machineContext(station), env, opts), `device:${driver.id}`);
     },
   };
 

@@ -420,8 +420,7 @@ export class Ops {
       if (producedBy && !this.repo.batch(producedBy)) throw new LgError('LG_ERR_BATCH_NOT_FOUND', { batch: producedBy });
       if (!before) {
         this.repo.insertLot(tx, { ...after, producedBy }, by.id, reason);
-        const record = tx.append({ type: 'lot.created', status: 'accepted', lot: after.id, operator: by.id, payload: { ...after } });
-        void record;
+        tx.append({ type: 'lot.created', status: 'accepted', lot: after.id, operator: by.id, payload: { ...after, producedBy } });
         return { created: true, changed: true, lot: after };
       }
       if (before.material !== after.material) throw new LgError('LG_ERR_CONFLICT', { entity: 'lot', id: `${after.id} (belongs to material ${before.material})` });

@@ -229,9 +229,6 @@ function semanticChecks(cfg: Config, issues: ConfigIssue[]): void {
   } catch (err) {
     issues.push({ path: 'numbering.badgePattern', message: `not a valid regular expression: ${(err as Error).message}` });
   }
-  if (cfg.security.tls === undefined && cfg.api.host !== '127.0.0.1' && cfg.api.host !== 'localhost' && cfg.api.host !== '::1') {
-    // Allowed (a plant may firewall the line network), but never silently: see the daemon's warning.
-  }
 }
 
 export function deepFreeze<T>(o: T): Readonly<T> {

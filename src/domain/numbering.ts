@@ -41,9 +41,6 @@ export function compileBatchPattern(pattern: string): CompiledPattern {
   if (!/^[A-Za-z0-9_.:/-]*$/.test(stray)) {
     throw new LgError('LG_ERR_BATCH_NUMBER_PATTERN', { pattern, detail: 'literal text may only use letters, digits and _ . : / -' });
   }
-  if (!/\{(YYYY|YY)\}/.test(pattern) || !/\{MM\}/.test(pattern) || !/\{DD\}/.test(pattern)) {
-    // Without a full date the counter never restarts; allowed, but it must then be wide enough.
-  }
 
   const fill = (parts: DateParts, line: string, site: string, seq: string): string =>
     pattern.replace(TOKEN, (_w, tok: string) => {

@@ -38,15 +38,10 @@ export class LabelTriggers {
 
   onCommitted(records: readonly JournalRecord[]): void {
     for (const r of records) {
-      if (r.status !== 'accepted' || !r.station) continue;
-      if (r.type === 'weight.captured' && this.stationRole(r.station) === 'packing') void this.caseFromWeight(r);
+      if (r.status !== 'accepted') continue;
+      if (r.type === 'weight.captured' && r.station && this.stationRole(r.station) === 'packing') void this.caseFromWeight(r);
+      // A start from the API carries no station: the label goes to the line's first printer.
       else if (r.type === 'batch.status_changed' && r.payload.from === 'planned' && r.payload.to === 'in_process' && r.batch) void this.batchLabel(r.batch, r.station, r.operator, r);
-    }
-    // batch.status_changed records from the API carry no station: label at the line's first printer.
-    for (const r of records) {
-      if (r.status === 'accepted' && !r.station && r.type === 'batch.status_changed' && r.payload.from === 'planned' && r.payload.to === 'in_process' && r.batch) {
-        void this.batchLabel(r.batch, null, r.operator, r);
-      }
     }
   }
 

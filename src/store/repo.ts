@@ -362,12 +362,15 @@ export class Repo {
   }
 
   // ── genealogy ──────────────────────────────────────────────────────────────
+  private genealogy: GenealogyIO | null = null;
+
+  /** Genealogy reads; statements are prepared once (a case label asks for its batch's lots). */
   genealogyIO(): GenealogyIO {
-    const hasLabels = !!this.db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'labels'`).get();
+    if (this.genealogy) return this.genealogy;
     const byBatch = this.db.prepare('SELECT lot, material, quantity, unit FROM consumptions WHERE batch = ? ORDER BY record_seq');
     const byLot = this.db.prepare('SELECT batch, quantity, unit FROM consumptions WHERE lot = ? ORDER BY record_seq');
     const produced = this.db.prepare('SELECT id FROM lots WHERE produced_by = ? ORDER BY id');
-    const labels = hasLabels ? this.db.prepare('SELECT id, kind, serial, sscc FROM labels WHERE batch = ? ORDER BY created_at, id') : null;
+    const labels = this.db.prepare('SELECT id, kind, serial, sscc FROM labels WHERE batch = ? ORDER BY created_at, id');
     const group = <K extends string>(rows: Row[], key: K) => {
       const m = new Map<string, { key: string; material: string; quantity: string; unit: string; additions: number }>();
       for (const r of rows) {
@@ -380,14 +383,15 @@ export class Repo {
       }
       return [...m.values()];
     };
-    return {
+    this.genealogy = {
       batch: (n) => this.batch(n),
       lot: (id) => this.lot(id),
       consumptionsOfBatch: (b) => group(byBatch.all(b) as Row[], 'lot').map((g) => ({ lot: g.key, material: g.material, quantity: g.quantity, unit: g.unit, additions: g.additions })),
       consumersOfLot: (l) => group(byLot.all(l) as Row[], 'batch').map((g) => ({ batch: g.key, quantity: g.quantity, unit: g.unit, additions: g.additions })),
       lotsProducedBy: (b) => (produced.all(b) as Row[]).map((r) => String(r.id)),
-      labelsOfBatch: (b) => (labels ? (labels.all(b) as Row[]).map((r) => ({ id: String(r.id), kind: String(r.kind), serial: str(r.serial), sscc: str(r.sscc) })) : []),
+      labelsOfBatch: (b) => (labels.all(b) as Row[]).map((r) => ({ id: String(r.id), kind: String(r.kind), serial: str(r.serial), sscc: str(r.sscc) })),
     };
+    return this.genealogy;
   }
 
   // ── records and audit ──────────────────────────────────────────────────────

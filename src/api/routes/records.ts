@@ -4,7 +4,6 @@ import { LgError } from '../../errors.js';
 import { verifyAudit, type RecordFilter } from '../../store/repo.js';
 import { ALL_ROLES, MANAGERS, actorOf, type ApiDeps } from '../context.js';
 import { Json, Page, RecordSchema, Text, errorResponses } from '../schemas.js';
-import { hashToken } from '../../store/repo.js';
 
 const RecordQuery = Type.Object(
   {
@@ -61,9 +60,7 @@ export const recordRoutes = (deps: ApiDeps): FastifyPluginAsync => async (app) =
     async (req, reply) => {
       let by = actorOf(req);
       if (req.body.supervisorToken) {
-        const sup = deps.repo.db.prepare('SELECT id, role FROM users WHERE token_hash = ? AND disabled = 0').get(hashToken(req.body.supervisorToken)) as
-          | { id: string; role: string }
-          | undefined;
+        const sup = deps.repo.userByToken(req.body.supervisorToken);
         if (!sup) throw new LgError('LG_ERR_AUTH_INVALID');
         by = { id: sup.id, role: sup.role as typeof by.role };
       }

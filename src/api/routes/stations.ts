@@ -1,7 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { LgError } from '../../errors.js';
-import { verdictOf } from '../../events.js';
 import { ALL_ROLES, FLOOR, actorOf, type ApiDeps } from '../context.js';
 import { Code, Decimal, RecordSchema, Text, errorResponses } from '../schemas.js';
 import { bindWeight } from '../../binding/weight.js';
@@ -153,4 +152,3 @@ export const stationRoutes = (deps: ApiDeps): FastifyPluginAsync => async (app) 
   );
 };
 
-export { verdictOf };

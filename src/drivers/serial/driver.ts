@@ -15,7 +15,7 @@ import { Backoff, sleep, type BackoffOptions } from '../../util/backoff.js';
 import type { Clock } from '../../util/clock.js';
 import type { Logger } from '../../util/log.js';
 import { BaseDriver, type ScanReading } from '../driver.js';
-import { Framer, type Frame } from './framer.js';
+import { Framer, type Frame, type FramerStats } from './framer.js';
 import {
   defaultSerialPortFactory,
   LinkOpenError,
@@ -52,13 +52,7 @@ export interface SerialScannerOptions {
   monotonic?: () => number;
 }
 
-export interface SerialScannerCounts {
-  frames: number;
-  errors: number;
-  tooLong: number;
-  incomplete: number;
-  emptyDropped: number;
-  bytes: number;
+export interface SerialScannerCounts extends FramerStats {
   feedbackWritten: number;
   feedbackDropped: number;
   connects: number;

@@ -50,7 +50,6 @@ describe('linegate CLI', () => {
     const t = await startTestGateway();
     await seedReferenceLine(t);
     const dbFile = join(t.stateDir, 'journal.sqlite');
-    const stateDir = t.stateDir;
     await t.gw.stop();
     cleanups.push(() => t.stop());
     const ok = await runCli(['audit', 'verify', '--db', dbFile]);
@@ -67,7 +66,6 @@ describe('linegate CLI', () => {
     expect(broken.code).toBe(1);
     expect(broken.stdout).toContain(`entry ${victim.seq}`);
     expect(broken.stdout).toContain('edited');
-    void stateDir;
   });
 });
 

@@ -56,7 +56,7 @@ describe('weighing station: scale over MQTT bound to batch and lot', () => {
       await sim.place(w, { settleMs: 40, holdMs: 120 });
       await sim.remove({ settleMs: 20, holdMs: 60 });
     }
-    const recs = await waitFor(async () => {
+    await waitFor(async () => {
       const r = await t.call('GET', `/records?batch=${batch}&type=material.consumed&limit=1000`);
       return r.body.items.length >= 100 ? r.body.items : null;
     }, 20_000, 50, '100 consumption records');
@@ -69,7 +69,6 @@ describe('weighing station: scale over MQTT bound to batch and lot', () => {
     const sum = consumed.reduce((a: any, q: string) => add(a, q), { units: 0n, scale: 0 });
     const lot = (await t.call('GET', '/lots/L-A')).body;
     expect(cmp(lot.quantity, sub('50.000', sum))).toBe(0);
-    void recs;
   });
 
   it('refuses an addition beyond the bill of materials tolerance and leaves the balance alone', async () => {
