@@ -26,6 +26,7 @@ export type Symbology =
   | 'gs1-dotcode'
   | 'ean-13'
   | 'ean-8'
+  /** No longer produced (`]E0` sends UPC-E as EAN-13); kept so older stored results still type. */
   | 'upc-e'
   | 'code128'
   | 'code39'
@@ -169,7 +170,10 @@ function failFromProblem(code: ScanErrorCode, ai: string, value: string, detail:
 
 function makeElement(def: AiDefinition, value: string, now: Date): ScanElement | Fail {
   const res = validateValue(def, value, now);
-  if (isValueProblem(res)) return failFromProblem(res.code, def.ai, value, res.detail);
+  if (isValueProblem(res)) {
+    const extra = res.linter ? { linter: res.linter, linterError: res.linterError } : {};
+    return failFromProblem(res.code, def.ai, value, res.detail, extra);
+  }
   const el: ScanElement = { ai: def.ai, title: def.title, value };
   const typed = typedValue(def, res.parts, now);
   if (typed) el.typed = typed;
@@ -227,48 +231,51 @@ function parseElementString(s: string, now: Date): ScanElement[] | Fail {
   return elements;
 }
 
-/** EAN-13 / UPC-A (as 13 or 12 digits), UPC-E (8 digits under ]E0), EAN-8 → GTIN-14. */
+/**
+ * EAN/UPC → GTIN-14. Under `]E0` the data is always 13 digits: AIM (ISO/IEC 15424) and the GS1
+ * General Specifications transmit UPC-A and UPC-E as EAN-13 (leading 0, UPC-E expanded). 12 or 8
+ * digits under `]E0` are not padded into a GTIN: a 12-digit string is as likely an EAN-13 with a
+ * digit lost as a UPC-A, and padding would then name a different product (10.16). `]E4` is
+ * EAN-8 (8 digits); `]E3` is EAN-13 with its add-on in one transmission (15 or 18 digits); an
+ * add-on sent as its own identifier after the main symbol (`]E0…]E1nn`, `]E0…]E2nnnnn`, as
+ * Datalogic and Zebra scanners do) is taken as the add-on.
+ */
 function parseEan(body: string, aim: string): { gtin: string; addOn?: string; symbology: Symbology } | Fail {
-  const digits = body;
+  let digits = body;
+  let addOn: string | undefined;
+  const trailing = /^([0-9]+)\](E[12])([0-9]+)$/.exec(body);
+  if (trailing && aim !== ']E3') {
+    const want = trailing[2] === 'E1' ? 2 : 5;
+    if (trailing[3]!.length !== want) return new Fail('LG_ERR_GS1_INVALID', { detail: `the ]${trailing[2]} add-on must be ${want} digits`, value: body });
+    digits = trailing[1]!;
+    addOn = trailing[3]!;
+  }
   if (!/^[0-9]+$/.test(digits)) return new Fail('LG_ERR_GS1_INVALID', { detail: 'EAN/UPC data must be digits', value: digits });
   if (aim === ']E4') {
     if (digits.length !== 8) return new Fail('LG_ERR_GS1_INVALID', { detail: 'EAN-8 must be 8 digits', value: digits });
     if (!isValidCheckDigit(digits)) return failFromProblem('LG_ERR_GS1_CHECK_DIGIT', '01', digits, 'EAN-8 check digit');
-    return { gtin: digits.padStart(14, '0'), symbology: 'ean-8' };
+    const out8: { gtin: string; addOn?: string; symbology: Symbology } = { gtin: digits.padStart(14, '0'), symbology: 'ean-8' };
+    if (addOn !== undefined) out8.addOn = addOn;
+    return out8;
   }
   let main = digits;
-  let addOn: string | undefined;
   if (aim === ']E3') {
     // EAN-13 followed by its 2- or 5-digit add-on in one transmission.
     if (digits.length !== 15 && digits.length !== 18) return new Fail('LG_ERR_GS1_INVALID', { detail: 'EAN-13 with add-on must be 15 or 18 digits', value: digits });
     main = digits.slice(0, 13);
     addOn = digits.slice(13);
   }
-  if (main.length === 8) {
-    const upca = expandUpcE(main);
-    if (!upca) return new Fail('LG_ERR_GS1_INVALID', { detail: 'not a valid UPC-E', value: main });
-    if (!isValidCheckDigit(upca)) return failFromProblem('LG_ERR_GS1_CHECK_DIGIT', '01', main, 'UPC-E check digit');
-    return { gtin: upca.padStart(14, '0'), symbology: 'upc-e' };
+  if (main.length !== 13) {
+    return new Fail('LG_ERR_GS1_INVALID', {
+      detail: `]E0 carries 13 digits (UPC-A and UPC-E are sent as EAN-13), not ${main.length}: set the scanner to transmit UPC-A/UPC-E as EAN-13`,
+      value: main,
+    });
   }
-  if (main.length !== 13 && main.length !== 12) return new Fail('LG_ERR_GS1_INVALID', { detail: 'EAN-13/UPC-A must be 13 or 12 digits', value: main });
   if (!isValidCheckDigit(main)) return failFromProblem('LG_ERR_GS1_CHECK_DIGIT', '01', main, 'EAN/UPC check digit');
+  // A UPC-A or UPC-E arrives as EAN-13 with a leading 0; which of the three was printed is not sent.
   const out: { gtin: string; addOn?: string; symbology: Symbology } = { gtin: main.padStart(14, '0'), symbology: 'ean-13' };
   if (addOn !== undefined) out.addOn = addOn;
   return out;
-}
-
-/** UPC-E (number system 0/1, 6 digits, check) → UPC-A 12 digits, or null. */
-function expandUpcE(e: string): string | null {
-  const ns = e[0]!;
-  if (ns !== '0' && ns !== '1') return null;
-  const d = e.slice(1, 7);
-  const last = d[5]!;
-  let body: string;
-  if (last <= '2') body = d.slice(0, 2) + last + '0000' + d.slice(2, 5);
-  else if (last === '3') body = d.slice(0, 3) + '00000' + d.slice(3, 5);
-  else if (last === '4') body = d.slice(0, 4) + '00000' + d[4];
-  else body = d.slice(0, 5) + '0000' + last;
-  return ns + body + e[7];
 }
 
 function pctDecode(s: string): string | null {

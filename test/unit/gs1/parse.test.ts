@@ -49,18 +49,30 @@ describe('AIM symbology identifiers', () => {
     expect(r).toMatchObject({ aim, symbology, gs1: false, form: 'text', text: '0109506000134352', elements: [] });
   });
 
-  it(']E0 EAN-13 gives a 14-digit GTIN; UPC-A as 12 or 13 digits too', () => {
+  it(']E0 EAN-13 gives a 14-digit GTIN; UPC-A and UPC-E arrive as EAN-13 (13 digits, leading 0)', () => {
     expect(ok(scan(']E09506000134352')).elements[0]).toMatchObject({ ai: '01', value: GTIN, typed: { kind: 'gtin', gtin: GTIN } });
-    expect(ok(scan(']E0036000291452')).get('01')).toBe('00036000291452');
-    expect(ok(scan(']E0036000291452')).symbology).toBe('ean-13');
     expect(ok(scan(']E00036000291452')).get('01')).toBe('00036000291452');
+    expect(ok(scan(']E00036000291452')).symbology).toBe('ean-13');
+    // UPC-E 04252614 is sent expanded to its UPC-A 042100005264, as EAN-13.
+    expect(ok(scan(']E00042100005264')).get('01')).toBe('00042100005264');
   });
 
-  it(']E0 with 8 digits is UPC-E, expanded to UPC-A', () => {
-    // UPC-E 04252614 ↔ UPC-A 042100005264
-    const r = ok(scan(']E004252614'));
-    expect(r).toMatchObject({ symbology: 'upc-e' });
-    expect(r.get('01')).toBe('00042100005264');
+  it('10.16 a 12-digit (or 8-digit) ]E0 is not padded into a GTIN', () => {
+    // 036000291452 passes the check as UPC-A, but ]E0 always carries 13 digits: it may as well
+    // be an EAN-13 that lost a digit, which padding would turn into another product.
+    for (const data of [']E0036000291452', ']E004252614']) {
+      const r = scan(data);
+      expect(code(r), data).toBe('LG_ERR_GS1_INVALID');
+      expect(r.ok ? '' : String(r.details.detail)).toContain('13 digits');
+    }
+  });
+
+  it(']E0 followed by a ]E1/]E2 add-on in the same transmission keeps the add-on', () => {
+    const two = ok(scan(']E09506000134352]E112'));
+    expect(two.get('01')).toBe(GTIN);
+    expect(two.addOn).toBe('12');
+    expect(ok(scan(']E09506000134352]E212345')).addOn).toBe('12345');
+    expect(code(scan(']E09506000134352]E1123'))).toBe('LG_ERR_GS1_INVALID');
   });
 
   it(']E4 EAN-8 and ]E3 EAN-13 with add-on', () => {
