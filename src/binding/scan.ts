@@ -27,9 +27,12 @@ export type ParsedScan =
       ok: true;
       gs1: boolean;
       aim: string | null;
+      /** The symbology the AIM identifier names (`code128`, `gs1-128`…; `unknown` without one). */
+      symbology?: string;
       /** Data without the AIM identifier; GS kept for GS1. */
       text: string;
-      elements: ReadonlyArray<{ ai: string; value: string }>;
+      /** `value` normalised for lookups (GTIN-14, ISO dates); `raw` exactly as carried. */
+      elements: ReadonlyArray<{ ai: string; value: string; raw?: string }>;
     }
   | { ok: false; code: ErrorCode; message: string; details: Record<string, unknown> };
 
@@ -83,6 +86,8 @@ export function bindScan(scan: ScanInput, ctx: StationContext, st: ScanStation, 
     rawHex: scan.raw.length <= 4096 ? scan.raw.toString('hex') : scan.raw.subarray(0, 4096).toString('hex'),
     bytes: scan.raw.length,
   };
+  // 10.15/10.16: the symbology identifier and the GS1 data as carried stay on every scan record.
+  if (scan.parsed.ok) Object.assign(payload, scanFacts(scan.parsed));
   const reject = (type: string, r: Rejection, extra: Partial<RecordDraft> = {}, effects: Effect[] = []): BindResult => ({
     record: { ...base, ...extra, type, status: 'rejected', errorCode: r.code, message: r.message, payload: { ...payload, ...(extra.payload ?? {}), details: r.details } },
     effects,
@@ -99,7 +104,10 @@ export function bindScan(scan: ScanInput, ctx: StationContext, st: ScanStation, 
     const found = [...new Set([...latin].filter((c) => CONTROL.test(c)).map((c) => `0x${c.charCodeAt(0).toString(16).padStart(2, '0')}`))];
     return reject('scan.rejected', rejection('LG_ERR_SCAN_CONTROL_CHARS', { detail: found.join(' ') }));
   }
-  const text = latin.trim();
+  // 10.15: an AIM identifier on a text symbology (`]C0L-SALT`, `]A0…`, `]Q1…`) is not part of the
+  // lot, batch, badge or command it carries.
+  const textAim = scan.parsed.ok && !scan.parsed.gs1 ? scan.parsed.aim : null;
+  const text = (textAim && latin.startsWith(textAim) ? latin.slice(textAim.length) : latin).trim();
 
   const command = st.commands[text];
   if (command) return bindCommand(command, text, ctx, accept);
@@ -133,7 +141,8 @@ export function bindScan(scan: ScanInput, ctx: StationContext, st: ScanStation, 
       const material = env.md.materialByGtin(gtin);
       if (!material) return reject('lot.scanned', rejection('LG_ERR_UNKNOWN_GTIN', { gtin }), { payload: { gs1 } });
       const lotCode = get('10');
-      if (!lotCode) return reject('lot.scanned', rejection('LG_ERR_GS1_INVALID', { detail: `GTIN ${gtin} without a lot (AI 10)` }), { payload: { gs1 } });
+      // 10.17: valid GS1 data that lacks what this station needs is not "invalid GS1".
+      if (!lotCode) return reject('lot.scanned', rejection('LG_ERR_GS1_LOT_MISSING', { gtin, material: material.code, ais: parsed.elements.map((e) => e.ai).join(', ') }), { payload: { gs1 } });
       const expiry = toIsoDate(get('17'));
       const lot = env.md.lot(lotCode) ?? env.md.lotBySupplierLot(material.code, lotCode);
       return bindLot({ material, lot, lotCode, scannedExpiry: expiry, serial: get('21') ?? null, gs1 }, ctx, st, env, reject, accept);
@@ -154,9 +163,22 @@ export function bindScan(scan: ScanInput, ctx: StationContext, st: ScanStation, 
   return reject('scan.unrecognised', rejection('LG_ERR_SCAN_UNRECOGNISED', { text: printable(scan.raw, 80) }));
 }
 
+/** What a parsed scan adds to its record: AIM identifier, symbology, and GS1 values as carried. */
+function scanFacts(p: Extract<ParsedScan, { ok: true }>): Record<string, unknown> {
+  const out: Record<string, unknown> = { aim: p.aim };
+  if (p.symbology !== undefined) out.symbology = p.symbology;
+  if (p.gs1) {
+    // Bracketed element string (HRI form) of the values exactly as carried, next to the
+    // normalised `gs1` map the binder adds.
+    out.elementString = p.elements.map((e) => `(${e.ai})${e.raw ?? e.value}`).join('');
+    out.gs1Raw = Object.fromEntries(p.elements.map((e) => [e.ai, e.raw ?? e.value]));
+  }
+  return out;
+}
+
 function looksLikeGs1(raw: Buffer): boolean {
   const s = raw.toString('latin1');
-  return /^\](C1|d2|Q3|e0|J1)/.test(s) || s.includes(GS);
+  return /^\](C1|d2|d5|Q3|Q4|e0|J1|E0|E3|E4)/.test(s) || s.includes(GS);
 }
 
 /** GS1 YYMMDD (already validated and, for DD=00, resolved by the parser) → YYYY-MM-DD. */
