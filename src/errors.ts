@@ -79,6 +79,7 @@ export const ERRORS = {
   LG_ERR_GS1_CHECK_DIGIT: e(422, 'check digit of AI ({ai}) {value} is wrong'),
   LG_ERR_GS1_DATE: e(422, 'AI ({ai}) {value} is not a valid date'),
   // issue 10.17 (scanning): valid GS1 data that lacks what the station needs
+  LG_ERR_GS1_KEY_MISSING: e(422, 'the GS1 code carries {ais} but no GTIN (01/02) or SSCC (00) — scan the code on the label that carries the GTIN or SSCC'),
   LG_ERR_GS1_LOT_MISSING: e(422, 'the GS1 code of GTIN {gtin} ({material}) carries no batch/lot (AI 10), only {ais} — scan the code on the label that shows the lot, or scan the internal lot label'),
   LG_ERR_UNKNOWN_GTIN: e(422, 'GTIN {gtin} is not assigned to any material'),
   LG_ERR_UNKNOWN_LOT: e(422, 'lot {lot} of {material} is unknown — receive it in the ERP first'),

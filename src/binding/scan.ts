@@ -17,7 +17,9 @@ import type { BindEnv, BindResult, Effect, LotView, MaterialView, RecordDraft, S
  *   5. a batch number (batch-number pattern)          → `batch.selected`
  *   6. GS1 data with a GTIN (AI 01/02) → material lot  → `lot.scanned` (verified against the batch)
  *      GS1 data with an SSCC (AI 00)                   → `handling_unit.scanned`
- *   7. plain text equal to an internal lot id          → `lot.scanned`
+ *      (valid GS1 lacking the lot or any key: `LG_ERR_GS1_LOT_MISSING` / `LG_ERR_GS1_KEY_MISSING`)
+ *   7. plain text equal to an internal lot id          → `lot.scanned` (an AIM identifier of a
+ *      text symbology, `]C0` …, is not part of the text in 3–5 and 7)
  *   otherwise                                          → rejected `scan.unrecognised`
  */
 
@@ -148,7 +150,7 @@ export function bindScan(scan: ScanInput, ctx: StationContext, st: ScanStation, 
       return bindLot({ material, lot, lotCode, scannedExpiry: expiry, serial: get('21') ?? null, gs1 }, ctx, st, env, reject, accept);
     }
     if (sscc) return accept('handling_unit.scanned', { payload: { sscc, gs1 } }, []);
-    return reject('scan.unrecognised', rejection('LG_ERR_SCAN_UNRECOGNISED', { text: printable(scan.raw, 80) }), { payload: { gs1 } });
+    return reject('scan.unrecognised', rejection('LG_ERR_GS1_KEY_MISSING', { ais: parsed.elements.map((e) => e.ai).join(', ') }), { payload: { gs1 } });
   }
   if (!parsed.ok && looksLikeGs1(scan.raw)) {
     // Clearly meant as GS1 (AIM identifier or FNC1) but invalid: say exactly what is wrong.

@@ -75,6 +75,13 @@ describe('issue 10.15–10.17 scanning, scanner on a real pty with AIM identifie
     expect(r.payload.gs1).toEqual({ '01': '09506000134369', '17': '2045-12-31' });
   });
 
+  it('10.17 valid GS1 data with neither GTIN nor SSCC (a lot-only code) is LG_ERR_GS1_KEY_MISSING, not "unrecognised"', async () => {
+    const r = await scan(`10ACME-77${GS}` + `17451231`, ']C1');
+    expect(r).toMatchObject({ status: 'rejected', errorCode: 'LG_ERR_GS1_KEY_MISSING' });
+    expect(r.payload.details).toMatchObject({ ais: '10, 17' });
+    expect(r.payload.gs1Raw).toEqual({ '10': 'ACME-77', '17': '451231' });
+  });
+
   it('10.16 a scan whose GS1 content fails a dictionary check is refused with the linter named; a valid one keeps raw and normalised values', async () => {
     const bad = await scan(`0109506000134369` + `10ACME-77${GS}` + `422163`, ']C1');
     expect(bad).toMatchObject({ type: 'scan.rejected', status: 'rejected', errorCode: 'LG_ERR_GS1_INVALID' });
