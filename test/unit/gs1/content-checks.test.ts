@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseForBinding } from '../../../src/binding/parse.js';
-import { gs1CheckDigit, parseScan, type ScanData } from '../../../src/gs1/index.js';
+import { encodeElements, gs1CheckDigit, parseScan, type ScanData } from '../../../src/gs1/index.js';
 
 /**
  * Issue 10.16: the content checks the GS1 syntax dictionary names are applied to scans (and so
@@ -44,6 +44,11 @@ describe('10.16 GS1 content checks from the syntax dictionary', () => {
     expect(refusal(parseScan(`https://id.example.com/01/${GTIN}?422=163`, { now: NOW })).linter).toBe('iso3166');
     expect(refusal(parseScan(`(01)${GTIN}(422)163`, { now: NOW })).linter).toBe('iso3166');
     expect(parseScan(`(01)${GTIN}(422)276`, { now: NOW }).ok).toBe(true);
+  });
+
+  it('10.16 labels are held to the same checks: a label with (422) 163 is not encoded', () => {
+    expect(() => encodeElements([{ ai: '01', value: GTIN }, { ai: '422', value: '163' }], { now: NOW })).toThrow(expect.objectContaining({ code: 'LG_ERR_GS1_INVALID' }));
+    expect(encodeElements([{ ai: '01', value: GTIN }, { ai: '422', value: '276' }], { now: NOW }).hri).toBe(`(01)${GTIN}(422)276`);
   });
 
   it('10.16 AI 7007 harvest date range keeps its end date, on the parse and on the binder\'s normalised value', () => {
