@@ -49,8 +49,8 @@ async function resumeDelay(probeMs: number, outageMs: number): Promise<number> {
 }
 
 export async function benchUpstreamResume(opts: { outageMs?: number; rounds?: number } = {}): Promise<Record<string, number>> {
-  const outageMs = opts.outageMs ?? 30_000;
-  const rounds = opts.rounds ?? 2;
+  const outageMs = opts.outageMs ?? 20_000;
+  const rounds = opts.rounds ?? 3;
   const withProbe: number[] = [];
   const without: number[] = [];
   for (let i = 0; i < rounds; i++) {
@@ -67,6 +67,6 @@ export async function benchUpstreamResume(opts: { outageMs?: number; rounds?: nu
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const r = await benchUpstreamResume({ outageMs: Number(process.env.OUTAGE_MS ?? 30_000), rounds: Number(process.env.ROUNDS ?? 2) });
+  const r = await benchUpstreamResume({ outageMs: Number(process.env.OUTAGE_MS ?? 20_000), rounds: Number(process.env.ROUNDS ?? 3) });
   for (const [k, v] of Object.entries(r)) console.log(`${k.padEnd(48)} ${v}`);
 }

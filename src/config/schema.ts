@@ -135,6 +135,12 @@ export const StorageSchema = Type.Object(
       description:
         'SQLite synchronous level. FULL (default) fsyncs every commit: an acknowledged record survives a power cut. NORMAL survives a crash of linegate but may lose the last commits on power loss.',
     }),
+    auditCheckpointS: Type.Integer({
+      minimum: 5,
+      default: 300,
+      description:
+        'Every this many seconds (when the audit trail moved) the gateway signs a checkpoint of its head with its Ed25519 key, appends it to audit-checkpoints.jsonl and sends it upstream; also on every signature and at stop. `linegate audit verify` then detects a truncation of the newest entries.',
+    }),
   },
   { additionalProperties: false, default: {} },
 );
