@@ -58,6 +58,13 @@ export const ERRORS = {
   LG_ERR_BATCH_NUMBER_PATTERN: e(500, 'batch number pattern {pattern} is invalid: {detail}'),
   LG_ERR_REASON_REQUIRED: e(400, 'a reason is required to {action}'),
   LG_ERR_SIGNATURE_REQUIRED: e(400, 'releasing a batch needs a QA signature: {detail}'),
+  // ── electronic signatures (21 CFR Part 11) ──────────────────────────────────
+  LG_ERR_SIGNATURE_INVALID: e(401, 'the signature was refused: {detail} — give your user id and your signing secret (not the token)'),
+  LG_ERR_SIGNATURE_LOCKED: e(403, 'signing is locked for {user} since {since} after repeated failed attempts — an admin must unlock it (a signed action)'),
+  LG_ERR_SIGNATURE_SECRET_EXPIRED: e(403, 'the signing secret of {user} expired at {since} — choose a new one (PUT /me/signing-secret) before signing'),
+  LG_ERR_SIGNATURE_MEANING: e(400, 'a signature for {action} cannot mean "{meaning}"; allowed: {allowed}'),
+  LG_ERR_SECRET_POLICY: e(400, 'the signing secret does not meet the policy: {detail}'),
+  LG_ERR_SIGNATURE_BROKEN: e(409, 'signature {id} of {entity} {entityId} no longer matches what was signed: {detail}'),
   LG_ERR_MATERIAL_NOT_FOUND: e(404, 'material {material} not found'),
   LG_ERR_LOT_NOT_FOUND: e(404, 'lot {lot} not found'),
   LG_ERR_LOT_INVALID_STATUS: e(409, 'lot {lot} cannot go from {from} to {to}'),

@@ -124,6 +124,7 @@ export class Gateway {
       this.anchor?.checkpoint(reason).catch((err: unknown) => log.warn({ err }, 'audit checkpoint failed'));
     };
     anchorNow('start');
+    this.ops.signatures.onSigned = () => anchorNow('signature');
     const anchorTimer = setInterval(() => anchorNow('interval'), this.cfg.storage.auditCheckpointS * 1000);
     anchorTimer.unref();
     // Registered first, so it runs last among the stop hooks: the final checkpoint covers everything.

@@ -15,7 +15,7 @@ import { systemClock } from './util/clock.js';
 import { parseForBinding } from './binding/parse.js';
 import { affectedBatches, formatBackward, formatForward, traceBackward, traceForward } from './domain/genealogy.js';
 import { createLogger } from './util/log.js';
-import { auditKey, auditVerify } from './cli/audit.js';
+import { auditKey, auditVerify, verifyBatch } from './cli/audit.js';
 
 /**
  * linegate CLI. Exit codes (sysexits): 0 ok, 1 runtime failure (e.g. audit chain broken),
@@ -35,6 +35,8 @@ Usage:
                                           verify the audit trail's hash chain and its signed checkpoints;
                                           names the first broken entry, a deletion or a truncation
   linegate audit key [--config FILE]      print the gateway's audit-signing public key (Ed25519)
+  linegate verify batch NUMBER [--config FILE | --db FILE]
+                                          recompute every electronic signature of a batch against its record
   linegate trace batch NUMBER | lot ID | supplier-lot LOT [--config FILE]
                                           genealogy: what went into a batch / where a lot went
   linegate opcua certs [--config FILE]    list OPC UA server certificates (trusted / rejected, thumbprint, subject)
@@ -111,6 +113,15 @@ export async function main(argv: string[]): Promise<number> {
       if (sub === 'key') return auditKey(values.db ? dirname(values.db as string) : stateDir());
       const dbFile = (values.db as string | undefined) ?? join(stateDir(), 'journal.sqlite');
       return auditVerify({ dbFile, checkpoints: values.checkpoints as string | undefined, publicKey: values['public-key'] as string | undefined });
+    }
+    case 'verify': {
+      const [what, number] = positionals;
+      if (what !== 'batch' || !number) {
+        process.stderr.write('usage: linegate verify batch NUMBER [--config FILE | --db FILE]\n');
+        return EXIT.USAGE;
+      }
+      const dbFile = (values.db as string | undefined) ?? join(loadOrExit((values.config as string | undefined) ?? defaultConfigPath()).storage.stateDir, 'journal.sqlite');
+      return verifyBatch(dbFile, number);
     }
     case 'trace': {
       const [what, key] = positionals;

@@ -10,6 +10,7 @@ import type { Journal, TxContext } from './store/journal.js';
 import { hashToken, type Repo } from './store/repo.js';
 import type { Clock } from './util/clock.js';
 import { newToken } from './util/ids.js';
+import { Signatures, type SignatureInput, type VerifiedSigner } from './usecases/signatures.js';
 
 /**
  * Use cases. Each one is ONE journal transaction holding the state change, the record that tells
@@ -67,6 +68,9 @@ export class Ops {
   /** Last scan per device, for the duplicate window (in memory: a restart forgets, which only lets one repeat through). */
   private readonly lastScan = new Map<string, { hex: string; at: number }>();
 
+  /** Electronic signatures (src/usecases/signatures.ts). */
+  readonly signatures: Signatures;
+
   constructor(
     readonly cfg: Readonly<Config>,
     readonly journal: Journal,
@@ -74,6 +78,7 @@ export class Ops {
     readonly clock: Clock,
     private readonly parseScan: ScanParser,
   ) {
+    this.signatures = new Signatures(repo.db, journal, clock, cfg.signatures);
     this.batchPattern = compileBatchPattern(cfg.numbering.batch);
     const batchRe = this.batchPattern.regex(cfg.line.id, cfg.site.id);
     const badgeRe = new RegExp(cfg.numbering.badgePattern);
@@ -310,10 +315,16 @@ export class Ops {
     }
   }
 
-  async transitionBatch(number: string, to: BatchStatus, by: Actor, reason: string | null, signature?: { meaning: string } | null): Promise<JournalRecord> {
+  async transitionBatch(number: string, to: BatchStatus, by: Actor, reason: string | null, signature?: Partial<SignatureInput> | null): Promise<JournalRecord> {
     if (REASON_REQUIRED.has(to) && !reason?.trim()) throw new LgError('LG_ERR_REASON_REQUIRED', { action: `move a batch to ${to}` });
-    if (to === 'released' && !signature?.meaning?.trim()) {
-      throw new LgError('LG_ERR_SIGNATURE_REQUIRED', { detail: 'send signature.meaning (e.g. "Reviewed and approved for release")' });
+    // Release is an electronic signature (Part 11): user id + signing secret, checked before the transaction.
+    let signer: VerifiedSigner | null = null;
+    if (to === 'released') {
+      if (!signature?.userId || !signature.secret || !signature.meaning) {
+        throw new LgError('LG_ERR_SIGNATURE_REQUIRED', { detail: 'send signature {"userId", "secret" (your signing secret, not the token), "meaning": "released"}' });
+      }
+      signer = await this.signatures.authenticate(signature as SignatureInput, 'batch.release', by.id);
+      if (signer.role !== 'qa') throw new LgError('LG_ERR_FORBIDDEN', { role: signer.role, action: 'sign a batch release', allowed: 'qa' });
     }
     return this.journal.submit((tx) => {
       const b = this.repo.batch(number);
@@ -322,8 +333,13 @@ export class Ops {
       if (refused) throw new LgError(refused.code, refused.details);
       const why = reason?.trim() || defaultReason(b.status, to);
       this.repo.transitionBatchRow(tx, number, to, by.id, why);
-      const sig = to === 'released' ? { by: by.id, role: by.role, meaning: signature!.meaning, at: tx.now.toISOString() } : undefined;
-      return tx.append({ type: 'batch.status_changed', status: 'accepted', batch: number, operator: by.id, payload: { from: b.status, to, reason: why, by: by.id, role: by.role, signature: sig } });
+      const sig = signer ? { by: signer.id, name: signer.name, role: signer.role, meaning: signature!.meaning, at: tx.now.toISOString() } : undefined;
+      const rec = tx.append({ type: 'batch.status_changed', status: 'accepted', batch: number, operator: signer?.id ?? by.id, payload: { from: b.status, to, reason: why, by: by.id, role: by.role, signature: sig } });
+      if (signer) {
+        const { signature: s } = this.signatures.signTx(tx, signer, { action: 'batch.release', meaning: signature!.meaning!, entity: 'batch', entityId: number, requestedBy: by.id, statement: why });
+        return { ...rec, payload: { ...rec.payload, signature: { ...sig, id: s.id, contentHash: s.contentHash, coveredSeq: s.coveredSeq } } };
+      }
+      return rec;
     });
   }
 

@@ -11,6 +11,7 @@ import { stationRoutes } from './routes/stations.js';
 import { recordRoutes } from './routes/records.js';
 import { userRoutes } from './routes/users.js';
 import { genealogyRoutes } from './routes/genealogy.js';
+import { signatureRoutes } from './routes/signatures.js';
 
 /**
  * Build the fastify app. It never listens by itself: the gateway calls `listen`, tests call
@@ -103,6 +104,7 @@ export async function buildApi(deps: ApiDeps, opts: { https?: { cert: string | B
   await app.register(recordRoutes(deps));
   await app.register(userRoutes(deps));
   await app.register(genealogyRoutes(deps));
+  await app.register(signatureRoutes(deps));
   for (const ext of deps.extensions ?? []) await app.register(async (inst) => ext(inst));
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { CHECKPOINT_FILE, keyFingerprint, readCheckpoints, readPublicKey, verifyCheckpoints } from '../store/anchor.js';
 import { openDatabase } from '../store/db.js';
 import { verifyAudit } from '../store/repo.js';
+import { verifySignaturesOffline } from '../usecases/signatures.js';
 
 export interface AuditCliOptions {
   dbFile: string;
@@ -64,4 +65,32 @@ export function auditKey(stateDir: string, out: NodeJS.WritableStream = process.
   out.write(key.export({ type: 'spki', format: 'pem' }).toString());
   out.write(`# Ed25519, SHA-256 fingerprint ${keyFingerprint(key)}\n`);
   return 0;
+}
+
+/** `linegate verify batch N`: recompute every signature's binding of a batch from the journal alone. */
+export function verifyBatch(dbFile: string, number: string, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): number {
+  if (!existsSync(dbFile)) {
+    err.write(`no journal at ${dbFile}\n`);
+    return 1;
+  }
+  const db = openDatabase(dbFile, { readonly: true });
+  try {
+    if (!db.prepare('SELECT 1 FROM batches WHERE number = ?').get(number)) {
+      err.write(`batch ${number} not found (LG_ERR_BATCH_NOT_FOUND)\n`);
+      return 1;
+    }
+    const checks = verifySignaturesOffline(db, 'batch', number);
+    if (checks.length === 0) {
+      out.write(`batch ${number}: no signatures\n`);
+      return 0;
+    }
+    for (const c of checks) {
+      out.write(`${c.ok ? 'ok    ' : 'BROKEN'} ${c.signedAt} ${c.meaning} by ${c.signerName} (${c.signer}) — ${c.action}, sha256 ${c.contentHash.slice(0, 16)}…${c.problem ? `: ${c.problem} (LG_ERR_SIGNATURE_BROKEN)` : ''}\n`);
+    }
+    const bad = checks.filter((c) => !c.ok).length;
+    out.write(bad === 0 ? `batch ${number}: ${checks.length} signature${checks.length === 1 ? '' : 's'} verified\n` : `batch ${number}: ${bad} of ${checks.length} signatures BROKEN\n`);
+    return bad === 0 ? 0 : 1;
+  } finally {
+    db.close();
+  }
 }

@@ -145,6 +145,16 @@ export const StorageSchema = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
+export const SigningSchema = Type.Object(
+  {
+    maxFailedAttempts: Type.Integer({ minimum: 1, maximum: 10, default: 3, description: 'Failed signing attempts in a row that lock a user\'s signing (an admin unlocks it with their own signature).' }),
+    passwordMinLength: Type.Integer({ minimum: 8, default: 10, description: 'Shortest signing password.' }),
+    pinMinLength: Type.Integer({ minimum: 4, default: 6, description: 'Shortest signing PIN (digits only; no repeated digit or run).' }),
+    maxAgeDays: Type.Integer({ minimum: 1, default: 180, description: 'A signing secret expires this many days after it was set; it must then be changed before the next signature.' }),
+  },
+  { additionalProperties: false, default: {}, description: 'Electronic signatures (21 CFR Part 11): policy for the signing secrets (argon2id), independent of API tokens.' },
+);
+
 export const BrokerSchema = Type.Object(
   {
     embedded: Type.Object(
@@ -207,6 +217,7 @@ function configSchema<D extends TSchema, U extends TSchema>(devices: D, upstream
       api: ApiSchema,
       security: SecuritySchema,
       storage: StorageSchema,
+      signatures: SigningSchema,
       broker: BrokerSchema,
       labels: LabelsSchema,
       log: LogSchema,
