@@ -64,6 +64,12 @@ export const ERRORS = {
   LG_ERR_SIGNATURE_SECRET_EXPIRED: e(403, 'the signing secret of {user} expired at {since} — choose a new one (PUT /me/signing-secret) before signing'),
   LG_ERR_SIGNATURE_MEANING: e(400, 'a signature for {action} cannot mean "{meaning}"; allowed: {allowed}'),
   LG_ERR_SECRET_POLICY: e(400, 'the signing secret does not meet the policy: {detail}'),
+  // ── deviations ──────────────────────────────────────────────────────────────
+  LG_ERR_DEVIATION_NOT_FOUND: e(404, 'deviation {number} not found'),
+  LG_ERR_DEVIATION_CLOSED: e(409, 'deviation {number} is closed; raise a new one to add to it'),
+  LG_ERR_DEVIATION_NOT_INVESTIGATED: e(409, 'deviation {number} cannot be closed without an investigation: {missing}'),
+  LG_ERR_DEVIATION_OPEN: e(409, 'batch {batch} has {count} deviation(s) not closed ({numbers}); close them (QA signature) before release'),
+  LG_ERR_DEVIATION_INVALID_TRANSITION: e(409, 'deviation {number} cannot go from {from} to {to}'),
   LG_ERR_SIGNATURE_BROKEN: e(409, 'signature {id} of {entity} {entityId} no longer matches what was signed: {detail}'),
   LG_ERR_MATERIAL_NOT_FOUND: e(404, 'material {material} not found'),
   LG_ERR_LOT_NOT_FOUND: e(404, 'lot {lot} not found'),

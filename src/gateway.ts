@@ -125,6 +125,13 @@ export class Gateway {
     };
     anchorNow('start');
     this.ops.signatures.onSigned = () => anchorNow('signature');
+    // Automatic deviations: swept from the journal after commits that hold a trigger, and at start.
+    this.ops.deviations.initSweep();
+    const triggers = new Set(['lot.override', 'material.consumed', 'counter.discontinuity', 'machine.link_restored', 'label.reprint_requested']);
+    this.journal.onCommitted((records) => {
+      if (records.some((r) => triggers.has(r.type))) void this.ops.deviations.sweep();
+    });
+    void this.ops.deviations.sweep();
     const anchorTimer = setInterval(() => anchorNow('interval'), this.cfg.storage.auditCheckpointS * 1000);
     anchorTimer.unref();
     // Registered first, so it runs last among the stop hooks: the final checkpoint covers everything.

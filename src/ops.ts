@@ -11,6 +11,7 @@ import { hashToken, type Repo } from './store/repo.js';
 import type { Clock } from './util/clock.js';
 import { newToken } from './util/ids.js';
 import { Signatures, type SignatureInput, type VerifiedSigner } from './usecases/signatures.js';
+import { Deviations } from './usecases/deviations.js';
 
 /**
  * Use cases. Each one is ONE journal transaction holding the state change, the record that tells
@@ -70,6 +71,8 @@ export class Ops {
 
   /** Electronic signatures (src/usecases/signatures.ts). */
   readonly signatures: Signatures;
+  /** Deviations (src/usecases/deviations.ts). */
+  readonly deviations: Deviations;
 
   constructor(
     readonly cfg: Readonly<Config>,
@@ -79,6 +82,7 @@ export class Ops {
     private readonly parseScan: ScanParser,
   ) {
     this.signatures = new Signatures(repo.db, journal, clock, cfg.signatures);
+    this.deviations = new Deviations(repo.db, journal, this.signatures, cfg.line.id, cfg.deviations.auto);
     this.batchPattern = compileBatchPattern(cfg.numbering.batch);
     const batchRe = this.batchPattern.regex(cfg.line.id, cfg.site.id);
     const badgeRe = new RegExp(cfg.numbering.badgePattern);
@@ -323,6 +327,8 @@ export class Ops {
       if (!signature?.userId || !signature.secret || !signature.meaning) {
         throw new LgError('LG_ERR_SIGNATURE_REQUIRED', { detail: 'send signature {"userId", "secret" (your signing secret, not the token), "meaning": "released"}' });
       }
+      const open = this.deviations.openFor(number);
+      if (open.length > 0) throw new LgError('LG_ERR_DEVIATION_OPEN', { batch: number, count: open.length, numbers: open.map((d) => d.number).join(', ') });
       signer = await this.signatures.authenticate(signature as SignatureInput, 'batch.release', by.id);
       if (signer.role !== 'qa') throw new LgError('LG_ERR_FORBIDDEN', { role: signer.role, action: 'sign a batch release', allowed: 'qa' });
     }

@@ -12,6 +12,7 @@ import { recordRoutes } from './routes/records.js';
 import { userRoutes } from './routes/users.js';
 import { genealogyRoutes } from './routes/genealogy.js';
 import { signatureRoutes } from './routes/signatures.js';
+import { deviationRoutes } from './routes/deviations.js';
 
 /**
  * Build the fastify app. It never listens by itself: the gateway calls `listen`, tests call
@@ -105,6 +106,7 @@ export async function buildApi(deps: ApiDeps, opts: { https?: { cert: string | B
   await app.register(userRoutes(deps));
   await app.register(genealogyRoutes(deps));
   await app.register(signatureRoutes(deps));
+  await app.register(deviationRoutes(deps));
   for (const ext of deps.extensions ?? []) await app.register(async (inst) => ext(inst));
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

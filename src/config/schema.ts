@@ -155,6 +155,22 @@ export const SigningSchema = Type.Object(
   { additionalProperties: false, default: {}, description: 'Electronic signatures (21 CFR Part 11): policy for the signing secrets (argon2id), independent of API tokens.' },
 );
 
+export const DeviationsSchema = Type.Object(
+  {
+    auto: Type.Object(
+      {
+        override: Type.Boolean({ default: true, description: 'A supervisor override of a refused lot raises a deviation.' }),
+        toleranceAccepted: Type.Boolean({ default: true, description: "A weighing accepted over tolerance (station policy 'flag') raises a deviation for that material." }),
+        counterDiscontinuity: Type.Boolean({ default: true, description: 'A counter discontinuity (preset or jump not booked as production) raises a deviation.' }),
+        linkGapInExecute: Type.Boolean({ default: true, description: 'A machine link gap while the machine was in Execute raises a deviation.' }),
+        reprint: Type.Boolean({ default: true, description: 'A label reprint raises a deviation.' }),
+      },
+      { additionalProperties: false, default: {}, description: 'Events that are deviations by nature and raise one by themselves.' },
+    ),
+  },
+  { additionalProperties: false, default: {}, description: 'Deviations (SOP 5.2.2).' },
+);
+
 export const BrokerSchema = Type.Object(
   {
     embedded: Type.Object(
@@ -218,6 +234,7 @@ function configSchema<D extends TSchema, U extends TSchema>(devices: D, upstream
       security: SecuritySchema,
       storage: StorageSchema,
       signatures: SigningSchema,
+      deviations: DeviationsSchema,
       broker: BrokerSchema,
       labels: LabelsSchema,
       log: LogSchema,
