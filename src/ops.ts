@@ -12,6 +12,7 @@ import type { Clock } from './util/clock.js';
 import { newToken } from './util/ids.js';
 import { Signatures, type SignatureInput, type VerifiedSigner } from './usecases/signatures.js';
 import { Deviations } from './usecases/deviations.js';
+import { Quality } from './usecases/quality.js';
 
 /**
  * Use cases. Each one is ONE journal transaction holding the state change, the record that tells
@@ -73,6 +74,8 @@ export class Ops {
   readonly signatures: Signatures;
   /** Deviations (src/usecases/deviations.ts). */
   readonly deviations: Deviations;
+  /** QC inspections (src/usecases/quality.ts). */
+  readonly quality: Quality;
 
   constructor(
     readonly cfg: Readonly<Config>,
@@ -83,6 +86,7 @@ export class Ops {
   ) {
     this.signatures = new Signatures(repo.db, journal, clock, cfg.signatures);
     this.deviations = new Deviations(repo.db, journal, this.signatures, cfg.line.id, cfg.deviations.auto);
+    this.quality = new Quality(repo.db, journal, this.signatures, clock, cfg.line.id);
     this.batchPattern = compileBatchPattern(cfg.numbering.batch);
     const batchRe = this.batchPattern.regex(cfg.line.id, cfg.site.id);
     const badgeRe = new RegExp(cfg.numbering.badgePattern);
@@ -449,6 +453,8 @@ export class Ops {
       const { createdAt: _c, updatedAt: _u, producedBy: beforeProducedBy, ...beforeView } = before;
       if (JSON.stringify(beforeView) === JSON.stringify(after) && beforeProducedBy === producedBy) return { created: false, changed: false, lot: after };
       if (!lotMoveAllowed(before.status, after.status)) throw new LgError('LG_ERR_LOT_INVALID_STATUS', { lot: after.id, from: before.status, to: after.status });
+      // Leaving quarantine (or a hold) for use may need a passed receiving inspection (QC plans).
+      if (after.status === 'released' && before.status !== 'released') this.quality.checkLotRelease(after.id, after.material);
       this.repo.db
         .prepare(
           `UPDATE lots SET supplier=@supplier, supplier_lot=@supplierLot, receipt_date=@receiptDate, expiry=@expiry, status=@status, quantity=@quantity, unit=@unit, produced_by=@producedBy, updated_at=@now WHERE id=@id`,
