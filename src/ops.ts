@@ -343,14 +343,51 @@ export class Ops {
       if (refused) throw new LgError(refused.code, refused.details);
       const why = reason?.trim() || defaultReason(b.status, to);
       this.repo.transitionBatchRow(tx, number, to, by.id, why);
+      const lotsFollowed = this.followProducedLots(tx, number, b.status, b.heldFrom, to, signer?.id ?? by.id, why);
       const sig = signer ? { by: signer.id, name: signer.name, role: signer.role, meaning: signature!.meaning, at: tx.now.toISOString() } : undefined;
-      const rec = tx.append({ type: 'batch.status_changed', status: 'accepted', batch: number, operator: signer?.id ?? by.id, payload: { from: b.status, to, reason: why, by: by.id, role: by.role, signature: sig } });
+      const rec = tx.append({ type: 'batch.status_changed', status: 'accepted', batch: number, operator: signer?.id ?? by.id, payload: { from: b.status, to, reason: why, by: by.id, role: by.role, signature: sig, ...lotsFollowed } });
       if (signer) {
         const { signature: s } = this.signatures.signTx(tx, signer, { action: 'batch.release', meaning: signature!.meaning!, entity: 'batch', entityId: number, requestedBy: by.id, statement: why });
         return { ...rec, payload: { ...rec.payload, signature: { ...sig, id: s.id, contentHash: s.contentHash, coveredSeq: s.coveredSeq } } };
       }
       return rec;
     });
+  }
+
+  /**
+   * The lots a batch produced follow its disposition: a recall hold of a released batch puts its
+   * released lots on hold; releasing it again releases exactly the lots that hold put on hold; a
+   * rejection rejects every lot it produced that is not used up. Each lot change is a record and
+   * an audit entry; the batch record lists the lots (`lotsHeld`, `lotsReleased`, `lotsRejected`).
+   */
+  private followProducedLots(tx: TxContext, number: string, from: BatchStatus, heldFrom: BatchStatus | null, to: BatchStatus, actor: string, why: string): Record<string, string[]> {
+    const db = this.repo.db;
+    const move = (lots: string[], status: LotStatus, reason: string): string[] => {
+      for (const id of lots) {
+        const before = (db.prepare('SELECT status FROM lots WHERE id = ?').get(id) as { status: LotStatus }).status;
+        db.prepare('UPDATE lots SET status = ?, updated_at = ? WHERE id = ?').run(status, tx.now.toISOString(), id);
+        tx.audit({ actor, action: 'lot.status_changed', entity: 'lot', entityId: id, reason, old: { status: before }, new: { status } });
+        tx.append({ type: 'lot.status_changed', status: 'accepted', lot: id, operator: actor, payload: { from: before, to: status, reason, batch: number } });
+      }
+      return lots;
+    };
+    const produced = (statuses: LotStatus[]): string[] =>
+      (db.prepare(`SELECT id FROM lots WHERE produced_by = ? AND status IN (${statuses.map(() => '?').join(',')}) ORDER BY id`).all(number, ...statuses) as Array<{ id: string }>).map((r) => r.id);
+    if (from === 'released' && to === 'on_hold') {
+      return { lotsHeld: move(produced(['released']), 'on_hold', `recall hold of batch ${number}: ${why}`) };
+    }
+    if (from === 'on_hold' && heldFrom === 'released' && to === 'released') {
+      const hold = db
+        .prepare(`SELECT payload FROM records WHERE batch = ? AND type = 'batch.status_changed' AND json_extract(payload, '$.to') = 'on_hold' ORDER BY seq DESC LIMIT 1`)
+        .get(number) as { payload: string } | undefined;
+      const held = hold ? ((JSON.parse(hold.payload) as { lotsHeld?: string[] }).lotsHeld ?? []) : [];
+      const still = held.filter((id) => (db.prepare('SELECT status FROM lots WHERE id = ?').get(id) as { status: string } | undefined)?.status === 'on_hold');
+      return { lotsReleased: move(still, 'released', `batch ${number} released again after its recall hold: ${why}`) };
+    }
+    if (to === 'rejected') {
+      return { lotsRejected: move(produced(['quarantine', 'released', 'on_hold']), 'rejected', `batch ${number} rejected: ${why}`) };
+    }
+    return {};
   }
 
   /** ERP work order → planned batch (idempotent by work order id; updated while still planned). */
