@@ -30,7 +30,7 @@ export async function benchUpstreamBacklog(opts: { records?: number; log?: (s: s
     [
       new HttpSink({
         id: 'erp', kind: 'http', url, timeoutMs: 10_000, mode: 'batched', maxInFlight: 4,
-        batch: { maxRecords: 500, maxBytes: 1_048_576, lingerMs: 20 }, backoff: { baseMs: 100, maxMs: 2000 },
+        batch: { maxRecords: 500, maxBytes: 1_048_576, lingerMs: 20 }, backoff: { baseMs: 100, maxMs: 2000, probeMs: 0 },
       }),
     ],
     { gatewayId: 'bench' },

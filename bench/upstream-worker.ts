@@ -36,7 +36,7 @@ const d = new Dispatcher(
       batch: { maxRecords: Number(values['max-records']), maxBytes: 1_048_576, lingerMs: 5 },
       mode: 'batched',
       maxInFlight: Number(values['max-in-flight']),
-      backoff: { baseMs: 20, maxMs: 300 },
+      backoff: { baseMs: 20, maxMs: 300, probeMs: 0 },
     }),
   ],
   { gatewayId: 'worker', pollMs: 200 },

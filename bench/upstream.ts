@@ -45,7 +45,7 @@ export async function benchUpstream(opts: { records?: number } = {}): Promise<Re
     const http = (maxInFlight: number) => () =>
       new HttpSink({
         id: 'erp', kind: 'http', url: erp.url, timeoutMs: 10_000, mode: 'batched', maxInFlight,
-        batch: { maxRecords: 500, maxBytes: 1_048_576, lingerMs: 20 }, backoff: { baseMs: 100, maxMs: 5000 },
+        batch: { maxRecords: 500, maxBytes: 1_048_576, lingerMs: 20 }, backoff: { baseMs: 100, maxMs: 5000, probeMs: 0 },
       });
     // One batch: the usual line (one request in flight for it, per-batch order rule).
     out.upstream_http_records_per_s = await drain(http(4), 'erp', n, 1);
@@ -75,7 +75,7 @@ export async function benchUpstream(opts: { records?: number } = {}): Promise<Re
         new MqttSink({
           id: 'uns', kind: 'mqtt', url: url!, clientId: `lg-bench-${process.pid}`, protocolVersion: 4, topic: 'linegate/{site}/{line}/{type}', qos: 1,
           keepaliveS: 30, timeoutMs: 10_000, batch: { maxRecords: 500, maxBytes: 1_048_576, lingerMs: 20 }, maxInFlight: 2,
-          backoff: { baseMs: 100, maxMs: 5000 },
+          backoff: { baseMs: 100, maxMs: 5000, probeMs: 0 },
         }),
       'uns',
       n,

@@ -2,6 +2,7 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Low } from 'lowdb';
+import { AuditAnchor } from './store/anchor.js';
 import { buildApi } from './api/app.js';
 import type { Config } from './config/schema.js';
 import type { DeviceDriver, Reading } from './drivers/driver.js';
@@ -74,6 +75,7 @@ export class Gateway {
   /** Address the API listens on, once listening. */
   url: string | null = null;
   adminTokenFile: string | null = null;
+  anchor: AuditAnchor | null = null;
 
   constructor(
     readonly cfg: Readonly<Config>,
@@ -115,6 +117,28 @@ export class Gateway {
     this.settings = await openSettings(this.stateDir, this.clock.now());
     this.ops = new Ops(this.cfg, this.journal, this.repo, this.clock, this.opts.parseScan ?? parseForBinding);
     await this.ensureAdmin(log);
+
+    // The audit chain's head, signed at an interval and at stop (src/store/anchor.ts).
+    this.anchor = new AuditAnchor(this.db, this.journal, this.stateDir, this.cfg.upstream.gatewayId ?? this.settings.data.gatewayId);
+    const anchorNow = (reason: string): void => {
+      this.anchor?.checkpoint(reason).catch((err: unknown) => log.warn({ err }, 'audit checkpoint failed'));
+    };
+    anchorNow('start');
+    this.ops.signatures.onSigned = () => anchorNow('signature');
+    // Automatic deviations: swept from the journal after commits that hold a trigger, and at start.
+    this.ops.deviations.initSweep();
+    const triggers = new Set(['lot.override', 'material.consumed', 'counter.discontinuity', 'machine.link_restored', 'label.reprint_requested']);
+    this.journal.onCommitted((records) => {
+      if (records.some((r) => triggers.has(r.type))) void this.ops.deviations.sweep();
+    });
+    void this.ops.deviations.sweep();
+    const anchorTimer = setInterval(() => anchorNow('interval'), this.cfg.storage.auditCheckpointS * 1000);
+    anchorTimer.unref();
+    // Registered first, so it runs last among the stop hooks: the final checkpoint covers everything.
+    this.onStop('audit checkpoint', async () => {
+      clearInterval(anchorTimer);
+      await this.anchor?.checkpoint('stop');
+    });
 
     // Upstream: the dispatcher reads the outbox the journal fills; woken on every commit.
     this.dispatcher = createDispatcher(this.db, this.cfg.upstream, {
@@ -168,6 +192,7 @@ export class Gateway {
         events: this.events,
         bodyLimit: this.cfg.api.bodyLimitBytes,
         health: () => this.health(),
+        anchor: this.anchor ?? undefined,
         extensions: this.apiExtensions,
       },
       this.cfg.security.tls ? { https: { cert: readFileSync(this.cfg.security.tls.cert), key: readFileSync(this.cfg.security.tls.key) } } : {},

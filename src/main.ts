@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfigFile, ConfigError } from './config/load.js';
 import { publishedSchema, type Config } from './config/schema.js';
@@ -15,6 +15,7 @@ import { systemClock } from './util/clock.js';
 import { parseForBinding } from './binding/parse.js';
 import { affectedBatches, formatBackward, formatForward, traceBackward, traceForward } from './domain/genealogy.js';
 import { createLogger } from './util/log.js';
+import { auditKey, auditVerify, verifyBatch } from './cli/audit.js';
 
 /**
  * linegate CLI. Exit codes (sysexits): 0 ok, 1 runtime failure (e.g. audit chain broken),
@@ -30,8 +31,12 @@ Usage:
   linegate demo [--config FILE]           run the gateway with every device simulated (config/demo.yaml)
   linegate check-config FILE              validate a config file; exit 0 (valid) or 78 (invalid, every error listed)
   linegate schema                         print the JSON Schema of the config file
-  linegate audit verify [--config FILE | --db FILE]
-                                          verify the audit trail's hash chain; names the first broken entry
+  linegate audit verify [--config FILE | --db FILE] [--checkpoints FILE] [--public-key FILE]
+                                          verify the audit trail's hash chain and its signed checkpoints;
+                                          names the first broken entry, a deletion or a truncation
+  linegate audit key [--config FILE]      print the gateway's audit-signing public key (Ed25519)
+  linegate verify batch NUMBER [--config FILE | --db FILE]
+                                          recompute every electronic signature of a batch against its record
   linegate trace batch NUMBER | lot ID | supplier-lot LOT [--config FILE]
                                           genealogy: what went into a batch / where a lot went
   linegate opcua certs [--config FILE]    list OPC UA server certificates (trusted / rejected, thumbprint, subject)
@@ -70,7 +75,7 @@ export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   const { values, positionals } = parseArgs({
     args: rest,
-    options: { config: { type: 'string', short: 'c' }, db: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: { config: { type: 'string', short: 'c' }, db: { type: 'string' }, checkpoints: { type: 'string' }, 'public-key': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     allowPositionals: true,
     strict: false,
   });
@@ -99,26 +104,24 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT.OK;
     }
     case 'audit': {
-      if (positionals[0] !== 'verify') {
-        process.stderr.write('usage: linegate audit verify [--config FILE | --db FILE]\n');
+      const sub = positionals[0];
+      if (sub !== 'verify' && sub !== 'key') {
+        process.stderr.write('usage: linegate audit verify [--config FILE | --db FILE] [--checkpoints FILE] [--public-key FILE] | audit key [--config FILE]\n');
+        return EXIT.USAGE;
+      }
+      const stateDir = (): string => loadOrExit((values.config as string | undefined) ?? defaultConfigPath()).storage.stateDir;
+      if (sub === 'key') return auditKey(values.db ? dirname(values.db as string) : stateDir());
+      const dbFile = (values.db as string | undefined) ?? join(stateDir(), 'journal.sqlite');
+      return auditVerify({ dbFile, checkpoints: values.checkpoints as string | undefined, publicKey: values['public-key'] as string | undefined });
+    }
+    case 'verify': {
+      const [what, number] = positionals;
+      if (what !== 'batch' || !number) {
+        process.stderr.write('usage: linegate verify batch NUMBER [--config FILE | --db FILE]\n');
         return EXIT.USAGE;
       }
       const dbFile = (values.db as string | undefined) ?? join(loadOrExit((values.config as string | undefined) ?? defaultConfigPath()).storage.stateDir, 'journal.sqlite');
-      if (!existsSync(dbFile)) {
-        process.stderr.write(`no journal at ${dbFile}\n`);
-        return EXIT.FAIL;
-      }
-      const db = openDatabase(dbFile, { readonly: true });
-      const r = verifyAudit(db);
-      db.close();
-      if (r.ok) {
-        process.stdout.write(`audit trail intact: ${r.checked} entries verified\n`);
-        return EXIT.OK;
-      }
-      process.stdout.write(
-        `audit trail BROKEN at entry ${r.firstBroken!.seq}: ${r.firstBroken!.reason} (${r.checked} entries before it verified; LG_ERR_AUDIT_CHAIN_BROKEN)\n`,
-      );
-      return EXIT.FAIL;
+      return verifyBatch(dbFile, number);
     }
     case 'trace': {
       const [what, key] = positionals;

@@ -10,6 +10,9 @@ import type { Journal, TxContext } from './store/journal.js';
 import { hashToken, type Repo } from './store/repo.js';
 import type { Clock } from './util/clock.js';
 import { newToken } from './util/ids.js';
+import { Signatures, type SignatureInput, type VerifiedSigner } from './usecases/signatures.js';
+import { Deviations } from './usecases/deviations.js';
+import { Quality } from './usecases/quality.js';
 
 /**
  * Use cases. Each one is ONE journal transaction holding the state change, the record that tells
@@ -67,6 +70,13 @@ export class Ops {
   /** Last scan per device, for the duplicate window (in memory: a restart forgets, which only lets one repeat through). */
   private readonly lastScan = new Map<string, { hex: string; at: number }>();
 
+  /** Electronic signatures (src/usecases/signatures.ts). */
+  readonly signatures: Signatures;
+  /** Deviations (src/usecases/deviations.ts). */
+  readonly deviations: Deviations;
+  /** QC inspections (src/usecases/quality.ts). */
+  readonly quality: Quality;
+
   constructor(
     readonly cfg: Readonly<Config>,
     readonly journal: Journal,
@@ -74,6 +84,9 @@ export class Ops {
     readonly clock: Clock,
     private readonly parseScan: ScanParser,
   ) {
+    this.signatures = new Signatures(repo.db, journal, clock, cfg.signatures);
+    this.deviations = new Deviations(repo.db, journal, this.signatures, cfg.line.id, cfg.deviations.auto);
+    this.quality = new Quality(repo.db, journal, this.signatures, clock, cfg.line.id);
     this.batchPattern = compileBatchPattern(cfg.numbering.batch);
     const batchRe = this.batchPattern.regex(cfg.line.id, cfg.site.id);
     const badgeRe = new RegExp(cfg.numbering.badgePattern);
@@ -310,10 +323,18 @@ export class Ops {
     }
   }
 
-  async transitionBatch(number: string, to: BatchStatus, by: Actor, reason: string | null, signature?: { meaning: string } | null): Promise<JournalRecord> {
+  async transitionBatch(number: string, to: BatchStatus, by: Actor, reason: string | null, signature?: Partial<SignatureInput> | null): Promise<JournalRecord> {
     if (REASON_REQUIRED.has(to) && !reason?.trim()) throw new LgError('LG_ERR_REASON_REQUIRED', { action: `move a batch to ${to}` });
-    if (to === 'released' && !signature?.meaning?.trim()) {
-      throw new LgError('LG_ERR_SIGNATURE_REQUIRED', { detail: 'send signature.meaning (e.g. "Reviewed and approved for release")' });
+    // Release is an electronic signature (Part 11): user id + signing secret, checked before the transaction.
+    let signer: VerifiedSigner | null = null;
+    if (to === 'released') {
+      if (!signature?.userId || !signature.secret || !signature.meaning) {
+        throw new LgError('LG_ERR_SIGNATURE_REQUIRED', { detail: 'send signature {"userId", "secret" (your signing secret, not the token), "meaning": "released"}' });
+      }
+      const open = this.deviations.openFor(number);
+      if (open.length > 0) throw new LgError('LG_ERR_DEVIATION_OPEN', { batch: number, count: open.length, numbers: open.map((d) => d.number).join(', ') });
+      signer = await this.signatures.authenticate(signature as SignatureInput, 'batch.release', by.id);
+      if (signer.role !== 'qa') throw new LgError('LG_ERR_FORBIDDEN', { role: signer.role, action: 'sign a batch release', allowed: 'qa' });
     }
     return this.journal.submit((tx) => {
       const b = this.repo.batch(number);
@@ -322,9 +343,51 @@ export class Ops {
       if (refused) throw new LgError(refused.code, refused.details);
       const why = reason?.trim() || defaultReason(b.status, to);
       this.repo.transitionBatchRow(tx, number, to, by.id, why);
-      const sig = to === 'released' ? { by: by.id, role: by.role, meaning: signature!.meaning, at: tx.now.toISOString() } : undefined;
-      return tx.append({ type: 'batch.status_changed', status: 'accepted', batch: number, operator: by.id, payload: { from: b.status, to, reason: why, by: by.id, role: by.role, signature: sig } });
+      const lotsFollowed = this.followProducedLots(tx, number, b.status, b.heldFrom, to, signer?.id ?? by.id, why);
+      const sig = signer ? { by: signer.id, name: signer.name, role: signer.role, meaning: signature!.meaning, at: tx.now.toISOString() } : undefined;
+      const rec = tx.append({ type: 'batch.status_changed', status: 'accepted', batch: number, operator: signer?.id ?? by.id, payload: { from: b.status, to, reason: why, by: by.id, role: by.role, signature: sig, ...lotsFollowed } });
+      if (signer) {
+        const { signature: s } = this.signatures.signTx(tx, signer, { action: 'batch.release', meaning: signature!.meaning!, entity: 'batch', entityId: number, requestedBy: by.id, statement: why });
+        return { ...rec, payload: { ...rec.payload, signature: { ...sig, id: s.id, contentHash: s.contentHash, coveredSeq: s.coveredSeq } } };
+      }
+      return rec;
     });
+  }
+
+  /**
+   * The lots a batch produced follow its disposition: a recall hold of a released batch puts its
+   * released lots on hold; releasing it again releases exactly the lots that hold put on hold; a
+   * rejection rejects every lot it produced that is not used up. Each lot change is a record and
+   * an audit entry; the batch record lists the lots (`lotsHeld`, `lotsReleased`, `lotsRejected`).
+   */
+  private followProducedLots(tx: TxContext, number: string, from: BatchStatus, heldFrom: BatchStatus | null, to: BatchStatus, actor: string, why: string): Record<string, string[]> {
+    const db = this.repo.db;
+    const move = (lots: string[], status: LotStatus, reason: string): string[] => {
+      for (const id of lots) {
+        const before = (db.prepare('SELECT status FROM lots WHERE id = ?').get(id) as { status: LotStatus }).status;
+        db.prepare('UPDATE lots SET status = ?, updated_at = ? WHERE id = ?').run(status, tx.now.toISOString(), id);
+        tx.audit({ actor, action: 'lot.status_changed', entity: 'lot', entityId: id, reason, old: { status: before }, new: { status } });
+        tx.append({ type: 'lot.status_changed', status: 'accepted', lot: id, operator: actor, payload: { from: before, to: status, reason, batch: number } });
+      }
+      return lots;
+    };
+    const produced = (statuses: LotStatus[]): string[] =>
+      (db.prepare(`SELECT id FROM lots WHERE produced_by = ? AND status IN (${statuses.map(() => '?').join(',')}) ORDER BY id`).all(number, ...statuses) as Array<{ id: string }>).map((r) => r.id);
+    if (from === 'released' && to === 'on_hold') {
+      return { lotsHeld: move(produced(['released']), 'on_hold', `recall hold of batch ${number}: ${why}`) };
+    }
+    if (from === 'on_hold' && heldFrom === 'released' && to === 'released') {
+      const hold = db
+        .prepare(`SELECT payload FROM records WHERE batch = ? AND type = 'batch.status_changed' AND json_extract(payload, '$.to') = 'on_hold' ORDER BY seq DESC LIMIT 1`)
+        .get(number) as { payload: string } | undefined;
+      const held = hold ? ((JSON.parse(hold.payload) as { lotsHeld?: string[] }).lotsHeld ?? []) : [];
+      const still = held.filter((id) => (db.prepare('SELECT status FROM lots WHERE id = ?').get(id) as { status: string } | undefined)?.status === 'on_hold');
+      return { lotsReleased: move(still, 'released', `batch ${number} released again after its recall hold: ${why}`) };
+    }
+    if (to === 'rejected') {
+      return { lotsRejected: move(produced(['quarantine', 'released', 'on_hold']), 'rejected', `batch ${number} rejected: ${why}`) };
+    }
+    return {};
   }
 
   /** ERP work order → planned batch (idempotent by work order id; updated while still planned). */
@@ -427,6 +490,8 @@ export class Ops {
       const { createdAt: _c, updatedAt: _u, producedBy: beforeProducedBy, ...beforeView } = before;
       if (JSON.stringify(beforeView) === JSON.stringify(after) && beforeProducedBy === producedBy) return { created: false, changed: false, lot: after };
       if (!lotMoveAllowed(before.status, after.status)) throw new LgError('LG_ERR_LOT_INVALID_STATUS', { lot: after.id, from: before.status, to: after.status });
+      // Leaving quarantine (or a hold) for use may need a passed receiving inspection (QC plans).
+      if (after.status === 'released' && before.status !== 'released') this.quality.checkLotRelease(after.id, after.material);
       this.repo.db
         .prepare(
           `UPDATE lots SET supplier=@supplier, supplier_lot=@supplierLot, receipt_date=@receiptDate, expiry=@expiry, status=@status, quantity=@quantity, unit=@unit, produced_by=@producedBy, updated_at=@now WHERE id=@id`,

@@ -11,6 +11,9 @@ import { stationRoutes } from './routes/stations.js';
 import { recordRoutes } from './routes/records.js';
 import { userRoutes } from './routes/users.js';
 import { genealogyRoutes } from './routes/genealogy.js';
+import { signatureRoutes } from './routes/signatures.js';
+import { deviationRoutes } from './routes/deviations.js';
+import { qualityRoutes } from './routes/quality.js';
 
 /**
  * Build the fastify app. It never listens by itself: the gateway calls `listen`, tests call
@@ -103,6 +106,9 @@ export async function buildApi(deps: ApiDeps, opts: { https?: { cert: string | B
   await app.register(recordRoutes(deps));
   await app.register(userRoutes(deps));
   await app.register(genealogyRoutes(deps));
+  await app.register(signatureRoutes(deps));
+  await app.register(deviationRoutes(deps));
+  await app.register(qualityRoutes(deps));
   for (const ext of deps.extensions ?? []) await app.register(async (inst) => ext(inst));
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

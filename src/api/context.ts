@@ -18,6 +18,8 @@ export interface ApiDeps {
   bodyLimit: number;
   /** Readiness and subsystem states for /health/ready. */
   health(): { ready: boolean; status: 'ready' | 'degraded' | 'starting' | 'stopping'; subsystems: Record<string, unknown> };
+  /** The audit chain's signed checkpoints (absent in bare API tests). */
+  anchor?: import('../store/anchor.js').AuditAnchor;
   /** Extra route plugins (labels, upstream, machines…) registered by the gateway. */
   extensions?: Array<(app: import('fastify').FastifyInstance) => Promise<void> | void>;
 }

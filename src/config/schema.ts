@@ -135,8 +135,40 @@ export const StorageSchema = Type.Object(
       description:
         'SQLite synchronous level. FULL (default) fsyncs every commit: an acknowledged record survives a power cut. NORMAL survives a crash of linegate but may lose the last commits on power loss.',
     }),
+    auditCheckpointS: Type.Integer({
+      minimum: 5,
+      default: 300,
+      description:
+        'Every this many seconds (when the audit trail moved) the gateway signs a checkpoint of its head with its Ed25519 key, appends it to audit-checkpoints.jsonl and sends it upstream; also on every signature and at stop. `linegate audit verify` then detects a truncation of the newest entries.',
+    }),
   },
   { additionalProperties: false, default: {} },
+);
+
+export const SigningSchema = Type.Object(
+  {
+    maxFailedAttempts: Type.Integer({ minimum: 1, maximum: 10, default: 3, description: 'Failed signing attempts in a row that lock a user\'s signing (an admin unlocks it with their own signature).' }),
+    passwordMinLength: Type.Integer({ minimum: 8, default: 10, description: 'Shortest signing password.' }),
+    pinMinLength: Type.Integer({ minimum: 4, default: 6, description: 'Shortest signing PIN (digits only; no repeated digit or run).' }),
+    maxAgeDays: Type.Integer({ minimum: 1, default: 180, description: 'A signing secret expires this many days after it was set; it must then be changed before the next signature.' }),
+  },
+  { additionalProperties: false, default: {}, description: 'Electronic signatures (21 CFR Part 11): policy for the signing secrets (argon2id), independent of API tokens.' },
+);
+
+export const DeviationsSchema = Type.Object(
+  {
+    auto: Type.Object(
+      {
+        override: Type.Boolean({ default: true, description: 'A supervisor override of a refused lot raises a deviation.' }),
+        toleranceAccepted: Type.Boolean({ default: true, description: "A weighing accepted over tolerance (station policy 'flag') raises a deviation for that material." }),
+        counterDiscontinuity: Type.Boolean({ default: true, description: 'A counter discontinuity (preset or jump not booked as production) raises a deviation.' }),
+        linkGapInExecute: Type.Boolean({ default: true, description: 'A machine link gap while the machine was in Execute raises a deviation.' }),
+        reprint: Type.Boolean({ default: true, description: 'A label reprint raises a deviation.' }),
+      },
+      { additionalProperties: false, default: {}, description: 'Events that are deviations by nature and raise one by themselves.' },
+    ),
+  },
+  { additionalProperties: false, default: {}, description: 'Deviations (SOP 5.2.2).' },
 );
 
 export const BrokerSchema = Type.Object(
@@ -201,6 +233,8 @@ function configSchema<D extends TSchema, U extends TSchema>(devices: D, upstream
       api: ApiSchema,
       security: SecuritySchema,
       storage: StorageSchema,
+      signatures: SigningSchema,
+      deviations: DeviationsSchema,
       broker: BrokerSchema,
       labels: LabelsSchema,
       log: LogSchema,

@@ -10,7 +10,18 @@ import { Type, type Static } from '@sinclair/typebox';
 export const BackoffConfig = Type.Object(
   {
     baseMs: Type.Integer({ minimum: 1, default: 500, description: 'First retry ceiling in ms; doubles per failed attempt (full jitter).' }),
-    maxMs: Type.Integer({ minimum: 1, default: 60_000, description: 'Largest retry delay in ms. A Retry-After from the receiver overrides it (capped at 1 h).' }),
+    maxMs: Type.Integer({
+      minimum: 1,
+      default: 10_000,
+      description:
+        'Largest retry delay in ms (default 10 s, for an ERP on the plant network; raise it for a remote or metered receiver). A Retry-After from the receiver overrides it (capped at 1 h).',
+    }),
+    probeMs: Type.Integer({
+      minimum: 0,
+      default: 2_000,
+      description:
+        'While backing off after the receiver was unreachable (connection refused, timeout, 5xx without Retry-After), probe it this often with a cheap request (HTTP HEAD; MQTT: is the client connected) and resume at once when it answers. 0 = no probes, wait the backoff out.',
+    }),
   },
   { additionalProperties: false, description: 'Exponential backoff with full jitter after a failed delivery (the whole sink pauses).' },
 );

@@ -4,7 +4,9 @@ import { rejection, type Rejection } from '../errors.js';
 /**
  * Batch lifecycle (SOP 5.2): planned → in_process → completed → released, with on_hold and
  * rejected reachable from any open state. An on_hold batch returns to the state it was held
- * from (and only there), or is rejected. released and rejected are final.
+ * from (and only there), or is rejected. rejected is final. A released batch can be put on hold
+ * by QA (a recall hold); its disposition is then a QA decision: released again (a new signed
+ * release) or rejected.
  */
 export const BATCH_STATUSES: readonly BatchStatus[] = ['planned', 'in_process', 'completed', 'released', 'on_hold', 'rejected'];
 export const OPEN_STATUSES: readonly BatchStatus[] = ['planned', 'in_process', 'completed', 'on_hold'];
@@ -14,7 +16,7 @@ const FORWARD: Record<BatchStatus, readonly BatchStatus[]> = {
   in_process: ['completed', 'on_hold', 'rejected'],
   completed: ['released', 'on_hold', 'rejected'],
   on_hold: ['rejected'], // plus "resume" to held_from, checked below
-  released: [],
+  released: ['on_hold'], // recall hold (QA only, see ROLES_FROM_RELEASED)
   rejected: [],
 };
 
@@ -34,6 +36,8 @@ const ROLES: Record<BatchStatus, readonly Role[]> = {
   rejected: ['qa', 'admin'],
 };
 const RESUME_ROLES: readonly Role[] = ['supervisor', 'qa', 'admin'];
+/** A recall hold, and the disposition of a recalled batch, are QA's alone. */
+const RECALL_ROLES: readonly Role[] = ['qa'];
 
 /** Transitions that must carry a reason typed by a person. */
 export const REASON_REQUIRED: ReadonlySet<BatchStatus> = new Set(['on_hold', 'rejected', 'released']);
@@ -51,7 +55,8 @@ export function checkTransition(
 ): Rejection | null {
   const resume = from === 'on_hold' && to === heldFrom;
   if (!resume && !FORWARD[from].includes(to)) return rejection('LG_ERR_BATCH_INVALID_TRANSITION', { batch, from, to });
-  const allowed = resume ? RESUME_ROLES : ROLES[to];
+  const recall = from === 'released' || (from === 'on_hold' && heldFrom === 'released');
+  const allowed = recall ? RECALL_ROLES : resume ? RESUME_ROLES : ROLES[to];
   if (!allowed.includes(role)) {
     return rejection('LG_ERR_FORBIDDEN', { role, action: `move a batch to ${to}`, allowed: allowed.join(', ') });
   }

@@ -19,7 +19,13 @@
  *
  * FAILURES pause the whole sink (not one record): a 5xx/429/timeout says the receiver is unwell, so
  * every request would fail alike. Pause = Retry-After when given, else exponential backoff with full
- * jitter; reset after a success.
+ * jitter; reset after a success. One failure is counted per attempt window: requests that were already
+ * in flight when a failure was counted fail for the same reason and do not grow the backoff again (with
+ * 4 requests in flight an outage would otherwise reach the maximum delay after two rounds). While the
+ * receiver is unreachable (no HTTP answer, 502/503/504 without Retry-After) the worker probes it every
+ * `backoff.probeMs` (HTTP HEAD, MQTT: client connected) and ends the pause as soon as it answers, so
+ * recovery is noticed within a probe interval, not after the backoff has run out. A Retry-After is
+ * always waited out: the receiver asked for it.
  *
  * PERMANENT REFUSAL (4xx other than 408/429): per-record results (207-style `{results:[…]}`) quarantine
  * exactly the refused records. A whole request refused without per-record results is split in halves
@@ -94,6 +100,8 @@ export interface SinkStats {
   /** When the sink resumes after a failure (null when not backing off). */
   resumeAt: string | null;
   failuresSinceSuccess: number;
+  /** Reachability probes sent while backing off (see backoff.probeMs). */
+  probesTotal: number;
 }
 
 export interface QuarantinedEntry {
@@ -238,6 +246,13 @@ class SinkWorker {
   private stopping = false;
   private pausedUntil = 0;
   private failures = 0;
+  /** Bumped on every counted failure; a request that fails with a stale epoch does not count again. */
+  private failEpoch = 0;
+  /** The last counted failure was "receiver unreachable" without Retry-After: probing may end the pause. */
+  private probeable = false;
+  private probe: AbortController | undefined;
+  private nextProbeAt = 0;
+  private probesTotal = 0;
   private inFlight = new Map<number, { ac: AbortController; items: Item[]; done: Promise<void> }>();
   private nextReqId = 1;
   private timer: NodeJS.Timeout | undefined;
@@ -333,6 +348,7 @@ class SinkWorker {
     if (this.pollTimer) clearInterval(this.pollTimer);
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    this.probe?.abort();
     const pending = [...this.inFlight.values()];
     if (pending.length > 0) {
       let t: NodeJS.Timeout | undefined;
@@ -385,7 +401,13 @@ class SinkWorker {
     }
     const now = Date.now();
     if (now < this.pausedUntil) {
-      this.wakeAt(this.pausedUntil);
+      const probeMs = this.sink.backoff.probeMs ?? 0;
+      if (this.probeable && probeMs > 0 && this.sink.probe && this.nextProbeAt < this.pausedUntil) {
+        if (now >= this.nextProbeAt && !this.probe) this.startProbe(probeMs);
+        this.wakeAt(Math.min(this.pausedUntil, Math.max(this.nextProbeAt, now + 10)));
+      } else {
+        this.wakeAt(this.pausedUntil);
+      }
       return;
     }
     while (this.inFlight.size < this.sink.limits.maxInFlight) {
@@ -401,6 +423,25 @@ class SinkWorker {
       }
       this.dispatch(pick.items);
     }
+  }
+
+  private startProbe(probeMs: number): void {
+    const ac = new AbortController();
+    this.probe = ac;
+    this.probesTotal++;
+    const epoch = this.failEpoch;
+    void this.sink.probe!(ac.signal)
+      .catch(() => false)
+      .then((ok) => {
+        this.probe = undefined;
+        this.nextProbeAt = Date.now() + probeMs;
+        if (ok && this.running && epoch === this.failEpoch && Date.now() < this.pausedUntil) {
+          this.log.info({ failures: this.failures, pausedForMs: this.pausedUntil - Date.now() }, 'receiver answers again; resuming delivery');
+          this.pausedUntil = 0;
+          this.probeable = false;
+        }
+        this.schedulePump();
+      });
   }
 
   /** Top up the window from the outbox, in seq order, within the memory bounds. */
@@ -483,10 +524,11 @@ class SinkWorker {
     for (const i of items) i.state = 'inflight';
     const reqId = this.nextReqId++;
     const ac = new AbortController();
+    const epoch = this.failEpoch;
     const done = this.sink
       .send(items, ac.signal)
       .catch((err: unknown): SendResult => ({ kind: 'all', outcome: 'retry', detail: `sink threw: ${(err as Error)?.message ?? String(err)}` }))
-      .then((res) => this.handle(items, res))
+      .then((res) => this.handle(items, res, epoch))
       .catch((err: unknown) => this.log.error({ err }, 'handling a sink reply failed'))
       .finally(() => {
         this.inFlight.delete(reqId);
@@ -495,7 +537,7 @@ class SinkWorker {
     this.inFlight.set(reqId, { ac, items, done });
   }
 
-  private handle(items: Item[], res: SendResult): void {
+  private handle(items: Item[], res: SendResult, epoch: number): void {
     const outcomes: RecordOutcome[] =
       res.kind === 'each'
         ? res.results
@@ -513,7 +555,10 @@ class SinkWorker {
     let quarantined = 0;
     let retry: { status?: number; detail: string } | undefined;
     const retryAfterMs = res.kind === 'all' ? (res.outcome === 'retry' ? res.retryAfterMs : undefined) : res.retryAfterMs;
-    const resumeAt = (): number => Date.now() + (retryAfterMs ?? backoffDelay(this.failures, { ...this.sink.backoff, random: this.random }));
+    // Counted only if no failure was counted since this request was sent (one per attempt window).
+    const counted = epoch === this.failEpoch || retryAfterMs !== undefined;
+    const resumeAt = (): number =>
+      counted ? Date.now() + (retryAfterMs ?? backoffDelay(this.failures, { ...this.sink.backoff, random: this.random })) : Math.max(this.pausedUntil, Date.now());
     let resume = 0;
     const aborted = this.stopping || !this.running;
 
@@ -570,7 +615,12 @@ class SinkWorker {
     if (quarantined > 0) this.lastError = { code: 'LG_ERR_SINK_REFUSED', message: 'record(s) refused and quarantined', at: nowIso };
     if (retry && !splitting && !aborted) {
       const r = retry as { status?: number; detail: string };
-      this.failures++;
+      if (counted) {
+        this.failures++;
+        this.failEpoch++;
+        this.probeable = retryAfterMs === undefined && (r.status === undefined || r.status === 502 || r.status === 503 || r.status === 504);
+        this.nextProbeAt = Date.now() + (this.sink.backoff.probeMs ?? 0);
+      }
       this.pausedUntil = Math.max(this.pausedUntil, resume);
       this.lastError = { code: 'LG_ERR_SINK_UNREACHABLE', message: r.detail, ...(r.status !== undefined ? { status: r.status } : {}), at: nowIso };
       this.log.warn({ detail: r.detail, status: r.status, resumeInMs: resume - Date.now(), failures: this.failures }, 'delivery failed; backing off');
@@ -608,6 +658,7 @@ class SinkWorker {
       lastError: this.lastError,
       resumeAt: now < this.pausedUntil ? new Date(this.pausedUntil).toISOString() : null,
       failuresSinceSuccess: this.failures,
+      probesTotal: this.probesTotal,
     };
   }
 

@@ -4,6 +4,7 @@ import { LgError } from '../../errors.js';
 import { ALL_ROLES, FLOOR, MASTER_DATA, actorOf, type ApiDeps } from '../context.js';
 import { BatchSchema, BomLineSchema, Code, Decimal, RecordSchema, Text, errorResponses, Page } from '../schemas.js';
 import type { BatchStatus } from '../../binding/types.js';
+import { SignatureBody } from './signatures.js';
 
 const BatchCreate = Type.Object(
   {
@@ -28,9 +29,7 @@ const Transition = Type.Object(
       description: 'Target status. To resume a batch on hold, send the status it was held from.',
     }),
     reason: Type.Optional(Text('Why (required for on_hold, rejected, released)')),
-    signature: Type.Optional(
-      Type.Object({ meaning: Text('Meaning of the QA signature, e.g. "Reviewed and approved for release"', 200) }, { additionalProperties: false }),
-    ),
+    signature: Type.Optional(SignatureBody),
   },
   { additionalProperties: false },
 );

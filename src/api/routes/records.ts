@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { LgError } from '../../errors.js';
 import { verifyAudit, type RecordFilter } from '../../store/repo.js';
+import { readCheckpoints, verifyCheckpoints } from '../../store/anchor.js';
 import { ALL_ROLES, MANAGERS, actorOf, type ApiDeps } from '../context.js';
 import { Json, Page, RecordSchema, Text, errorResponses } from '../schemas.js';
 
@@ -104,6 +105,29 @@ export const recordRoutes = (deps: ApiDeps): FastifyPluginAsync => async (app) =
   app.get(
     '/audit/verify',
     { config: { roles: MANAGERS }, schema: { tags: ['audit'], response: { 200: Json } } },
-    async () => verifyAudit(deps.repo.db),
+    async () => {
+      const chain = verifyAudit(deps.repo.db);
+      if (!chain.ok || !deps.anchor) return chain;
+      const anchored = verifyCheckpoints(deps.repo.db, readCheckpoints(deps.anchor.checkpointFile), deps.anchor.publicKey);
+      return anchored.ok
+        ? { ...chain, checkpoints: anchored.checkpoints, anchoredUpTo: anchored.newest }
+        : { ok: false, checked: chain.checked, firstBroken: anchored.problem, checkpoints: anchored.checkpoints, anchoredUpTo: anchored.newest };
+    },
+  );
+
+  app.get(
+    '/audit/public-key',
+    {
+      config: { roles: MANAGERS },
+      schema: {
+        tags: ['audit'],
+        summary: "The gateway's Ed25519 public key that signs audit checkpoints (give it to QA to verify a journal offline)",
+        response: { 200: Type.Object({ algorithm: Type.Literal('Ed25519'), publicKeyPem: Type.String(), fingerprintSha256: Type.String() }) },
+      },
+    },
+    async () => {
+      if (!deps.anchor) throw new LgError('LG_ERR_NOT_FOUND', { method: 'GET', url: '/audit/public-key' });
+      return { algorithm: 'Ed25519' as const, publicKeyPem: deps.anchor.publicKeyPem, fingerprintSha256: deps.anchor.fingerprint };
+    },
   );
 };

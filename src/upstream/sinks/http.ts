@@ -28,7 +28,7 @@ export class HttpSink implements Sink {
   readonly kind = 'http' as const;
   readonly id: string;
   readonly limits: SinkLimits;
-  readonly backoff: { baseMs: number; maxMs: number };
+  readonly backoff: { baseMs: number; maxMs: number; probeMs?: number };
   private readonly url: URL;
   private agent: http.Agent;
   private readonly headers: Record<string, string>;
@@ -117,6 +117,38 @@ export class HttpSink implements Sink {
         done({ kind: 'all', outcome: 'retry', detail: why });
       });
       req.end(payload);
+    });
+  }
+
+  /**
+   * HEAD on the receiver URL, on its own short-lived connection (not the keep-alive pool, whose sockets
+   * may be half-dead after an outage). Any HTTP answer below 500 other than 408/429 means the receiver
+   * is back: 404/405 to HEAD are normal for a POST-only endpoint.
+   */
+  probe(signal: AbortSignal): Promise<boolean> {
+    if (this.closed) return Promise.resolve(false);
+    const mod = this.url.protocol === 'https:' ? https : http;
+    const combined = AbortSignal.any([signal, AbortSignal.timeout(Math.min(this.cfg.timeoutMs, 2000))]);
+    return new Promise<boolean>((resolve) => {
+      const req = mod.request(this.url, {
+        method: 'HEAD',
+        agent: false,
+        signal: combined,
+        headers: { ...this.headers },
+        ...(this.url.protocol === 'https:' && this.cfg.clientCert
+          ? {
+              cert: readFileSync(this.cfg.clientCert.cert),
+              key: readFileSync(this.cfg.clientCert.key),
+              ...(this.cfg.clientCert.ca ? { ca: readFileSync(this.cfg.clientCert.ca) } : {}),
+            }
+          : {}),
+      }, (res) => {
+        res.resume();
+        const st = res.statusCode ?? 0;
+        resolve(st >= 100 && st < 500 && st !== 408 && st !== 429);
+      });
+      req.on('error', () => resolve(false));
+      req.end();
     });
   }
 

@@ -31,7 +31,7 @@ export class MqttSink implements Sink {
   readonly kind = 'mqtt' as const;
   readonly id: string;
   readonly limits: SinkLimits;
-  readonly backoff: { baseMs: number; maxMs: number };
+  readonly backoff: { baseMs: number; maxMs: number; probeMs?: number };
   private client: MqttClient | undefined;
   private closed = false;
   private lastError = '';
@@ -102,6 +102,11 @@ export class MqttSink implements Sink {
     const results = await Promise.all(settled);
     if (results.every((r) => r.outcome === 'delivered')) return { kind: 'all', outcome: 'delivered' };
     return { kind: 'each', results };
+  }
+
+  /** The client reconnects by itself (every second): the broker is back when it is connected. */
+  async probe(): Promise<boolean> {
+    return !this.closed && this.client?.connected === true;
   }
 
   async close(): Promise<void> {

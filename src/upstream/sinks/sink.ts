@@ -42,7 +42,12 @@ export interface Sink {
   readonly id: string;
   readonly kind: 'http' | 'mqtt';
   readonly limits: SinkLimits;
-  readonly backoff: { baseMs: number; maxMs: number };
+  readonly backoff: { baseMs: number; maxMs: number; probeMs?: number };
+  /**
+   * Cheap reachability check while the dispatcher backs off (optional): true when the receiver answers
+   * at all (so a real delivery is worth trying now). Never throws; bounded by `signal`.
+   */
+  probe?(signal: AbortSignal): Promise<boolean>;
   /** Connect (MQTT) or prepare; never throws because the peer is absent. */
   start(): Promise<void>;
   /** Deliver records in array order; resolves with outcomes, never rejects. */

@@ -108,12 +108,14 @@ describe('gateway core over HTTP', () => {
     expect((await t.call('POST', `/batches/${n}/transitions`, { to: 'in_process', reason: 'QC cleared' })).body.batch.status).toBe('in_process');
     expect((await t.call('POST', `/batches/${n}/transitions`, { to: 'completed' })).body.batch.status).toBe('completed');
     // release is QA's signature alone — not even admin
-    expect((await t.call('POST', `/batches/${n}/transitions`, { to: 'released', reason: 'ok', signature: { meaning: 'approved' } })).body.code).toBe('LG_ERR_FORBIDDEN');
     const qa = await t.call('POST', '/users', { id: 'qa1', name: 'Quinn QA', role: 'qa' });
+    expect((await t.call('PUT', '/me/signing-secret', { kind: 'pin', secret: '482915' }, qa.body.token)).status).toBe(200);
+    const qaSig = { userId: 'qa1', secret: '482915', meaning: 'released' };
+    expect((await t.call('POST', `/batches/${n}/transitions`, { to: 'released', reason: 'ok', signature: qaSig })).body.code).toBe('LG_ERR_FORBIDDEN');
     expect((await t.call('POST', `/batches/${n}/transitions`, { to: 'released', reason: 'batch record reviewed' }, qa.body.token)).body.code).toBe('LG_ERR_SIGNATURE_REQUIRED');
-    const rel = await t.call('POST', `/batches/${n}/transitions`, { to: 'released', reason: 'batch record reviewed', signature: { meaning: 'Reviewed and approved for release' } }, qa.body.token);
+    const rel = await t.call('POST', `/batches/${n}/transitions`, { to: 'released', reason: 'batch record reviewed', signature: qaSig }, qa.body.token);
     expect(rel.body.batch.status).toBe('released');
-    expect(rel.body.record.payload.signature).toMatchObject({ by: 'qa1', role: 'qa', meaning: 'Reviewed and approved for release' });
+    expect(rel.body.record.payload.signature).toMatchObject({ by: 'qa1', name: 'Quinn QA', role: 'qa', meaning: 'released' });
     const history = await t.call('GET', `/records?batch=${n}&type=batch.status_changed`);
     expect(history.body.items.map((r: any) => r.payload.to)).toEqual(['in_process', 'on_hold', 'in_process', 'completed', 'released']);
     expect(history.body.items.every((r: any) => r.payload.by && r.payload.reason && r.receivedAt)).toBe(true);

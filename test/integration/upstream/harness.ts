@@ -33,7 +33,7 @@ export function httpSinkConfig(url: string, over: Partial<HttpSinkConfig> = {}):
     batch: { maxRecords: 200, maxBytes: 1_048_576, lingerMs: 5 },
     mode: 'batched',
     maxInFlight: 4,
-    backoff: { baseMs: 20, maxMs: 200 },
+    backoff: { baseMs: 20, maxMs: 200, probeMs: 0 },
     ...over,
   };
 }
@@ -51,7 +51,7 @@ export function mqttSinkConfig(url: string, over: Partial<MqttSinkConfig> = {}):
     timeoutMs: 2000,
     batch: { maxRecords: 200, maxBytes: 1_048_576, lingerMs: 5 },
     maxInFlight: 2,
-    backoff: { baseMs: 50, maxMs: 500 },
+    backoff: { baseMs: 50, maxMs: 500, probeMs: 0 },
     ...over,
   };
 }

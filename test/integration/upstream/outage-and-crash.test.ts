@@ -29,7 +29,7 @@ describe('outages and crashes', () => {
     await erp.stop(); // keep its port; nobody listens now
     cleanups.push(() => erp.close());
     const windowMax = 800;
-    const d = new Dispatcher(db, [new HttpSink(httpSinkConfig(erp.url, { backoff: { baseMs: 20, maxMs: 150 } }))], {
+    const d = new Dispatcher(db, [new HttpSink(httpSinkConfig(erp.url, { backoff: { baseMs: 20, maxMs: 150, probeMs: 0 } }))], {
       gatewayId: 'gw1',
       pollMs: 100,
       windowRecords: windowMax,

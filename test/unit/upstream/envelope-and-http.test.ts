@@ -105,11 +105,11 @@ describe('MQTT topic template', () => {
 describe('UpstreamConfig schema', () => {
   const http = {
     id: 'erp', kind: 'http', url: 'https://erp.example/events', timeoutMs: 5000, batch: { maxRecords: 500, maxBytes: 1_048_576, lingerMs: 50 },
-    mode: 'batched', maxInFlight: 4, backoff: { baseMs: 500, maxMs: 60_000 }, token: 'abc',
+    mode: 'batched', maxInFlight: 4, backoff: { baseMs: 500, maxMs: 10_000, probeMs: 2000 }, token: 'abc',
   };
   const mq = {
     id: 'uns', kind: 'mqtt', url: 'mqtt://broker:1883', clientId: 'linegate-l1', protocolVersion: 4, topic: 'linegate/{site}/{line}/{type}', qos: 1,
-    keepaliveS: 30, timeoutMs: 5000, batch: { maxRecords: 100, maxBytes: 1_048_576, lingerMs: 20 }, maxInFlight: 2, backoff: { baseMs: 500, maxMs: 30_000 },
+    keepaliveS: 30, timeoutMs: 5000, batch: { maxRecords: 100, maxBytes: 1_048_576, lingerMs: 20 }, maxInFlight: 2, backoff: { baseMs: 500, maxMs: 30_000, probeMs: 0 },
   };
   it('accepts both sink kinds and retention', () => {
     expect(Value.Check(UpstreamConfig, { sinks: [http, mq], retention: { deliveredDays: 90 } })).toBe(true);
