@@ -250,7 +250,8 @@ function parseAsciiPayload(text: string, profile: CompiledProfile, state: ParseS
     return refuse('LG_ERR_WEIGHT_PAYLOAD', `weight ${JSON.stringify(`${valueText}${unitText}`.slice(0, 20))} is not a number followed by a unit`);
   }
   const unit = unitOf(unitText ? unitText : undefined, profile);
-  const negativeZero = sign === '-' && v.units === 0n;
+  // A minus sign on what rounds to zero at the profile's resolution ("-0.000", "-0.0004"): below zero.
+  const negativeSign = sign === '-';
 
   if (mode === 'tare') {
     const t = convertMass(v, unit, profile.unit, profile.decimals);
@@ -259,14 +260,14 @@ function parseAsciiPayload(text: string, profile: CompiledProfile, state: ParseS
   }
   if (mode === 'gross') {
     const sample = assemble({ gross: v }, unit, profile, stable, null);
-    if (negativeZero) sample.negativeZero = true;
+    if (negativeSign && sample.net.units === 0n) sample.negativeZero = true;
     return { kind: 'weight', sample };
   }
   // Net line: the tare is the last one the indicator announced (TR line), 0 if none, in profile unit.
   const netP = convertMass(v, unit, profile.unit, profile.decimals);
   const tare = state.lastTare ?? ZERO;
   const sample: WeightSample = { gross: add(netP, tare), tare: normaliseScale(tare, profile.decimals), net: netP, unit: profile.unit, stable, sourceTime: null };
-  if (negativeZero) sample.negativeZero = true;
+  if (negativeSign && sample.net.units === 0n) sample.negativeZero = true;
   return { kind: 'weight', sample };
 }
 

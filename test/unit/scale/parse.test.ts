@@ -298,6 +298,8 @@ describe('10.5 units, byte order marks, signed zeros and broken numbers', () => 
     expect(neg(parseWeightPayload('{"weight":{"net":"-0.000","unit":"kg","stable":true}}', jsonP))).toEqual({ net: '0.000', negativeZero: true });
     expect(neg(parseWeightPayload('{"value":-0.0004,"unit":"kg"}', valueP))).toEqual({ net: '0.000', negativeZero: true });
     expect(neg(parseWeightPayload('ST,GS,-0000.000kg', asciiP, st()))).toEqual({ net: '0.000', negativeZero: true });
+    expect(neg(parseWeightPayload('ST,NT,-0.0004kg', asciiP, st()))).toEqual({ net: '0.000', negativeZero: true });
+    expect(neg(parseWeightPayload('ST,GS,+0000.000kg', asciiP, st()))).toEqual({ net: '0.000', negativeZero: false });
     expect(neg(parseWeightPayload('{"weight":{"gross":0.000,"unit":"kg","stable":true}}', jsonP))).toEqual({ net: '0.000', negativeZero: false });
     expect(neg(parseWeightPayload('{"weight":{"gross":0.5,"tare":0.5,"unit":"kg","stable":true}}', jsonP))).toEqual({ net: '0.000', negativeZero: false });
   });
