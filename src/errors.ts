@@ -132,6 +132,12 @@ export const ERRORS = {
   LG_ERR_OPCUA_CERT_NOT_FOUND: e(404, 'no OPC UA certificate matches {thumbprint}: {detail}'),
   LG_ERR_OPCUA_LINK_LOST: e(502, 'OPC UA server {endpoint}: connection lost ({detail}); reconnecting', true),
 
+  // ── machine counters and scale payloads (issue 10.3–10.5) ───────────────────
+  LG_ERR_COUNTER_DISCONTINUITY: e(422, 'machine {device}: counter {field} jumped {previous} → {value} (+{delta}, at most {maxDelta} is plausible) — not booked as production; a PLC preset or glitch'),
+  LG_ERR_WEIGHT_UNIT_MISSING: e(422, 'scale {device}: the payload carries no unit and the profile declares no payloadUnit'),
+  LG_ERR_WEIGHT_STABILITY_UNKNOWN: e(422, 'scale {device}: the payload has no stable flag and no software stability is configured'),
+  LG_ERR_WEIGHT_BELOW_ZERO: e(422, 'scale {device}: the empty platform reads below zero ({value}) — zero the scale'),
+
   // ── devices (generic) ───────────────────────────────────────────────────────
   LG_ERR_DEVICE_OPEN_FAILED: e(502, '{kind} {device}: {path} could not be opened ({detail}) — check the cable or the udev rule', true),
   LG_ERR_DEVICE_DISCONNECTED: e(502, '{kind} {device}: disconnected ({detail}); reconnecting', true),

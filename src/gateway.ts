@@ -297,17 +297,16 @@ export class Gateway {
   };
 
   /**
-   * A machine's readings bind to its station's active batch; when none was selected there, to the
-   * line's batch in process (the most recently started one) — a filler runs whatever the line
-   * runs. Without either, state changes are line-level records and counters are refused.
+   * A machine's readings bind to the batch selected at ITS station, or to none (issue 10.4): there
+   * is no fallback to the line's batch in process, because clearing the station's batch
+   * (`PUT /stations/FILL-1/context {"batch":null}`) is how cleaning and maintenance are declared,
+   * and counts made then belong to no batch. Without a batch, state changes are line-level records
+   * (batch null) and counters are kept as rejected LG_ERR_NO_ACTIVE_BATCH records whose baseline
+   * still moves, so the next batch gets only its own units. Auto batch moves (Execute/Complete)
+   * also act only on the station's selected batch.
    */
   private machineContext(station: string): StationContext {
-    const ctx = this.ops.stationContext(station);
-    if (ctx.batch) return ctx;
-    const row = this.db
-      .prepare(`SELECT number FROM batches WHERE line = ? AND status = 'in_process' ORDER BY started_at DESC LIMIT 1`)
-      .get(this.cfg.line.id) as { number: string } | undefined;
-    return { ...ctx, batch: row?.number ?? null };
+    return this.ops.stationContext(station);
   }
 
   /** Journal a reading; rejects when it could not be committed (the caller decides what that means). */

@@ -23,6 +23,20 @@
  * - The first value ever seen from a device is a baseline (delta 0): what the PLC counted before
  *   the gateway watched it belongs to no batch we can name.
  * - A link gap loses no units: the first counter after reconnect yields the delta across the gap.
+ * - Plausibility (issue 10.3): a delta larger than the machine can make is a DISCONTINUITY, not
+ *   production — a PLC preset (+926 in one 100 ms sample of a 10 units/s filler) or a glitch
+ *   (10 → 4,294,967,235, a signed −61 read unsigned). Bound: maxDelta = ceil(maxRate × window),
+ *   maxRate from the node map (`maxRatePerSecond` of the counter field), the device
+ *   (`counterMaxRatePerSecond`), else DEFAULT_COUNTER_MAX_RATE_PER_SECOND; window = the sampling
+ *   interval the driver reports (`meta.sampleWindowMs`: the server's revised interval, at least
+ *   MIN_SAMPLE_WINDOW_MS). Between two samples of one subscription the counter changed within one
+ *   sampling interval, however long the machine idled before, so the bound does NOT grow with
+ *   idle time. Only the first sample of a (new) subscription (`meta.firstSample`: connect,
+ *   reconnect, recreated subscription, gateway restart) may carry what was counted while nobody
+ *   watched, so there the window is the time since the last value seen. Applies to increments,
+ *   wraps and resets alike. The record is `counter.discontinuity` (rejected,
+ *   LG_ERR_COUNTER_DISCONTINUITY) with both values and the bound; nothing is added to the batch,
+ *   and the new value becomes the baseline (device.set_state), so counting resumes from it.
  */
 import type { MachineReading } from '../drivers/driver.js';
 import type { BindEnv, BindResult, Effect, RecordDraft, StationContext } from './types.js';
@@ -31,6 +45,16 @@ import { canonicalStateName, tr88Number } from '../drivers/opcua/packml.js';
 
 export interface MachineBindOptions {
   autoBatchTransitions: boolean;
+}
+
+/** Counter plausibility defaults (see the file comment): 1 unit per ms of sampling interval. */
+export const DEFAULT_COUNTER_MAX_RATE_PER_SECOND = 1000;
+export const MIN_SAMPLE_WINDOW_MS = 100;
+
+/** The largest delta a counter may plausibly make in one step (pure, exported for tests). */
+export function counterMaxDelta(maxRatePerSecond: number, windowMs: number): bigint {
+  const w = Math.max(MIN_SAMPLE_WINDOW_MS, Number.isFinite(windowMs) ? windowMs : 0);
+  return BigInt(Math.max(1, Math.ceil((maxRatePerSecond * w) / 1000)));
 }
 
 /** What bindMachine persists per device under key 'state'. */
@@ -227,6 +251,39 @@ function bindCounter(
   const effects: Effect[] = [
     { type: 'device.set_state', device, key, value: { value: current.toString(), bits, at: iso(reading.receivedAt)! } satisfies PersistedCounter },
   ];
+  const meta = reading.meta ?? {};
+  const maxRate = typeof meta.maxRatePerSecond === 'number' && meta.maxRatePerSecond > 0 ? meta.maxRatePerSecond : DEFAULT_COUNTER_MAX_RATE_PER_SECOND;
+  const sampleWindowMs = typeof meta.sampleWindowMs === 'number' && meta.sampleWindowMs > 0 ? meta.sampleWindowMs : MIN_SAMPLE_WINDOW_MS;
+  const sinceLastMs = last ? reading.receivedAt.getTime() - Date.parse(last.at) : NaN;
+  const windowMs = meta.firstSample === true && Number.isFinite(sinceLastMs) ? Math.max(sampleWindowMs, sinceLastMs) : sampleWindowMs;
+  const maxDelta = counterMaxDelta(maxRate, windowMs);
+  if (delta > maxDelta) {
+    const code = 'LG_ERR_COUNTER_DISCONTINUITY' as const;
+    return {
+      record: {
+        ...base,
+        type: 'counter.discontinuity',
+        status: 'rejected',
+        errorCode: code,
+        message: formatMessage(code, { device, field: reading.field, previous: lastValue?.toString() ?? null, value: current.toString(), delta: delta.toString(), maxDelta: maxDelta.toString() }),
+        payload: {
+          counter: kind,
+          field: reading.field,
+          value: current.toString(),
+          previous: lastValue?.toString() ?? null,
+          delta: delta.toString(),
+          step,
+          counterBits: bits,
+          maxDelta: maxDelta.toString(),
+          maxRatePerSecond: maxRate,
+          windowMs,
+          firstSample: meta.firstSample === true,
+          ...timing,
+        },
+      },
+      effects,
+    };
+  }
   const payload = {
     counter: kind,
     field: reading.field,

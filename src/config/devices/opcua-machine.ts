@@ -117,6 +117,13 @@ export const OpcuaMachineConfig = Type.Object(
       default: 10_000,
       description: 'No data change and no keep-alive for this long: the subscription is verified and recreated (and the session reconnected if that fails).',
     }),
+    counterMaxRatePerSecond: Type.Optional(
+      Type.Number({
+        exclusiveMinimum: 0,
+        description:
+          'Most units per second this machine can count (overrides the node map\'s maxRatePerSecond; default 1000). A counter step larger than this rate over one sampling interval (at least 100 ms) is recorded as counter.discontinuity and not booked. Leave headroom (about twice the nominal speed).',
+      }),
+    ),
     autoBatchTransitions: Type.Optional(
       Type.Boolean({
         default: false,

@@ -21,6 +21,17 @@
  * and the last raw payload. So every distinct condition is recorded and every repeat is counted,
  * while a scale stuck in overload for an hour costs two records, not 36 000. The ring trace keeps
  * the individual payloads of the last `traceSize` messages for diagnostics.
+ *
+ * Issue 10.5, two conditions that used to leave no record at all:
+ * - A sample without a stable flag on a scale without software stability can never be judged
+ *   stable: it is refused LG_ERR_WEIGHT_STABILITY_UNKNOWN (an episode like any refusal), instead
+ *   of waiting forever for a stability that cannot come.
+ * - A stable empty platform that reads below zero — a signed zero "-0.000", or a negative net
+ *   inside the zero band — is still an empty platform (no capture, the phase is `empty`), and is
+ *   recorded ONCE per empty period as LG_ERR_WEIGHT_BELOW_ZERO: the zero drifted and the next
+ *   weighing would be short. Once per empty period (until something above the zero band arrives),
+ *   not per episode, because an indicator flickering between "-0.000" and "0.000" at 10 Hz would
+ *   otherwise open a new episode every other message.
  */
 import type { ErrorCode } from '../../errors.js';
 import { type Dec, cmp as cmpDec, sub, toString as decToString } from '../../domain/decimal.js';
@@ -143,6 +154,8 @@ export class PlacementMachine {
   private phase: Phase = 'empty';
   private lastCapture: { net: Dec; unit: string; at: Date } | null = null;
   private episode: Episode | null = null;
+  /** LG_ERR_WEIGHT_BELOW_ZERO was recorded in this empty period (see the file comment). */
+  private belowZeroReported = false;
   private readonly detector: StabilityDetector | null;
   private readonly ring: RawTrace[] = [];
   private ringPos = 0;
@@ -183,6 +196,10 @@ export class PlacementMachine {
       return out;
     }
     const s = outcome.sample;
+    if (s.stable === null && !this.detector) {
+      this.refuse(out, 'LG_ERR_WEIGHT_STABILITY_UNKNOWN', 'the payload has no stable flag and no software stability is configured', { value: `${decToString(s.net)} ${s.unit}` }, at, raw, s);
+      return out;
+    }
     const detected = this.detector ? this.detector.push(at.getTime(), s.net) : null;
     const stable = s.stable ?? detected ?? false;
 
@@ -213,9 +230,23 @@ export class PlacementMachine {
 
     if (cmp(s.net, this.o.zeroBand) <= 0) {
       this.phase = 'empty';
+      if (stable && (s.negativeZero === true || s.net.units < 0n)) {
+        const shown = `${s.negativeZero ? '-' : ''}${decToString(s.net)} ${s.unit}`;
+        if (!this.belowZeroReported) {
+          this.belowZeroReported = true;
+          this.counters.refusals++;
+          this.trace({ at, raw, s, stable, event: 'refusal', code: 'LG_ERR_WEIGHT_BELOW_ZERO' });
+          out.push({ type: 'refusal', code: 'LG_ERR_WEIGHT_BELOW_ZERO', detail: `the empty platform reads ${shown}`, details: { value: shown }, at, raw, sample: s });
+        } else {
+          this.counters.repeats++;
+          this.trace({ at, raw, s, stable, event: 'repeat', code: 'LG_ERR_WEIGHT_BELOW_ZERO' });
+        }
+        return out;
+      }
       this.trace({ at, raw, s, stable });
       return out;
     }
+    this.belowZeroReported = false;
     if (!stable) {
       if (this.phase === 'captured') this.phase = 'moved';
       else if (this.phase === 'empty') this.phase = 'armed';

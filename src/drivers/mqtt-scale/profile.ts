@@ -15,7 +15,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { LgError } from '../../errors.js';
-import { MASS_UNITS } from './units.js';
+import { MASS_UNITS, normaliseUnit } from './units.js';
 
 const DecimalText = (description: string) => Type.String({ pattern: '^[0-9]+(\\.[0-9]{1,9})?$', description });
 const Path = (description: string) => Type.String({ pattern: '^[^.\\s]+(\\.[^.\\s]+)*$', description });
@@ -61,7 +61,9 @@ export const ScaleProfile = Type.Object(
     topic: Type.String({ minLength: 1, description: 'Topic to subscribe to; {id} is the device id.' }),
     unit: Type.Union(MASS_UNITS.map((u) => Type.Literal(u)), { description: 'Unit captures are expressed in.' }),
     decimals: Type.Integer({ minimum: 0, maximum: 6, description: 'Resolution: captures are rounded (half away from zero) to this many decimals of `unit`.' }),
-    payloadUnit: Type.Optional(Type.String({ description: 'Unit assumed when the payload carries none.' })),
+    payloadUnit: Type.Optional(
+      Type.String({ description: 'Unit of a payload that carries none (the indicator is fixed to it). Without it, a payload without a unit is refused (LG_ERR_WEIGHT_UNIT_MISSING).' }),
+    ),
     units: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'Extra unit spellings of this scale → g/kg/lb/oz.' })),
     zeroBand: DecimalText('At or below this net weight the platform counts as empty.'),
     capacity: Type.Optional(DecimalText('Max gross weight; above it is overload.')),
@@ -91,6 +93,10 @@ export function compileProfile(raw: unknown, device = '?', name = '?'): Compiled
     throw bad(device, name, errs.join('; '));
   }
   const p = withDefaults as CompiledProfile;
+  if (p.payloadUnit !== undefined && !normaliseUnit(p.payloadUnit, p.units)) throw bad(device, name, `payloadUnit ${JSON.stringify(p.payloadUnit)} is not g, kg, lb or oz`);
+  // A format that can never carry a unit needs the unit declared, or every reading would be refused.
+  const carriesUnit = p.format === 'json' ? p.json?.unit !== undefined : /\(\?<unit>/.test(p.ascii?.pattern ?? '');
+  if (!carriesUnit && p.payloadUnit === undefined) throw bad(device, name, 'the payload format has no unit (json.unit path or ascii group `unit`): declare `payloadUnit`');
   if (p.format === 'json') {
     if (!p.json) throw bad(device, name, 'format json needs a `json` mapping');
     if (!p.json.value && !p.json.gross && !p.json.net) throw bad(device, name, 'json mapping needs value, gross or net');

@@ -22,6 +22,8 @@ export interface WeightSample {
   /** The scale's own flag; null when it sends none (software detection decides). */
   stable: boolean | null;
   sourceTime: Date | null;
+  /** The displayed net was a signed zero ("-0.000"): below zero by less than one digit (issue 10.5). */
+  negativeZero?: true;
 }
 
 export type ParseOutcome =
@@ -61,7 +63,9 @@ export function rawText(payload: Buffer | string, cap = 1024): { raw: string; by
   return { raw: text ?? `base64:${slice.toString('base64')}`, bytes: buf.length, truncated };
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: keep a byte order mark in the decoded text, so the raw on the record is what was sent
+// (parseWeightPayload skips it before parsing).
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 function decodeUtf8(b: Buffer): string | null {
   try {
     return utf8.decode(b);
@@ -77,8 +81,12 @@ export function parseWeightPayload(payload: Buffer | string, profile: CompiledPr
   if (buf.length === 0) return refuse('LG_ERR_WEIGHT_PAYLOAD', 'empty payload');
   const text = decodeUtf8(buf);
   if (text === null) return refuse('LG_ERR_WEIGHT_PAYLOAD', 'payload is not UTF-8 text');
+  // A leading UTF-8 byte order mark (Windows bridges, .NET's Encoding.UTF8) is an encoding marker,
+  // not content: RFC 8259 §8.1 lets a parser ignore it, and so do we (issue 10.5). `text` (the raw
+  // kept on the record) still shows it.
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   try {
-    const o = profile.format === 'json' ? parseJsonPayload(text, profile) : parseAsciiPayload(text, profile, state);
+    const o = profile.format === 'json' ? parseJsonPayload(body, profile) : parseAsciiPayload(body, profile, state);
     if (o.kind !== 'refusal') o.text = text;
     return o;
   } catch (err) {
@@ -124,8 +132,14 @@ function toTime(v: JsonValue | undefined): Date | null {
   return d;
 }
 
+/**
+ * The payload's unit: its own, else the profile's `payloadUnit`. A payload without a unit on a
+ * profile that declares none is refused (issue 10.5): "12" is not 12 kg just because captures are
+ * expressed in kg — the indicator may be set to g or lb.
+ */
 function unitOf(text: string | undefined, profile: CompiledProfile): MassUnit {
-  const t = text ?? profile.payloadUnit ?? profile.unit;
+  const t = text ?? profile.payloadUnit;
+  if (t === undefined) return fail('LG_ERR_WEIGHT_UNIT_MISSING', 'the payload carries no unit and the profile declares no payloadUnit', { unit: null });
   const u = normaliseUnit(t, profile.units);
   if (!u) return fail('LG_ERR_WEIGHT_UNIT', `unit ${JSON.stringify(t.slice(0, 20))} is not supported`, { unit: t.slice(0, 20) });
   return u;
@@ -134,7 +148,7 @@ function unitOf(text: string | undefined, profile: CompiledProfile): MassUnit {
 /** Gross/tare/net in the payload unit → normalised sample in the profile unit. */
 function assemble(
   parts: { gross?: Dec; tare?: Dec; net?: Dec },
-  unit: MassUnit,
+  unitFor: MassUnit | (() => MassUnit),
   profile: CompiledProfile,
   stable: boolean | null,
   sourceTime: Date | null,
@@ -146,6 +160,8 @@ function assemble(
     return fail('LG_ERR_WEIGHT_PAYLOAD', `net ${decToString(net)} is not gross ${decToString(gross)} − tare ${decToString(tare)}`);
   }
   if (gross === undefined) gross = addExact(net as Dec, tare);
+  // The unit is judged after the payload is known to be consistent (a broken payload is a payload error).
+  const unit = typeof unitFor === 'function' ? unitFor() : unitFor;
   const g = convertMass(gross, unit, profile.unit, profile.decimals);
   const t = convertMass(tare, unit, profile.unit, profile.decimals);
   // Both at profile.decimals: subtract units directly.
@@ -181,8 +197,17 @@ function parseJsonPayload(text: string, profile: CompiledProfile): ParseOutcome 
   };
   const stable = toBool(at(map.stable), 'stable');
   const sourceTime = toTime(at(map.timestamp));
-  const unit = unitOf(typeof unitRaw === 'string' ? unitRaw : undefined, profile);
-  return { kind: 'weight', sample: assemble(parts, unit, profile, stable, sourceTime) };
+  const sample = assemble(parts, () => unitOf(typeof unitRaw === 'string' ? unitRaw : undefined, profile), profile, stable, sourceTime);
+  // The sign of a zero survives only in the text: "-0.000" on the net (or on a gross without tare).
+  const netText = at(map.net) ?? (map.valueIs === 'net' ? at(map.value) : undefined);
+  const shown = netText !== undefined && netText !== null ? netText : parts.tare === undefined || parts.tare.units === 0n ? (at(map.gross) ?? at(map.value)) : undefined;
+  if (sample.net.units === 0n && isNegativeText(shown)) sample.negativeZero = true;
+  return { kind: 'weight', sample };
+}
+
+function isNegativeText(v: JsonValue | undefined): boolean {
+  if (v instanceof JsonNumber) return v.lexeme.startsWith('-');
+  return typeof v === 'string' && v.trim().startsWith('-');
 }
 
 function parseAsciiPayload(text: string, profile: CompiledProfile, state: ParseState): ParseOutcome {
@@ -219,18 +244,31 @@ function parseAsciiPayload(text: string, profile: CompiledProfile, state: ParseS
   if (!/^\d+(\.\d+)?$|^\.\d+$/.test(valueText)) return refuse('LG_ERR_WEIGHT_PAYLOAD', `weight ${JSON.stringify(valueText.slice(0, 20))} is not a number`);
   const v = decOrFail((sign === '-' ? '-' : '') + (valueText.startsWith('.') ? '0' + valueText : valueText), 'value');
   const unitText = g.unit?.trim();
+  // A "unit" with digits in it is a broken number ("+00A1.250kg" → value "00", unit "A1.250kg"),
+  // a payload error, not an unsupported unit (issue 10.5).
+  if (unitText && /[0-9]/.test(unitText) && !normaliseUnit(unitText, profile.units)) {
+    return refuse('LG_ERR_WEIGHT_PAYLOAD', `weight ${JSON.stringify(`${valueText}${unitText}`.slice(0, 20))} is not a number followed by a unit`);
+  }
   const unit = unitOf(unitText ? unitText : undefined, profile);
+  // A minus sign on what rounds to zero at the profile's resolution ("-0.000", "-0.0004"): below zero.
+  const negativeSign = sign === '-';
 
   if (mode === 'tare') {
     const t = convertMass(v, unit, profile.unit, profile.decimals);
     state.lastTare = t;
     return { kind: 'tare', tare: t };
   }
-  if (mode === 'gross') return { kind: 'weight', sample: assemble({ gross: v }, unit, profile, stable, null) };
+  if (mode === 'gross') {
+    const sample = assemble({ gross: v }, unit, profile, stable, null);
+    if (negativeSign && sample.net.units === 0n) sample.negativeZero = true;
+    return { kind: 'weight', sample };
+  }
   // Net line: the tare is the last one the indicator announced (TR line), 0 if none, in profile unit.
   const netP = convertMass(v, unit, profile.unit, profile.decimals);
   const tare = state.lastTare ?? ZERO;
-  return { kind: 'weight', sample: { gross: add(netP, tare), tare: normaliseScale(tare, profile.decimals), net: netP, unit: profile.unit, stable, sourceTime: null } };
+  const sample: WeightSample = { gross: add(netP, tare), tare: normaliseScale(tare, profile.decimals), net: netP, unit: profile.unit, stable, sourceTime: null };
+  if (negativeSign && sample.net.units === 0n) sample.negativeZero = true;
+  return { kind: 'weight', sample };
 }
 
 function normaliseScale(d: Dec, decimals: number): Dec {

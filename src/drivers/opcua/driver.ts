@@ -54,6 +54,10 @@ interface Item {
   nodeId: string;
   dataType?: string;
   mi?: OpcuaNs.ClientMonitoredItemBase;
+  /** The server's revised sampling interval of this item (ms). */
+  samplingMs?: number;
+  /** A value was delivered on the current subscription (the first one is `meta.firstSample`). */
+  seen?: boolean;
 }
 
 interface Conn {
@@ -406,6 +410,9 @@ export class OpcuaMachineDriver extends BaseDriver<MachineReading> {
           return;
         }
         item.mi = mi;
+        item.seen = false;
+        const revised = (mi as unknown as { monitoringParameters?: { samplingInterval?: number } }).monitoringParameters?.samplingInterval;
+        item.samplingMs = typeof revised === 'number' && revised > 0 ? revised : undefined;
         mi.on('changed', (dv: OpcuaNs.DataValue) => this.onValue(item, dv));
       }),
     );
@@ -502,6 +509,7 @@ export class OpcuaMachineDriver extends BaseDriver<MachineReading> {
         return;
       }
       if (c.meta) Object.assign(meta, c.meta);
+      if (f.kind === 'counter') Object.assign(meta, this.counterLimits(item));
       if (f.kind === 'state' && typeof c.value === 'string') {
         const n = tr88Number(c.value);
         if (n !== undefined) meta.stateNumber = n;
@@ -510,6 +518,19 @@ export class OpcuaMachineDriver extends BaseDriver<MachineReading> {
     } catch (err) {
       this.logger.error({ err, field: item.field.field }, 'OPC UA value could not be handled');
     }
+  }
+
+  /**
+   * What the binder needs to tell a counter step from a discontinuity (issue 10.3, see
+   * src/binding/machine.ts): the machine's maximum rate, the sampling window one step covers, and
+   * whether this is the first value of the subscription (which may span a gap).
+   */
+  private counterLimits(item: Item): Record<string, unknown> {
+    const first = item.seen !== true;
+    item.seen = true;
+    const rate = this.config.counterMaxRatePerSecond ?? item.field.maxRatePerSecond;
+    const window = Math.max(item.samplingMs ?? 0, this.config.samplingIntervalMs > 0 ? this.config.samplingIntervalMs : this.config.publishingIntervalMs);
+    return { ...(rate !== undefined ? { maxRatePerSecond: rate } : {}), sampleWindowMs: window, ...(first ? { firstSample: true } : {}) };
   }
 
   private dataTypeName(dt: number): string | undefined {

@@ -31,6 +31,8 @@ const FieldSchema = Type.Object(
     values: Type.Optional(Type.Record(Type.String({ pattern: '^-?[0-9]+$' }), Type.String())),
     /** counter: width for wrap-around (default: from the OPC UA data type, else 32). */
     counterBits: Type.Optional(Type.Integer({ minimum: 8, maximum: 64 })),
+    /** counter: most units per second the machine can make; a larger step is a counter.discontinuity (issue 10.3). */
+    maxRatePerSecond: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
   },
   { additionalProperties: false },
 );
@@ -66,6 +68,7 @@ export interface ResolvedField {
   superstates?: ReadonlySet<string>;
   enumValues?: ReadonlyMap<number, string>;
   counterBits?: number;
+  maxRatePerSecond?: number;
 }
 
 export interface ResolvedNodeMap {
@@ -137,6 +140,7 @@ export function resolveNodeMap(
     }
     if (def.kind === 'enum') rf.enumValues = numTable(def.values, `${where}/values`, false);
     if (def.counterBits !== undefined) rf.counterBits = def.counterBits;
+    if (def.maxRatePerSecond !== undefined) rf.maxRatePerSecond = def.maxRatePerSecond;
     fields.push(rf);
   }
   return { name: file.name, namespaces: file.namespaces ?? {}, fields };

@@ -107,6 +107,64 @@ describe('opcua-machine against the line simulator', () => {
     expect(driver.health().state).toBe('stopped');
   }, 60_000);
 
+  it('10.3 counter jump is a counter.discontinuity, not production: PackTags ProdProcessedCount 10 → 4,294,967,235 and a +926 preset on a 10 units/s filler', async () => {
+    sim.run(0);
+    sim.setState('Execute');
+    sim.setCounters(10, 0);
+    // At most 200 units/s for this machine: a 100 ms sample may step by 20 (headroom for a loaded
+    // test machine whose server samples late), never by 926.
+    // The generic PackTags map (UInt32 Admin.ProdProcessedCount): the OPC 30050 structure would
+    // first make the client discover the data types, seconds on a loaded machine.
+    const cfg = machineConfig(endpoint, { samplingIntervalMs: 100, publishingIntervalMs: 100, counterMaxRatePerSecond: 200 });
+    const { driver, model } = harness(cfg, stateDir());
+    drivers.push(driver);
+    model.startBatch('B-103', 'in_process');
+    const store = new StoreSink();
+    store.startBatch('B-103');
+    driver.on('reading', (r) => store.onReading(r));
+    try {
+      await driver.start(new AbortController().signal);
+      await waitFor(() => driver.health().state === 'online', 15_000, 25, 'online');
+      await waitFor(() => model.ofType('counter.updated').some((r) => r.payload.field === 'goodCount' && r.payload.value === '10'), 30_000, 25, 'baseline 10');
+      const madeBefore = sim.accGood;
+      const made = () => String(sim.accGood - madeBefore);
+      // The line runs at 10 units/s between the faults; it pauses for each fault so that the units
+      // of a sampling interval overwritten by the PLC's own jump do not blur the exact total.
+      const runFor = async (units: number) => {
+        const target = sim.accGood + units;
+        sim.run(10); // 1 unit per 100 ms
+        await waitFor(() => sim.accGood >= target, 15_000, 10, `${units} units made`);
+        sim.run(0);
+        await waitFor(() => model.totals('B-103').good === made(), 10_000, 25, 'all made units booked');
+      };
+      await runFor(5);
+      sim.setCounters(4294967235, 0); // what a DINT Count of −61 reads as unsigned
+      await waitFor(() => model.ofType('counter.discontinuity').length === 1, 10_000, 25, 'jump recorded');
+      await runFor(5);
+      sim.setCounters((sim.good + 926) % 2 ** 32, 0); // a preset: +926 at once
+      await waitFor(() => model.ofType('counter.discontinuity').length === 2, 10_000, 25, 'preset recorded');
+      await runFor(5);
+      // Everything the machine made is booked, nothing of the jump or the preset.
+      expect(model.totals('B-103').good).toBe(made());
+      expect(Number(made())).toBeGreaterThanOrEqual(15);
+      const [jump, preset] = model.ofType('counter.discontinuity');
+      expect(jump).toMatchObject({ status: 'rejected', errorCode: 'LG_ERR_COUNTER_DISCONTINUITY', batch: 'B-103' });
+      expect(Number(jump!.payload.previous)).toBeLessThan(1000);
+      expect(Number(jump!.payload.value)).toBeGreaterThanOrEqual(4294967235);
+      expect(['wrap', 'increment']).toContain(preset!.payload.step); // just below 2^32, +926 goes past the top: a wrap, still implausible
+      expect(BigInt(preset!.payload.delta as string)).toBeGreaterThanOrEqual(926n);
+      expect(model.ofType('counter.updated').every((r) => BigInt(r.payload.delta as string) <= 20n)).toBe(true);
+      // The real journal and store agree, and hold both discontinuity records.
+      await waitFor(() => store.totals('B-103').good === made(), 10_000, 25, 'store totals');
+      expect(store.count('counter.discontinuity')).toBe(2);
+      expect(store.failures).toEqual([]);
+    } finally {
+      sim.run(0);
+      await driver.stop();
+      await store.close();
+    }
+  }, 90_000);
+
   it('an unreachable endpoint: offline with LG_ERR_OPCUA_CONNECT_FAILED, start() does not block, stop() is bounded', async () => {
     const port = await freePort();
     const { driver } = harness(machineConfig(`opc.tcp://127.0.0.1:${port}/nothing`), stateDir());

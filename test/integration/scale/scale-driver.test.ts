@@ -158,15 +158,15 @@ function suite(name: string, make: () => Promise<TestBroker>, skip: boolean) {
           [`{"weight":{"gross":1},"pad":"${'x'.repeat(100_000)}"}`, 'LG_ERR_WEIGHT_PAYLOAD'],
           ['{"weight":{"gross":"NaN","stable":true}}', 'LG_ERR_WEIGHT_PAYLOAD'],
           ['{"weight":{"gross":"Infinity","stable":true}}', 'LG_ERR_WEIGHT_PAYLOAD'],
-          ['{"weight":{"gross":-0.5,"stable":true}}', 'LG_ERR_WEIGHT_NEGATIVE'],
+          ['{"weight":{"gross":-0.5,"unit":"kg","stable":true}}', 'LG_ERR_WEIGHT_NEGATIVE'],
           ['{"weight":{"gross":99,"stable":true},"status":{"overload":true}}', 'LG_ERR_WEIGHT_OVERLOAD'],
-          ['{"weight":{"gross":75,"stable":true}}', 'LG_ERR_WEIGHT_OVERLOAD'], // over the 60 kg capacity
+          ['{"weight":{"gross":75,"unit":"kg","stable":true}}', 'LG_ERR_WEIGHT_OVERLOAD'], // over the 60 kg capacity
           [Buffer.from([0xc3, 0x28, 0xff]), 'LG_ERR_WEIGHT_PAYLOAD'],
         ];
         for (const [p] of bad) await s.sendRaw(p);
-        await s.sendRaw('{"weight":{"gross":0,"stable":true}}');
-        await s.sendRaw('{"weight":{"gross":1.5,"stable":false}}');
-        await s.sendRaw('{"weight":{"gross":1.5,"stable":true}}');
+        await s.sendRaw('{"weight":{"gross":0,"unit":"kg","stable":true}}');
+        await s.sendRaw('{"weight":{"gross":1.5,"unit":"kg","stable":false}}');
+        await s.sendRaw('{"weight":{"gross":1.5,"unit":"kg","stable":true}}');
         await waitFor(() => r.captures().length === 1, 5000, 10, 'capture after garbage');
         const codes = r.refusals().map((x) => x.error!.code);
         // Consecutive identical codes collapse into one episode (+ its summary); distinct ones each appear.
@@ -245,9 +245,9 @@ function suite(name: string, make: () => Promise<TestBroker>, skip: boolean) {
           return new Promise(() => undefined);
         });
         const s = await sim(broker, r1.driver.topic, 'json', { continuous: false });
-        await s.sendRaw('{"weight":{"gross":0,"stable":true}}');
-        await s.sendRaw('{"weight":{"gross":2.468,"stable":true}}');
-        await s.sendRaw('{"weight":{"gross":2.468,"stable":true}}');
+        await s.sendRaw('{"weight":{"gross":0,"unit":"kg","stable":true}}');
+        await s.sendRaw('{"weight":{"gross":2.468,"unit":"kg","stable":true}}');
+        await s.sendRaw('{"weight":{"gross":2.468,"unit":"kg","stable":true}}');
         await waitFor(() => gated.length === 1, 5000, 10, 'capture handed to the gate');
         await new Promise((res) => setTimeout(res, 150));
         expect(r1.readings).toEqual([]); // delivered to the gate, not as an event

@@ -61,8 +61,8 @@ describe.skipIf(!hasTools)('MQTT scale over TLS (own Mosquitto)', () => {
       await waitFor(() => good.state === 'online', 10_000, 20, 'online over TLS');
 
       const pub = await mqtt.connectAsync(`mqtts://127.0.0.1:${port}`, { ca: [readFileSync(join(p, 'ca.pem'))], reconnectPeriod: 0 });
-      await pub.publishAsync(good.topic, '{"weight":{"gross":0,"stable":true}}', { qos: 1 });
-      await pub.publishAsync(good.topic, '{"weight":{"gross":3.210,"stable":true}}', { qos: 1 });
+      await pub.publishAsync(good.topic, '{"weight":{"gross":0,"unit":"kg","stable":true}}', { qos: 1 });
+      await pub.publishAsync(good.topic, '{"weight":{"gross":3.210,"unit":"kg","stable":true}}', { qos: 1 });
       await waitFor(() => readings.length === 1, 5000, 10, 'capture over TLS');
       expect(readings[0]!.value!.net).toBe('3.210');
       await pub.endAsync();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { LINK_LOST_STATE, bindMachine, counterDelta, stateDurations } from '../../../src/binding/machine.js';
+import { DEFAULT_COUNTER_MAX_RATE_PER_SECOND, LINK_LOST_STATE, bindMachine, counterDelta, counterMaxDelta, stateDurations } from '../../../src/binding/machine.js';
 import type { MachineReading } from '../../../src/drivers/driver.js';
 import { MachineModel } from './machine-model.js';
 
@@ -74,12 +74,67 @@ describe('bindMachine', () => {
     m.bind(counter('goodCount', 0)); // PLC counter reset mid-batch
     m.bind(counter('goodCount', 0)); // seen again after a reconnect
     m.bind(counter('goodCount', 25));
-    m.bind(counter('goodCount', 4294967290));
-    m.bind(counter('goodCount', 4)); // wrap
-    expect(m.totals('20261122-001')).toEqual({ good: String(40 + 25 + 4294967265 + 10), rejected: '2' });
+    expect(m.totals('20261122-001')).toEqual({ good: String(40 + 25), rejected: '2' });
     const steps = m.ofType('counter.updated').map((x) => x.payload.step);
-    expect(steps).toEqual(['baseline', 'increment', 'baseline', 'increment', 'reset', 'unchanged', 'increment', 'increment', 'wrap']);
+    expect(steps).toEqual(['baseline', 'increment', 'baseline', 'increment', 'reset', 'unchanged', 'increment']);
     expect(m.ofType('counter.updated').every((x) => x.status === 'accepted' && x.batch === '20261122-001')).toBe(true);
+    // The wrap, from a counter that sits near its top. (Until issue 10.3 this test jumped
+    // 25 → 4294967290 in one step and booked it as production; that is now a counter.discontinuity.)
+    const w = new MachineModel();
+    w.startBatch('B2', 'in_process');
+    w.bind(counter('goodCount', 4294967280)); // baseline
+    w.bind(counter('goodCount', 4294967290));
+    w.bind(counter('goodCount', 4)); // wrap
+    expect(w.totals('B2')).toEqual({ good: '20', rejected: '0' });
+    expect(w.ofType('counter.updated').map((x) => x.payload.step)).toEqual(['baseline', 'increment', 'wrap']);
+  });
+
+  it('10.3 counter jump is a counter.discontinuity, not production (10 → 4,294,967,235 and a +926 preset at 10 units/s)', () => {
+    const m = new MachineModel();
+    m.startBatch('B1', 'in_process');
+    // A 10 units/s filler sampled every 100 ms; the node map says it makes at most 20 units/s.
+    const c = (v: number | string, extra: Record<string, unknown> = {}) => r('goodCount', String(v), { meta: { counterBits: 32, maxRatePerSecond: 20, sampleWindowMs: 100, ...extra } }, 100);
+    m.bind(c(9, { firstSample: true })); // baseline
+    m.bind(c(10));
+    const jump = m.bind(c(4294967235));
+    expect(jump.record).toMatchObject({ type: 'counter.discontinuity', status: 'rejected', errorCode: 'LG_ERR_COUNTER_DISCONTINUITY', batch: 'B1' });
+    expect(jump.record.payload).toMatchObject({ previous: '10', value: '4294967235', delta: '4294967225', step: 'increment', maxDelta: '2' });
+    expect(jump.effects.some((e) => e.type === 'batch.add_produced')).toBe(false);
+    // The new value is the baseline: counting goes on from it, and the glitch back to 11 reads as a
+    // wrap of +71 — implausible too, so also not booked.
+    m.bind(c(4294967236));
+    const back = m.bind(c(11));
+    expect(back.record.type).toBe('counter.discontinuity');
+    expect(back.record.payload).toMatchObject({ step: 'wrap', delta: '71', previous: '4294967236', value: '11' });
+    m.bind(c(12));
+    const preset = m.bind(c(12 + 926));
+    expect(preset.record).toMatchObject({ type: 'counter.discontinuity', payload: { previous: '12', value: '938', delta: '926' } });
+    m.bind(c(939));
+    // Booked: 9→10, 4294967235→4294967236, 11→12, 938→939.
+    expect(m.totals('B1')).toEqual({ good: '4', rejected: '0' });
+    // A long idle does not widen the bound within one subscription (a preset after an hour in Held)…
+    const idle = m.bind(r('goodCount', '1939', { meta: { counterBits: 32, maxRatePerSecond: 20, sampleWindowMs: 100 } }, 3_600_000));
+    expect(idle.record.type).toBe('counter.discontinuity');
+    // …but the first sample of a new subscription may span a link gap: 30 s at 20/s allows 600.
+    const gap = m.bind(r('goodCount', '2239', { meta: { counterBits: 32, maxRatePerSecond: 20, sampleWindowMs: 100, firstSample: true } }, 30_000));
+    expect(gap.record).toMatchObject({ type: 'counter.updated', status: 'accepted', payload: { delta: '300' } });
+    expect(m.totals('B1').good).toBe('304');
+  });
+
+  it('10.3 the default bound is derived from the sampling interval (1 unit per ms, at least 100 ms) and wrap/reset still count', () => {
+    expect(counterMaxDelta(DEFAULT_COUNTER_MAX_RATE_PER_SECOND, 100)).toBe(100n);
+    expect(counterMaxDelta(DEFAULT_COUNTER_MAX_RATE_PER_SECOND, 0)).toBe(100n);
+    expect(counterMaxDelta(DEFAULT_COUNTER_MAX_RATE_PER_SECOND, 1000)).toBe(1000n);
+    expect(counterMaxDelta(10, 100)).toBe(1n);
+    const m = new MachineModel();
+    m.startBatch('B1', 'in_process');
+    const c = (v: number, extra: Record<string, unknown> = {}) => r('goodCount', String(v), { meta: { counterBits: 32, sampleWindowMs: 100, ...extra } }, 100);
+    m.bind(c(4294967250));
+    m.bind(c(4294967290));
+    expect(m.bind(c(30)).record.payload).toMatchObject({ step: 'wrap', delta: '36' });
+    expect(m.bind(c(5)).record.payload).toMatchObject({ step: 'reset', delta: '5' });
+    expect(m.bind(c(5 + 926)).record.type).toBe('counter.discontinuity'); // default: 100 per 100 ms
+    expect(m.totals('B1').good).toBe(String(40 + 36 + 5));
   });
 
   it('rejects counters without an active batch but moves the baseline, so the next batch gets only its own units', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import fc from 'fast-check';
 import { loadScaleProfile, parseWeightPayload, compileProfile, type ParseOutcome, type ParseState } from '../../../src/drivers/mqtt-scale/index.js';
@@ -92,8 +92,8 @@ describe('JSON profile', () => {
     expect(w(o).t?.toISOString()).toBe('2026-11-22T05:00:00.100Z');
   });
   it('net computed from gross − tare; gross from net + tare', () => {
-    expect(w(parseWeightPayload('{"weight":{"gross":2,"tare":0.5}}', jsonP))).toMatchObject({ net: '1.500', stable: null });
-    expect(w(parseWeightPayload('{"weight":{"net":"1.5","tare":"0.5"}}', jsonP))).toMatchObject({ gross: '2.000' });
+    expect(w(parseWeightPayload('{"weight":{"gross":2,"tare":0.5,"unit":"kg"}}', jsonP))).toMatchObject({ net: '1.500', stable: null });
+    expect(w(parseWeightPayload('{"weight":{"net":"1.5","tare":"0.5","unit":"kg"}}', jsonP))).toMatchObject({ gross: '2.000' });
   });
   it('inconsistent net is refused', () => {
     expect(code(parseWeightPayload('{"weight":{"gross":2,"tare":0.5,"net":1.4}}', jsonP))).toBe('LG_ERR_WEIGHT_PAYLOAD');
@@ -103,7 +103,7 @@ describe('JSON profile', () => {
     expect(w(parseWeightPayload('{"weight":{"gross":2.5,"unit":"lb","stable":true}}', jsonP)).net).toBe('1.134'); // 1.133980925
     expect(w(parseWeightPayload('{"weight":{"gross":10,"unit":"oz","stable":true}}', jsonP)).net).toBe('0.283'); // 0.28349523125
     // the float sum 0.1+0.2 would give 0.30000000000000004; exact text stays exact
-    expect(w(parseWeightPayload('{"weight":{"gross":0.3,"tare":0.1}}', jsonP)).net).toBe('0.200');
+    expect(w(parseWeightPayload('{"weight":{"gross":0.3,"tare":0.1,"unit":"kg"}}', jsonP)).net).toBe('0.200');
   });
   it('refusals with codes', () => {
     const cases: Array<[string, string]> = [
@@ -137,7 +137,7 @@ describe('JSON profile', () => {
     expect(code(parseWeightPayload(Buffer.from([0xff, 0xfe, 0x7b]), jsonP))).toBe('LG_ERR_WEIGHT_PAYLOAD');
   });
   it('negative values parse (the placement machine judges them)', () => {
-    expect(w(parseWeightPayload('{"weight":{"gross":-0.015,"stable":true}}', jsonP)).net).toBe('-0.015');
+    expect(w(parseWeightPayload('{"weight":{"gross":-0.015,"unit":"kg","stable":true}}', jsonP)).net).toBe('-0.015');
   });
   it('value profile without stable flag', () => {
     expect(w(parseWeightPayload('{"value":1.25,"unit":"kg"}', valueP))).toMatchObject({ net: '1.250', stable: null });
@@ -244,7 +244,7 @@ describe('mqttScaleKind.create', () => {
     const ctx = { logger: silentLogger(), stateDir: tmpdir(), devicesDir };
     const noFlag = mkdtempSync(join(tmpdir(), 'lg-noflag-'));
     mkdirSync(join(noFlag, 'scales'));
-    writeFileSync(join(noFlag, 'scales', 'flat.yaml'), 'name: flat\nformat: json\ntopic: t\nunit: kg\ndecimals: 3\nzeroBand: "0.005"\njson: {value: value}\n');
+    writeFileSync(join(noFlag, 'scales', 'flat.yaml'), 'name: flat\nformat: json\ntopic: t\nunit: kg\ndecimals: 3\npayloadUnit: kg\nzeroBand: "0.005"\njson: {value: value}\n');
     let code: unknown;
     try {
       mqttScaleKind.create({ ...base, profile: 'flat' }, { ...ctx, devicesDir: noFlag });
@@ -254,5 +254,70 @@ describe('mqttScaleKind.create', () => {
     expect(code).toBe('LG_ERR_DEVICE_PROFILE');
     const d = mqttScaleKind.create({ ...base, profile: 'flat', stability: { readings: 5, tolerance: '0.002', windowMs: 600 } }, { ...ctx, devicesDir: noFlag });
     expect(d.kind).toBe('mqtt-scale');
+  });
+});
+
+describe('10.5 units, byte order marks, signed zeros and broken numbers', () => {
+  const st = (): ParseState => ({ lastTare: null });
+  it('10.5 an ASCII line without a unit is refused LG_ERR_WEIGHT_UNIT_MISSING, not consumed as kg', () => {
+    expect(code(parseWeightPayload('ST,GS,+00000012', asciiP, st()))).toBe('LG_ERR_WEIGHT_UNIT_MISSING');
+    expect(code(parseWeightPayload('ST,GS,+0001.250\r\n', asciiP, st()))).toBe('LG_ERR_WEIGHT_UNIT_MISSING');
+    // …unless the profile declares the payload unit (an indicator fixed to it).
+    const inG = loadScaleProfile(devicesDir, 'ascii-st-gs', { overrides: { payloadUnit: 'g' } });
+    expect(w(parseWeightPayload('ST,GS,+00000012', inG, st())).net).toBe('0.012');
+    const inKg = loadScaleProfile(devicesDir, 'ascii-st-gs', { overrides: { payloadUnit: 'kg' } });
+    expect(w(parseWeightPayload('ST,GS,+00000012', inKg, st())).net).toBe('12.000');
+    // The payload's own unit still wins over payloadUnit.
+    expect(w(parseWeightPayload('ST,GS,+0001.250kg', inG, st())).net).toBe('1.250');
+  });
+  it('10.5 a JSON reading without a unit is refused the same way; a unit of its own is converted exactly', () => {
+    expect(code(parseWeightPayload('{"weight":{"gross":1.25,"stable":true}}', jsonP))).toBe('LG_ERR_WEIGHT_UNIT_MISSING');
+    expect(code(parseWeightPayload('{"value":1.25}', valueP))).toBe('LG_ERR_WEIGHT_UNIT_MISSING');
+    // lb on a kg profile: exact factor, one rounding to the profile's 1 g.
+    expect(w(parseWeightPayload('{"weight":{"gross":2.5,"unit":"lb","stable":true}}', jsonP))).toMatchObject({ net: '1.134', unit: 'kg', stable: true });
+    // A payload that is broken otherwise is a payload error first.
+    expect(code(parseWeightPayload('{"weight":{"gross":2,"tare":0.5,"net":1.4}}', jsonP))).toBe('LG_ERR_WEIGHT_PAYLOAD');
+    expect(code(parseWeightPayload('{"weight":{}}', jsonP))).toBe('LG_ERR_WEIGHT_PAYLOAD');
+  });
+  it('10.5 ST,GS,+00A1.250kg is a payload error, not LG_ERR_WEIGHT_UNIT', () => {
+    expect(code(parseWeightPayload('ST,GS,+00A1.250kg', asciiP, st()))).toBe('LG_ERR_WEIGHT_PAYLOAD');
+    expect(code(parseWeightPayload('ST,GS,+0001.2k50g', asciiP, st()))).toBe('LG_ERR_WEIGHT_PAYLOAD');
+    expect(code(parseWeightPayload('ST,GS,+0001.250PC', asciiP, st()))).toBe('LG_ERR_WEIGHT_UNIT'); // a real, unsupported unit
+  });
+  it('10.5 a UTF-8 byte order mark is skipped (JSON and ASCII); the raw text keeps it', () => {
+    const bom = Buffer.from([0xef, 0xbb, 0xbf]);
+    const j = parseWeightPayload(Buffer.concat([bom, Buffer.from('{"weight":{"gross":1.25,"unit":"kg","stable":true}}')]), jsonP);
+    expect(w(j)).toMatchObject({ net: '1.250', stable: true });
+    expect(j.kind === 'weight' && j.text?.charCodeAt(0)).toBe(0xfeff);
+    expect(w(parseWeightPayload(Buffer.concat([bom, Buffer.from('ST,GS,+0001.250kg')]), asciiP, st())).net).toBe('1.250');
+    expect(w(parseWeightPayload('\uFEFF{"weight":{"gross":1,"unit":"kg"}}', jsonP)).net).toBe('1.000');
+  });
+  it('10.5 -0.000 is zero, marked negativeZero (JSON number, JSON text, ASCII); +0 and a tared zero are not', () => {
+    const neg = (o: ParseOutcome) => (o.kind === 'weight' ? { net: d(o.sample.net), negativeZero: o.sample.negativeZero === true } : o);
+    expect(neg(parseWeightPayload('{"weight":{"gross":-0.000,"unit":"kg","stable":true}}', jsonP))).toEqual({ net: '0.000', negativeZero: true });
+    expect(neg(parseWeightPayload('{"weight":{"net":"-0.000","unit":"kg","stable":true}}', jsonP))).toEqual({ net: '0.000', negativeZero: true });
+    expect(neg(parseWeightPayload('{"value":-0.0004,"unit":"kg"}', valueP))).toEqual({ net: '0.000', negativeZero: true });
+    expect(neg(parseWeightPayload('ST,GS,-0000.000kg', asciiP, st()))).toEqual({ net: '0.000', negativeZero: true });
+    expect(neg(parseWeightPayload('ST,NT,-0.0004kg', asciiP, st()))).toEqual({ net: '0.000', negativeZero: true });
+    expect(neg(parseWeightPayload('ST,GS,+0000.000kg', asciiP, st()))).toEqual({ net: '0.000', negativeZero: false });
+    expect(neg(parseWeightPayload('{"weight":{"gross":0.000,"unit":"kg","stable":true}}', jsonP))).toEqual({ net: '0.000', negativeZero: false });
+    expect(neg(parseWeightPayload('{"weight":{"gross":0.5,"tare":0.5,"unit":"kg","stable":true}}', jsonP))).toEqual({ net: '0.000', negativeZero: false });
+  });
+  it('10.5 every profile in devices/scales loads; a profile that can never carry a unit needs payloadUnit', () => {
+    const names = readdirSync(join(devicesDir, 'scales')).filter((f) => f.endsWith('.yaml')).map((f) => f.replace(/\.yaml$/, ''));
+    expect(names.length).toBeGreaterThanOrEqual(4);
+    for (const n of names) expect(loadScaleProfile(devicesDir, n).name, n).toBe(n);
+    const bad = (over: Record<string, unknown>) => {
+      try {
+        compileProfile({ name: 'x', format: 'json', topic: 't', unit: 'kg', decimals: 3, zeroBand: '0.005', json: { value: 'v', stable: 's' }, ...over });
+      } catch (err) {
+        return isLgError(err) ? err.code : String(err);
+      }
+      return 'loaded';
+    };
+    expect(bad({})).toBe('LG_ERR_DEVICE_PROFILE'); // no unit path, no payloadUnit
+    expect(bad({ payloadUnit: 'kg' })).toBe('loaded');
+    expect(bad({ payloadUnit: 'stone' })).toBe('LG_ERR_DEVICE_PROFILE');
+    expect(bad({ json: { value: 'v', unit: 'u' } })).toBe('loaded');
   });
 });

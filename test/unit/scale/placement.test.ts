@@ -95,6 +95,34 @@ describe('placement state machine (10 Hz scripts)', () => {
     expect(r[1]!.details).toMatchObject({ summary: true, repeats: 49 });
     expect(m.counters.repeats).toBe(49);
   });
+  it('10.5 a payload whose stable flag is missing (no software stability) is a refusal LG_ERR_WEIGHT_STABILITY_UNKNOWN, not silence', () => {
+    const m = new PlacementMachine(placementOptionsFor(cfg(), jsonP));
+    const one = run(m, [['1.000', undefined, 1]]);
+    expect(refusals(one).map((x) => x.code)).toEqual(['LG_ERR_WEIGHT_STABILITY_UNKNOWN']);
+    // At 10 Hz it is one episode: the first refusal, then a summary with the repeats.
+    const more = run(m, [['1.000', undefined, 30], ['1.000', true, 5]]);
+    expect(refusals(more).map((x) => [x.code, x.details.repeats])).toEqual([['LG_ERR_WEIGHT_STABILITY_UNKNOWN', 30]]);
+    expect(captures(more)).toEqual(['1.000']);
+    // With software stability configured, a missing flag is what the detector is for.
+    const sw = new PlacementMachine(placementOptionsFor(cfg({ stability: { readings: 5, tolerance: '0.002', windowMs: 600 } }), jsonP));
+    const e = run(sw, [['1.000', undefined, 10]]);
+    expect(refusals(e)).toEqual([]);
+    expect(captures(e)).toEqual(['1.000']);
+  });
+  it('10.5 -0.000 on the empty platform is one LG_ERR_WEIGHT_BELOW_ZERO per empty period, even flickering with 0.000', () => {
+    const m = new PlacementMachine(placementOptionsFor(cfg(), jsonP));
+    const e = run(m, [['0.000', true, 5], ['-0.000', true, 1], ['0.000', true, 1], ['-0.000', true, 1], ['-0.002', true, 20], ['0.000', true, 5]]);
+    expect(refusals(e).map((x) => x.code)).toEqual(['LG_ERR_WEIGHT_BELOW_ZERO']);
+    expect(refusals(e)[0]!.details.value).toBe('-0.000 kg');
+    expect(m.currentPhase).toBe('empty');
+    expect(captures(e)).toEqual([]);
+    // The next placement is captured as usual; the next empty period may report again.
+    const e2 = run(m, [['1.500', false, 3], ['1.500', true, 5], ['0.000', false, 2], ['-0.000', true, 3]]);
+    expect(captures(e2)).toEqual(['1.500']);
+    expect(refusals(e2).map((x) => x.code)).toEqual(['LG_ERR_WEIGHT_BELOW_ZERO']);
+    // Unstable readings below zero (removal transients) are not judged.
+    expect(refusals(run(m, [['1.000', false, 3], ['-0.000', false, 5]]))).toEqual([]);
+  });
   it('unstable negative transients (removal) are not refusals', () => {
     const m = new PlacementMachine(placementOptionsFor(cfg(), jsonP));
     expect(refusals(run(m, [['1.000', true, 5], ['-0.300', false, 3], ['0.000', true, 5]]))).toEqual([]);
@@ -112,7 +140,7 @@ describe('placement state machine (10 Hz scripts)', () => {
     feed('{bad');
     feed('{bad');
     feed('{"weight":{"gross":1,"unit":"stone"}}');
-    feed('{"weight":{"gross":0,"stable":true}}');
+    feed('{"weight":{"gross":0,"unit":"kg","stable":true}}');
     feed('{bad again');
     expect(refusals(out).map((r) => [r.code, r.details.summary ?? false])).toEqual([
       ['LG_ERR_WEIGHT_PAYLOAD', false],
