@@ -214,6 +214,34 @@ describe('issue 10 — consumption and override integrity through the gateway', 
     const r4 = (await t.call('POST', '/stations/WEIGH-1/scans', { data: 'L-1001-Q' }, opToken)).body.record;
     expect((await t.call('POST', `/records/${r4.id}/override`, { reason: 'x', supervisorToken: opToken }, opToken)).body.code).toBe('LG_ERR_FORBIDDEN');
   });
+
+  it('10.2 an override is granted for every refusal the lot has (not on the BOM, quarantined and expired…) and never lets a QA-rejected lot in', async () => {
+    // not on the bill of materials: after the override exactly that lot is weighed into the batch
+    const notBom = (await t.call('POST', '/stations/WEIGH-1/scans', { data: 'L-1010-A' }, opToken)).body.record;
+    expect(notBom.errorCode).toBe('LG_ERR_MATERIAL_NOT_IN_BOM');
+    const o = await t.call('POST', `/records/${notBom.id}/override`, { reason: 'colour added per deviation D-1' }, supToken);
+    expect(o.body.payload.overriddenCodes).toEqual(['LG_ERR_MATERIAL_NOT_IN_BOM']);
+    const w = await weigh(t, sim, '0.200');
+    expect(w).toMatchObject({ status: 'accepted', lot: 'L-1010-A', payload: { material: 'RM-1010', position: 'not_in_bom', override: { record: o.body.id } } });
+    expect(t.gw.repo.consumed(batch, 'RM-1010')).toBe(w.payload.quantity);
+
+    // quarantined AND expired: the scan names the first refusal, the override covers both
+    expect((await t.call('POST', '/lots', { id: 'L-1001-QX', material: 'RM-1001', expiry: '2020-02-01', status: 'quarantine', quantity: '5' })).status).toBe(201);
+    const qx = (await t.call('POST', '/stations/WEIGH-1/scans', { data: 'L-1001-QX' }, opToken)).body.record;
+    expect(qx.errorCode).toBe('LG_ERR_LOT_QUARANTINED');
+    const oq = await t.call('POST', `/records/${qx.id}/override`, { reason: 'sampled and passed, paperwork pending' }, supToken);
+    expect([...oq.body.payload.overriddenCodes].sort()).toEqual(['LG_ERR_LOT_EXPIRED', 'LG_ERR_LOT_QUARANTINED']);
+    expect(await weigh(t, sim, '0.500')).toMatchObject({ status: 'accepted', lot: 'L-1001-QX' });
+
+    // a QA-rejected lot that is also off the BOM: the scan says "not on the BOM", the override is refused
+    expect((await t.call('POST', '/lots', { id: 'L-1010-REJ', material: 'RM-1010', expiry: '2099-01-01', status: 'rejected', quantity: '5' })).status).toBe(201);
+    const rej = (await t.call('POST', '/stations/WEIGH-1/scans', { data: 'L-1010-REJ' }, opToken)).body.record;
+    expect(rej.errorCode).toBe('LG_ERR_MATERIAL_NOT_IN_BOM');
+    const refused = await t.call('POST', `/records/${rej.id}/override`, { reason: 'try' }, supToken);
+    expect(refused.status).toBe(409);
+    expect(refused.body.code).toBe('LG_ERR_OVERRIDE_INVALID');
+    expect((await t.call('GET', '/stations/WEIGH-1')).body.lots['RM-1010']).toBe('L-1010-A');
+  });
 });
 
 describe('10.10 expiry at the scale is the site-local date (Europe/Berlin, 00:30 local)', () => {
