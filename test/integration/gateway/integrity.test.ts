@@ -141,6 +141,8 @@ describe('issue 10 — consumption and override integrity through the gateway', 
     expect(text).toContain('9.500 kg of lot L-1001-A');
     expect(text).toContain('net of 1 correction (4.000 kg taken back)');
     expect(text).not.toMatch(/← -/);
+    const fwd = (await t.call('GET', '/lots/L-1001-A/genealogy')).body;
+    expect(fwd.usedIn).toEqual([expect.objectContaining({ quantity: '9.500', additions: 3, corrections: 1, corrected: '4.000' })]);
     // the correction is a record in the journal like any other
     const list = (await t.call('GET', `/records?batch=${batch}&type=material.consumption_corrected`)).body.items;
     expect(list.map((r: any) => r.id)).toEqual([c.body.id]);
