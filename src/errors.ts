@@ -114,6 +114,12 @@ export const ERRORS = {
   LG_ERR_OVERRIDE_INVALID: e(409, 'record {id} cannot be overridden: {detail}'),
   LG_ERR_READING_INVALID: e(422, 'the reading from {device} is invalid: {detail}'),
 
+  // ── consumption and override integrity (issue 10.1, 10.2) ───────────────────
+  LG_ERR_QUANTITY_NOT_POSITIVE: e(422, 'quantity {value} must be greater than zero — a wrong consumption is corrected with POST /records/<id>/correction, never with a negative entry'),
+  LG_ERR_CORRECTION_INVALID: e(409, 'record {id} cannot be corrected: {detail}'),
+  LG_ERR_CORRECTION_TOO_LARGE: e(409, 'a correction of {quantity} is more than the {consumed} that record {id} consumed'),
+  LG_ERR_ALREADY_CORRECTED: e(409, 'record {id} was already corrected by record {by}; a consumption is corrected once'),
+
   // ── weights (scales issue) ──────────────────────────────────────────────────
   LG_ERR_WEIGHT_PAYLOAD: e(422, 'scale {device}: payload not understood: {detail}'),
   LG_ERR_WEIGHT_UNIT: e(422, 'scale {device}: unit {unit} is not supported'),

@@ -1,9 +1,9 @@
 import type { BatchStatus, BindResult, JournalRecord, LotStatus, LotView, StationContext, UserView } from './binding/types.js';
 import { bindScan, OVERRIDABLE, type ParsedScan, type ScanStation } from './binding/scan.js';
 import { checkTransition, isOpen, REASON_REQUIRED, type Role } from './domain/batch.js';
-import { canonical, cmp, isDecimalString } from './domain/decimal.js';
-import { lotMoveAllowed } from './domain/lot.js';
-import { compileBatchPattern, localDateParts, type CompiledPattern } from './domain/numbering.js';
+import { add, canonical, cmp, isDecimalString, sub, toString as decToString } from './domain/decimal.js';
+import { lotMoveAllowed, lotRefusals } from './domain/lot.js';
+import { compileBatchPattern, localDate, localDateParts, type CompiledPattern } from './domain/numbering.js';
 import { LgError, type ErrorCode } from './errors.js';
 import type { Config, StationConfig } from './config/schema.js';
 import type { Journal, TxContext } from './store/journal.js';
@@ -117,7 +117,8 @@ export class Ops {
   }
 
   private bindEnv(tx: TxContext) {
-    return { site: this.cfg.site.id, line: this.cfg.line.id, now: tx.now, md: this.repo.masterData() };
+    // timezone: every binder compares dates (lot expiry) with the site-local date (issue 10.10).
+    return { site: this.cfg.site.id, line: this.cfg.line.id, now: tx.now, timezone: this.cfg.site.timezone, md: this.repo.masterData() };
   }
 
   // ── readings ───────────────────────────────────────────────────────────────
@@ -181,8 +182,18 @@ export class Ops {
   /**
    * A supervisor lets one refused lot scan through, with a reason. The override is its own record
    * (linked to the refused one) and an audit entry; the lot becomes the station's active lot.
+   *
+   * What it covers (issue 10.2): that lot, in that batch, at that station, for the refusal codes
+   * the lot has at this moment (the scan's code plus any other the lot has now — e.g. expired AND
+   * in quarantine — all of which must be overridable, or nothing is granted). The station context
+   * keeps it until that material's lot or the station's batch changes, and every path that
+   * consumes (scale, hand entry) honours it through the weight binder.
+   *
+   * Who (issue 10.18): `by` grants it (supervisor, qa or admin); `requestedBy` is the person whose
+   * session asked (an operator at the station when the supervisor co-signs with their token; the
+   * supervisor themselves otherwise). Both are on the record and in the audit entry.
    */
-  async overrideScan(recordId: string, reason: string, by: Actor): Promise<JournalRecord> {
+  async overrideScan(recordId: string, reason: string, by: Actor, requestedBy: Actor = by): Promise<JournalRecord> {
     if (!['supervisor', 'qa', 'admin'].includes(by.role)) {
       throw new LgError('LG_ERR_FORBIDDEN', { role: by.role, action: 'override a refused scan', allowed: 'supervisor, qa, admin' });
     }
@@ -203,6 +214,15 @@ export class Ops {
       }
       const material = String(r.payload.material ?? '');
       if (!r.lot || !material) throw new LgError('LG_ERR_OVERRIDE_INVALID', { id: recordId, detail: 'the refused scan names no known lot' });
+      const lot = this.repo.lot(r.lot);
+      const batch = this.repo.batch(ctx.batch);
+      if (!lot || !batch) throw new LgError('LG_ERR_OVERRIDE_INVALID', { id: recordId, detail: 'the refused scan names no known lot' });
+      const codes = new Set<string>([r.errorCode]);
+      if (!batch.bom.some((l) => l.material === material)) codes.add('LG_ERR_MATERIAL_NOT_IN_BOM');
+      const scannedExpiry = typeof r.payload.expiry === 'string' ? r.payload.expiry : null;
+      for (const x of lotRefusals(lot, localDate(tx.now, this.cfg.site.timezone), scannedExpiry)) codes.add(x.code);
+      const never = [...codes].filter((c) => !OVERRIDABLE.has(c));
+      if (never.length) throw new LgError('LG_ERR_OVERRIDE_INVALID', { id: recordId, detail: `the lot is now also refused with ${never.join(', ')}, which no override lets through` });
       const rec = tx.append({
         type: 'lot.override',
         status: 'accepted',
@@ -211,10 +231,121 @@ export class Ops {
         lot: r.lot,
         operator: ctx.operator,
         device: r.device,
-        payload: { overrides: r.id, overriddenCode: r.errorCode, material, reason, by: by.id, role: by.role },
+        payload: {
+          overrides: r.id,
+          overriddenCode: r.errorCode,
+          overriddenCodes: [...codes],
+          material,
+          reason,
+          by: by.id,
+          role: by.role,
+          requestedBy: requestedBy.id,
+          requestedByRole: requestedBy.role,
+        },
       });
-      tx.audit({ actor: by.id, action: 'scan.overridden', entity: 'record', entityId: r.id, reason, old: { errorCode: r.errorCode }, new: { override: rec.id } });
-      this.repo.applyEffects(tx, rec, [{ type: 'station.set_lot', station: r.station!, material, lot: r.lot }], by.id);
+      tx.audit({
+        actor: by.id,
+        action: 'scan.overridden',
+        entity: 'record',
+        entityId: r.id,
+        reason,
+        old: { errorCode: r.errorCode },
+        new: { override: rec.id, codes: [...codes], grantedBy: by.id, grantedByRole: by.role, requestedBy: requestedBy.id, requestedByRole: requestedBy.role },
+      });
+      this.repo.applyEffects(
+        tx,
+        rec,
+        [
+          { type: 'station.set_lot', station: r.station!, material, lot: r.lot },
+          { type: 'station.grant_override', station: r.station!, material, override: { lot: r.lot, batch: r.batch!, record: rec.id, codes: [...codes] } },
+        ],
+        by.id,
+      );
+      return rec;
+    });
+  }
+
+  /**
+   * Correct a wrong consumption (issue 10.1): its own record, `material.consumption_corrected`,
+   * naming the `material.consumed` record it corrects, with a reason, granted by a supervisor (qa,
+   * admin) and audited. It gives the quantity back to the lot and takes it off the batch's consumed
+   * total, exactly (decimal arithmetic). A consumption is corrected at most once (the store's
+   * UNIQUE index too), never by more than it consumed, and only while its batch is planned,
+   * in_process or on_hold: a completed batch is put on hold first, a released or rejected one is
+   * final. `quantity` (in the unit of the consumption's lot) defaults to the whole consumption.
+   */
+  async correctConsumption(recordId: string, input: { reason: string; quantity?: string }, by: Actor, requestedBy: Actor = by): Promise<JournalRecord> {
+    if (!['supervisor', 'qa', 'admin'].includes(by.role)) {
+      throw new LgError('LG_ERR_FORBIDDEN', { role: by.role, action: 'correct a consumption', allowed: 'supervisor, qa, admin' });
+    }
+    if (!input.reason?.trim()) throw new LgError('LG_ERR_REASON_REQUIRED', { action: 'correct a consumption' });
+    if (input.quantity !== undefined) {
+      if (!isDecimalString(input.quantity)) throw new LgError('LG_ERR_VALIDATION', { detail: 'quantity must be a decimal string' });
+      if (cmp(input.quantity, '0') <= 0) throw new LgError('LG_ERR_QUANTITY_NOT_POSITIVE', { value: input.quantity });
+    }
+    return this.journal.submit((tx) => {
+      const r = this.repo.record(recordId);
+      if (!r) throw new LgError('LG_ERR_RECORD_NOT_FOUND', { id: recordId });
+      const row = r.type === 'material.consumed' && r.status === 'accepted' ? this.repo.consumption(r.seq) : undefined;
+      if (!row) throw new LgError('LG_ERR_CORRECTION_INVALID', { id: r.id, detail: 'only an accepted material.consumed record (one that moved stock) can be corrected' });
+      const done = this.repo.correctionOf(r.seq);
+      if (done) throw new LgError('LG_ERR_ALREADY_CORRECTED', { id: r.id, by: done.id });
+      const batch = this.repo.batch(row.batch);
+      if (!batch) throw new LgError('LG_ERR_BATCH_NOT_FOUND', { batch: row.batch });
+      if (!['planned', 'in_process', 'on_hold'].includes(batch.status)) {
+        throw new LgError('LG_ERR_CORRECTION_INVALID', {
+          id: r.id,
+          detail: batch.status === 'completed' ? `batch ${batch.number} is completed; put it on hold first` : `batch ${batch.number} is ${batch.status}, its record is final`,
+        });
+      }
+      const quantity = canonical(input.quantity ?? row.quantity);
+      if (cmp(quantity, row.quantity) > 0) throw new LgError('LG_ERR_CORRECTION_TOO_LARGE', { id: r.id, quantity: `${quantity} ${row.unit}`, consumed: `${row.quantity} ${row.unit}` });
+      const consumedBefore = this.repo.consumed(row.batch, row.material);
+      const lotRow = this.repo.lot(row.lot);
+      if (!lotRow) throw new LgError('LG_ERR_LOT_NOT_FOUND', { lot: row.lot });
+      const rec = tx.append({
+        type: 'material.consumption_corrected',
+        status: 'accepted',
+        station: r.station,
+        batch: row.batch,
+        lot: row.lot,
+        operator: requestedBy.id,
+        payload: {
+          corrects: r.id,
+          correctsSeq: r.seq,
+          material: row.material,
+          quantity,
+          unit: row.unit,
+          consumed: row.quantity,
+          whole: cmp(quantity, row.quantity) === 0,
+          reason: input.reason,
+          by: by.id,
+          role: by.role,
+          requestedBy: requestedBy.id,
+          requestedByRole: requestedBy.role,
+          consumedBefore,
+          consumedAfter: decToString(sub(consumedBefore, quantity)),
+          lotBalanceBefore: lotRow.quantity,
+          lotBalanceAfter: decToString(add(lotRow.quantity, quantity)),
+        },
+      });
+      const lot = this.repo.insertCorrection(tx, rec, { correctsSeq: r.seq, batch: row.batch, lot: row.lot, material: row.material, quantity, unit: row.unit });
+      tx.audit({
+        actor: by.id,
+        action: 'consumption.corrected',
+        entity: 'record',
+        entityId: r.id,
+        reason: input.reason,
+        old: { consumed: row.quantity, unit: row.unit, lotBalance: lot.lotBefore, batchConsumed: consumedBefore },
+        new: {
+          correction: rec.id,
+          quantity,
+          lotBalance: lot.lotAfter,
+          batchConsumed: decToString(sub(consumedBefore, quantity)),
+          grantedBy: by.id,
+          requestedBy: requestedBy.id,
+        },
+      });
       return rec;
     });
   }

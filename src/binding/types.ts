@@ -53,6 +53,8 @@ export type Effect =
   | { type: 'station.set_batch'; station: string; batch: string | null }
   | { type: 'station.set_operator'; station: string; operator: string | null }
   | { type: 'station.set_lot'; station: string; material: string; lot: string | null }
+  /** A supervisor override in force at the station for one material (set after its station.set_lot). */
+  | { type: 'station.grant_override'; station: string; material: string; override: StationOverride }
   | { type: 'lot.consume'; lot: string; batch: string; material: string; quantity: string; unit: string }
   | { type: 'lot.register'; lot: { id: string; material: string; supplier?: string | null; supplierLot?: string | null; expiry?: string | null; unit: string } }
   | { type: 'batch.add_produced'; batch: string; good: string; rejected: string }
@@ -142,11 +144,33 @@ export interface StationContext {
   operator: string | null;
   /** Active lot per material code. */
   lots: Record<string, string>;
+  /**
+   * Supervisor overrides in force, per material code: they cover exactly that lot in that batch at
+   * this station, and only for the refusal codes granted; the store drops one as soon as the
+   * material's lot or the station's batch changes. Absent = none.
+   */
+  overrides?: Record<string, StationOverride>;
+}
+
+/** One granted override (the `lot.override` record `record`), as the station context keeps it. */
+export interface StationOverride {
+  lot: string;
+  batch: string;
+  /** Id of the `lot.override` record. */
+  record: string;
+  /** The refusal codes the supervisor saw and let through (e.g. LG_ERR_LOT_EXPIRED). */
+  codes: string[];
 }
 
 export interface BindEnv {
   site: string;
   line: string;
   now: Date;
+  /**
+   * IANA time zone of the site (config `site.timezone`): dates such as a lot's expiry are compared
+   * with the site-local date. The gateway (Ops.bindEnv) always sets it; only pure unit tests may
+   * leave it out, and then UTC is used.
+   */
+  timezone?: string;
   md: MasterData;
 }

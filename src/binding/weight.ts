@@ -9,8 +9,20 @@
  *   when a lot is scanned, so the newest scan is last. (A dispensing booth weighs one material at a
  *   time; if two are active the operator scanned the second one last.)
  * - Lot checks: status quarantine/on_hold/rejected/depleted → the lot codes; expiry is a date
- *   (YYYY-MM-DD, the ERP's) compared with the UTC date of `env.now`: a lot is usable on its expiry
- *   day and expired from the next day.
+ *   (YYYY-MM-DD, the ERP's) compared with the SITE-LOCAL date of `env.now` (`env.timezone`, the
+ *   same date the scan binder uses — issue 10.10): a lot is usable on its expiry day and expired
+ *   from the next day, in the plant's calendar.
+ * - Supervisor overrides (issue 10.2): `ctx.overrides[material]` is in force only for that lot in
+ *   that batch (the store drops it when either changes at the station) and lets through only the
+ *   refusal codes it was granted for. A lot that picked up another refusal since (e.g. expired
+ *   overnight, or put on hold after a quarantine override) is still refused. An override of
+ *   LG_ERR_MATERIAL_NOT_IN_BOM makes that lot a candidate although no BOM line names it; such a
+ *   consumption has no tolerance to judge (`position: 'not_in_bom'`). Every consumption an
+ *   override let through names it (`payload.override`).
+ * - Quantities that move stock are positive: a net of zero or below (a hand entry of "-50") is a
+ *   rejected record LG_ERR_QUANTITY_NOT_POSITIVE (issue 10.1). A wrong consumption is corrected
+ *   with its own record (`material.consumption_corrected`, Ops.correctConsumption), never with a
+ *   negative one.
  * - Units: the capture is converted to the BOM line's unit exactly (metric ↔ metric is exact;
  *   lb/oz → metric is rounded once, half away from zero, at 9 decimals — decimal.ts's limit). The
  *   `lot.consume` effect is expressed in the LOT's unit (its balance's unit), converted the same way.
@@ -30,8 +42,9 @@
 import type { WeightReading } from '../drivers/driver.js';
 import { formatMessage, type ErrorCode } from '../errors.js';
 import { add, cmp, isDecimalString, mul, parseDec, sub, toString as decToString, type Dec } from '../domain/decimal.js';
-import { convertMassExact, normaliseUnit } from '../drivers/mqtt-scale/units.js';
-import type { BindEnv, BindResult, BomLine, LotView, RecordDraft, StationContext } from './types.js';
+import { convertMassExact, normaliseUnit, type MassUnit } from '../drivers/mqtt-scale/units.js';
+import { localDate } from '../domain/numbering.js';
+import type { BindEnv, BindResult, BomLine, LotView, RecordDraft, StationContext, StationOverride } from './types.js';
 
 export interface WeightPolicy {
   tolerance: 'refuse' | 'flag';
@@ -131,38 +144,58 @@ function bindConsumption(
   policy: WeightPolicy,
 ): BindResult {
   const type = 'material.consumed';
+  if (cmp(parseDec(v.net), '0') <= 0) {
+    return reject(type, reading, ctx, 'LG_ERR_QUANTITY_NOT_POSITIVE', { value: `${v.net} ${v.unit}` });
+  }
   if (!ctx.batch) return reject(type, reading, ctx, 'LG_ERR_NO_ACTIVE_BATCH', { station: ctx.station });
   const batch = env.md.batch(ctx.batch);
   if (!batch) return reject(type, reading, ctx, 'LG_ERR_BATCH_NOT_FOUND', { batch: ctx.batch });
   if (batch.status !== 'in_process' && batch.status !== 'planned') return reject(type, reading, ctx, 'LG_ERR_BATCH_NOT_OPEN', { batch: ctx.batch, status: batch.status });
 
-  // The active lot: last-activated among the materials on this batch's BOM.
+  // The active lot: last-activated among the materials on this batch's BOM (or let in by an
+  // override of LG_ERR_MATERIAL_NOT_IN_BOM for exactly that lot and batch).
   let line: BomLine | undefined;
   let lotId: string | undefined;
-  for (const [material, lot] of Object.entries(ctx.lots)) {
-    const l = batch.bom.find((b) => b.material === material);
-    if (l && lot) {
+  let material: string | undefined;
+  let override: StationOverride | undefined;
+  for (const [m, lot] of Object.entries(ctx.lots)) {
+    if (!lot) continue;
+    const l = batch.bom.find((b) => b.material === m);
+    const ov = overrideFor(ctx, m, lot);
+    if (l || ov?.codes.includes('LG_ERR_MATERIAL_NOT_IN_BOM')) {
       line = l;
       lotId = lot;
+      material = m;
+      override = ov;
     }
   }
-  if (!line || !lotId) return reject(type, reading, ctx, 'LG_ERR_NO_ACTIVE_LOT', { station: ctx.station, forMaterial: '' });
-  const material = line.material;
+  if (!material || !lotId) return reject(type, reading, ctx, 'LG_ERR_NO_ACTIVE_LOT', { station: ctx.station, forMaterial: '' });
   const lot = env.md.lot(lotId);
   if (!lot) return reject(type, reading, ctx, 'LG_ERR_LOT_NOT_FOUND', { lot: lotId }, { material }, lotId);
   if (lot.material !== material) return reject(type, reading, ctx, 'LG_ERR_MATERIAL_NOT_IN_BOM', { material: lot.material, batch: batch.number }, { material: lot.material }, lotId);
+  const covered = (code: ErrorCode): boolean => !!override && override.codes.includes(code);
+  const overridden: string[] = line ? [] : ['LG_ERR_MATERIAL_NOT_IN_BOM'];
   const statusCode = LOT_STATUS_CODE[lot.status];
-  if (statusCode) return reject(type, reading, ctx, statusCode, { lot: lot.id }, { material }, lotId);
-  if (lot.expiry && lot.expiry.slice(0, 10) < env.now.toISOString().slice(0, 10)) {
-    return reject(type, reading, ctx, 'LG_ERR_LOT_EXPIRED', { lot: lot.id, expiry: lot.expiry }, { material }, lotId);
+  if (statusCode) {
+    if (!covered(statusCode)) return reject(type, reading, ctx, statusCode, { lot: lot.id }, { material, ...(override ? { override: override.record } : {}) }, lotId);
+    overridden.push(statusCode);
   }
+  const today = localDate(env.now, env.timezone ?? 'UTC');
+  if (lot.expiry && lot.expiry.slice(0, 10) < today) {
+    if (!covered('LG_ERR_LOT_EXPIRED')) {
+      return reject(type, reading, ctx, 'LG_ERR_LOT_EXPIRED', { lot: lot.id, expiry: lot.expiry }, { material, siteDate: today, ...(override ? { override: override.record } : {}) }, lotId);
+    }
+    overridden.push('LG_ERR_LOT_EXPIRED');
+  }
+  const overridePayload = override && overridden.length ? { override: { record: override.record, codes: overridden } } : {};
 
   const from = normaliseUnit(v.unit);
   if (!from) return reject(type, reading, ctx, 'LG_ERR_WEIGHT_UNIT', { device: reading.deviceId, unit: v.unit }, { material }, lotId);
-  const bomUnit = normaliseUnit(line.unit);
-  if (!bomUnit) return reject(type, reading, ctx, 'LG_ERR_UNIT_MISMATCH', { unit: v.unit, expected: line.unit, entity: `BOM line ${material}` }, { material }, lotId);
   const lotUnit = normaliseUnit(lot.unit);
   if (!lotUnit) return reject(type, reading, ctx, 'LG_ERR_UNIT_MISMATCH', { unit: v.unit, expected: lot.unit, entity: `lot ${lot.id}` }, { material }, lotId);
+  if (!line) return bindOffBom(reading, v, ctx, env, batch.number, material, lot, from, lotUnit, overridePayload);
+  const bomUnit = normaliseUnit(line.unit);
+  if (!bomUnit) return reject(type, reading, ctx, 'LG_ERR_UNIT_MISMATCH', { unit: v.unit, expected: line.unit, entity: `BOM line ${material}` }, { material }, lotId);
 
   const net = parseDec(v.net);
   const qty = from === bomUnit ? net : convertMassExact(net, from, bomUnit);
@@ -187,6 +220,7 @@ function bindConsumption(
     consumedAfter: decToString(after),
     remaining: decToString(sub(planned, after)),
     position,
+    ...overridePayload,
   };
   if (lotUnit !== bomUnit) {
     payload.lotQuantity = decToString(lotQty);
@@ -212,5 +246,47 @@ function bindConsumption(
   return {
     record: { ...base(reading, ctx), lot: lot.id, type, status: 'accepted', payload },
     effects: [effect],
+  };
+}
+
+/** The override in force at the station for this material, if it names exactly this lot and the station's batch. */
+function overrideFor(ctx: StationContext, material: string, lot: string): StationOverride | undefined {
+  const ov = ctx.overrides?.[material];
+  return ov && ov.lot === lot && ov.batch === ctx.batch ? ov : undefined;
+}
+
+/**
+ * A lot let in by an override of LG_ERR_MATERIAL_NOT_IN_BOM: no BOM line, so no tolerance to judge;
+ * the quantity is in the lot's unit and the batch's consumed total of that material still grows.
+ */
+function bindOffBom(
+  reading: WeightReading,
+  v: NonNullable<WeightReading['value']>,
+  ctx: StationContext,
+  env: BindEnv,
+  batch: string,
+  material: string,
+  lot: LotView,
+  from: MassUnit,
+  lotUnit: MassUnit,
+  overridePayload: Record<string, unknown>,
+): BindResult {
+  const net = parseDec(v.net);
+  const lotQty = from === lotUnit ? net : convertMassExact(net, from, lotUnit);
+  const before = parseDec(env.md.consumed(batch, material) || '0');
+  const payload: Record<string, unknown> = {
+    ...weightPayload(reading),
+    material,
+    quantity: decToString(lotQty),
+    quantityUnit: lot.unit,
+    consumedBefore: decToString(before),
+    consumedAfter: decToString(add(before, lotQty)),
+    position: 'not_in_bom',
+    ...overridePayload,
+  };
+  if (cmp(parseDec(lot.quantity), lotQty) < 0) payload.lotBalanceExceeded = true;
+  return {
+    record: { ...base(reading, ctx), lot: lot.id, type: 'material.consumed', status: 'accepted', payload },
+    effects: [{ type: 'lot.consume', lot: lot.id, batch, material, quantity: decToString(lotQty), unit: lot.unit }],
   };
 }

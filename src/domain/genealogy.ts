@@ -41,17 +41,20 @@ export interface GLabel {
 export interface GenealogyIO {
   batch(number: string): GBatch | undefined;
   lot(id: string): GLot | undefined;
-  /** Per lot, the total consumed into the batch. */
-  consumptionsOfBatch(batch: string): Array<{ lot: string; material: string; quantity: string; unit: string; additions: number }>;
-  /** Per batch, the total consumed of the lot. */
-  consumersOfLot(lot: string): Array<{ batch: string; quantity: string; unit: string; additions: number }>;
+  /**
+   * Per lot, the net total consumed into the batch. `corrections`/`corrected`: how many
+   * `material.consumption_corrected` records took how much back (absent when none).
+   */
+  consumptionsOfBatch(batch: string): Array<{ lot: string; material: string; quantity: string; unit: string; additions: number; corrections?: number; corrected?: string }>;
+  /** Per batch, the net total consumed of the lot (corrections as above). */
+  consumersOfLot(lot: string): Array<{ batch: string; quantity: string; unit: string; additions: number; corrections?: number; corrected?: string }>;
   lotsProducedBy(batch: string): string[];
   labelsOfBatch(batch: string): GLabel[];
 }
 
 export interface BackwardNode {
   batch: GBatch;
-  inputs: Array<{ lot: GLot | { id: string; missing: true }; material: string; quantity: string; unit: string; additions: number; producedBy?: BackwardNode | { batch: string; cycle: true } }>;
+  inputs: Array<{ lot: GLot | { id: string; missing: true }; material: string; quantity: string; unit: string; additions: number; corrections?: number; corrected?: string; producedBy?: BackwardNode | { batch: string; cycle: true } }>;
 }
 
 export interface ForwardNode {
@@ -61,6 +64,8 @@ export interface ForwardNode {
     quantity: string;
     unit: string;
     additions: number;
+    corrections?: number;
+    corrected?: string;
     labels: GLabel[];
     outputs: Array<ForwardNode | { lot: string; cycle: true }>;
   }>;
@@ -73,6 +78,7 @@ export function traceBackward(number: string, io: GenealogyIO, maxDepth = 12, se
   const inputs = io.consumptionsOfBatch(number).map((c) => {
     const lot = io.lot(c.lot);
     const entry: BackwardNode['inputs'][number] = { lot: lot ?? { id: c.lot, missing: true }, material: c.material, quantity: c.quantity, unit: c.unit, additions: c.additions };
+    if (c.corrections) Object.assign(entry, { corrections: c.corrections, corrected: c.corrected });
     if (lot?.producedBy) {
       if (seen.has(lot.producedBy) || maxDepth <= 0) entry.producedBy = { batch: lot.producedBy, cycle: true };
       else {
@@ -95,7 +101,15 @@ export function traceForward(lotId: string, io: GenealogyIO, maxDepth = 12, seen
       if (seen.has(out) || maxDepth <= 0) return { lot: out, cycle: true as const };
       return traceForward(out, io, maxDepth - 1, seen) ?? { lot: out, cycle: true as const };
     });
-    return { batch: batch ?? { number: c.batch, missing: true as const }, quantity: c.quantity, unit: c.unit, additions: c.additions, labels: io.labelsOfBatch(c.batch), outputs };
+    return {
+      batch: batch ?? { number: c.batch, missing: true as const },
+      quantity: c.quantity,
+      unit: c.unit,
+      additions: c.additions,
+      ...(c.corrections ? { corrections: c.corrections, corrected: c.corrected } : {}),
+      labels: io.labelsOfBatch(c.batch),
+      outputs,
+    };
   });
   return { lot, usedIn };
 }
@@ -117,7 +131,7 @@ export function formatBackward(n: BackwardNode, indent = ''): string {
   for (const i of n.inputs) {
     const l = i.lot;
     const who = 'missing' in l ? '(lot not in the lot master)' : `${l.material}${l.supplier ? `, supplier ${l.supplier}` : ''}${l.supplierLot ? ` lot ${l.supplierLot}` : ''}${l.expiry ? `, expiry ${l.expiry}` : ''}`;
-    out += `${indent}  ← ${i.quantity} ${i.unit} of lot ${l.id} (${who}) in ${i.additions} addition${i.additions === 1 ? '' : 's'}\n`;
+    out += `${indent}  ← ${i.quantity} ${i.unit} of lot ${l.id} (${who}) in ${i.additions} addition${i.additions === 1 ? '' : 's'}${correctionText(i)}\n`;
     if (i.producedBy && 'inputs' in i.producedBy) out += formatBackward(i.producedBy, indent + '      ');
   }
   return out;
@@ -128,7 +142,7 @@ export function formatForward(n: ForwardNode, indent = ''): string {
   let out = `${indent}lot ${l.id} — ${l.material}${l.supplier ? `, supplier ${l.supplier}` : ''}${l.supplierLot ? ` lot ${l.supplierLot}` : ''} [${l.status}]\n`;
   for (const u of n.usedIn) {
     const b = u.batch;
-    out += `${indent}  → ${u.quantity} ${u.unit} into batch ${b.number}${'missing' in b ? '' : ` (${b.productName ?? b.product}, ${b.status})`}\n`;
+    out += `${indent}  → ${u.quantity} ${u.unit} into batch ${b.number}${'missing' in b ? '' : ` (${b.productName ?? b.product}, ${b.status})`}${correctionText(u)}\n`;
     if (u.labels.length) {
       const ssccs = u.labels.filter((x) => x.sscc).map((x) => x.sscc);
       const serials = u.labels.filter((x) => x.serial).map((x) => x.serial);
@@ -137,4 +151,9 @@ export function formatForward(n: ForwardNode, indent = ''): string {
     for (const o of u.outputs) if ('usedIn' in o) out += formatForward(o, indent + '      ');
   }
   return out;
+}
+
+/** ", net of 1 correction (5.000 kg taken back)" — a correction is shown, never folded in silently. */
+function correctionText(x: { corrections?: number; corrected?: string; unit: string }): string {
+  return x.corrections ? `, net of ${x.corrections} correction${x.corrections === 1 ? '' : 's'} (${x.corrected} ${x.unit} taken back)` : '';
 }

@@ -26,6 +26,20 @@ export function lotUsable(lot: LotView, today: string, scannedExpiry?: string | 
   return null;
 }
 
+/**
+ * Every reason the lot may not go into a batch now (its status and its expiry, each at most once),
+ * where `lotUsable` answers only the first. A supervisor override is granted for this whole list,
+ * so what is let through is exactly what the supervisor saw.
+ */
+export function lotRefusals(lot: LotView, today: string, scannedExpiry?: string | null): Rejection[] {
+  const out: Rejection[] = [];
+  const status = lotUsable({ ...lot, expiry: null }, today, null);
+  if (status) out.push(status);
+  const expiry = lotUsable({ ...lot, status: 'released' }, today, scannedExpiry);
+  if (expiry) out.push(expiry);
+  return out;
+}
+
 /** Lot status moves people may make. depleted is set by consumption, but may be corrected. */
 const LOT_MOVES: Record<LotStatus, readonly LotStatus[]> = {
   quarantine: ['released', 'rejected', 'on_hold'],

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Statement } from 'better-sqlite3';
 import type {
+  StationOverride,
   BatchStatus,
   BatchView,
   BomLine,
@@ -11,7 +12,7 @@ import type {
   MaterialView,
   UserView,
 } from '../binding/types.js';
-import { add, sub, sum, toString as decToString } from '../domain/decimal.js';
+import { add, cmp, sub, sum, toString as decToString } from '../domain/decimal.js';
 import { LgError } from '../errors.js';
 import type { Db } from './db.js';
 import type { TxContext } from './journal.js';
@@ -63,6 +64,10 @@ export class Repo {
       userById: p('SELECT id, name, role, badge, disabled, created_at, updated_at FROM users WHERE id = ?'),
       userByTokenHash: p('SELECT id, name, role, badge FROM users WHERE token_hash = ? AND disabled = 0'),
       consumed: p('SELECT quantity FROM consumptions WHERE batch = ? AND material = ?'),
+      corrected: p('SELECT quantity FROM consumption_corrections WHERE batch = ? AND material = ?'),
+      consumption: p('SELECT * FROM consumptions WHERE record_seq = ?'),
+      correctionOf: p('SELECT c.record_seq, r.id FROM consumption_corrections c JOIN records r ON r.seq = c.record_seq WHERE c.corrects_seq = ?'),
+      insCorrection: p('INSERT INTO consumption_corrections (record_seq, corrects_seq, batch, lot, material, quantity, unit, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
       deviceState: p('SELECT value FROM device_state WHERE device = ? AND key = ?'),
       setDeviceState: p(
         `INSERT INTO device_state (device, key, value, updated_at) VALUES (?, ?, ?, ?)
@@ -70,8 +75,8 @@ export class Repo {
       ),
       ctx: p('SELECT * FROM station_context WHERE station = ?'),
       upsertCtx: p(
-        `INSERT INTO station_context (station, batch, operator, lots, updated_at) VALUES (@station, @batch, @operator, @lots, @updatedAt)
-         ON CONFLICT (station) DO UPDATE SET batch = excluded.batch, operator = excluded.operator, lots = excluded.lots, updated_at = excluded.updated_at`,
+        `INSERT INTO station_context (station, batch, operator, lots, overrides, updated_at) VALUES (@station, @batch, @operator, @lots, @overrides, @updatedAt)
+         ON CONFLICT (station) DO UPDATE SET batch = excluded.batch, operator = excluded.operator, lots = excluded.lots, overrides = excluded.overrides, updated_at = excluded.updated_at`,
       ),
       counterGet: p('SELECT value FROM counters WHERE name = ?'),
       counterSet: p('INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value'),
@@ -195,9 +200,38 @@ export class Repo {
     }));
   }
 
+  /** Net consumed: every consumption minus every correction of one (issue 10.1). */
   consumed(batch: string, material: string): string {
     const rows = this.s.consumed!.all(batch, material) as Row[];
-    return decToString(sum(rows.map((r) => String(r.quantity))));
+    const corrected = this.s.corrected!.all(batch, material) as Row[];
+    return decToString(sub(sum(rows.map((r) => String(r.quantity))), sum(corrected.map((r) => String(r.quantity)))));
+  }
+
+  /** The consumption row a `material.consumed` record wrote (absent for a refused one). */
+  consumption(recordSeq: number): { batch: string; lot: string; material: string; quantity: string; unit: string } | undefined {
+    const r = this.s.consumption!.get(recordSeq) as Row | undefined;
+    return r ? { batch: String(r.batch), lot: String(r.lot), material: String(r.material), quantity: String(r.quantity), unit: String(r.unit) } : undefined;
+  }
+
+  /** The correction record of a consumption, if it has one. */
+  correctionOf(recordSeq: number): { seq: number; id: string } | undefined {
+    const r = this.s.correctionOf!.get(recordSeq) as Row | undefined;
+    return r ? { seq: Number(r.record_seq), id: String(r.id) } : undefined;
+  }
+
+  /**
+   * Book a correction (inside its record's transaction): the lot gets the quantity back and the
+   * batch's net consumed drops by it. The UNIQUE index on corrects_seq refuses a second one.
+   */
+  insertCorrection(tx: TxContext, record: JournalRecord, c: { correctsSeq: number; batch: string; lot: string; material: string; quantity: string; unit: string }): { lotBefore: string; lotAfter: string } {
+    if (cmp(c.quantity, '0') <= 0) throw new LgError('LG_ERR_QUANTITY_NOT_POSITIVE', { value: `${c.quantity} ${c.unit}` });
+    const lot = this.lot(c.lot);
+    if (!lot) throw new LgError('LG_ERR_LOT_NOT_FOUND', { lot: c.lot });
+    if (lot.unit !== c.unit) throw new LgError('LG_ERR_UNIT_MISMATCH', { unit: c.unit, expected: lot.unit, entity: `lot ${lot.id}` });
+    const lotAfter = decToString(add(lot.quantity, c.quantity));
+    this.s.lotQty!.run(lotAfter, tx.now.toISOString(), c.lot);
+    this.s.insCorrection!.run(record.seq, c.correctsSeq, c.batch, c.lot, c.material, c.quantity, c.unit, tx.now.toISOString());
+    return { lotBefore: lot.quantity, lotAfter };
   }
 
   deviceState(device: string, key: string): unknown {
@@ -205,10 +239,16 @@ export class Repo {
     return r ? JSON.parse(String(r.value)) : undefined;
   }
 
-  stationContext(station: string): { batch: string | null; operator: string | null; lots: Record<string, string>; updatedAt: string | null } {
+  stationContext(station: string): { batch: string | null; operator: string | null; lots: Record<string, string>; overrides: Record<string, StationOverride>; updatedAt: string | null } {
     const r = this.s.ctx!.get(station) as Row | undefined;
-    if (!r) return { batch: null, operator: null, lots: {}, updatedAt: null };
-    return { batch: str(r.batch), operator: str(r.operator), lots: JSON.parse(String(r.lots)) as Record<string, string>, updatedAt: String(r.updated_at) };
+    if (!r) return { batch: null, operator: null, lots: {}, overrides: {}, updatedAt: null };
+    return {
+      batch: str(r.batch),
+      operator: str(r.operator),
+      lots: JSON.parse(String(r.lots)) as Record<string, string>,
+      overrides: JSON.parse(String(r.overrides ?? '{}')) as Record<string, StationOverride>,
+      updatedAt: String(r.updated_at),
+    };
   }
 
   /** The MasterData view the binder reads through. */
@@ -238,7 +278,7 @@ export class Repo {
   setStationContext(
     tx: TxContext,
     station: string,
-    change: { batch?: string | null; operator?: string | null; lots?: Record<string, string> },
+    change: { batch?: string | null; operator?: string | null; lots?: Record<string, string>; overrides?: Record<string, StationOverride> },
     actor: string,
     reason: string | null,
   ): void {
@@ -247,15 +287,16 @@ export class Repo {
       batch: change.batch !== undefined ? change.batch : before.batch,
       operator: change.operator !== undefined ? change.operator : before.operator,
       lots: change.lots !== undefined ? change.lots : before.lots,
+      overrides: change.overrides !== undefined ? change.overrides : before.overrides,
     };
-    this.s.upsertCtx!.run({ station, batch: after.batch, operator: after.operator, lots: JSON.stringify(after.lots), updatedAt: tx.now.toISOString() });
+    this.s.upsertCtx!.run({ station, batch: after.batch, operator: after.operator, lots: JSON.stringify(after.lots), overrides: JSON.stringify(after.overrides), updatedAt: tx.now.toISOString() });
     tx.audit({
       actor,
       action: 'station.context_changed',
       entity: 'station',
       entityId: station,
       reason,
-      old: { batch: before.batch, operator: before.operator, lots: before.lots },
+      old: { batch: before.batch, operator: before.operator, lots: before.lots, overrides: before.overrides },
       new: after,
     });
   }
@@ -265,7 +306,8 @@ export class Repo {
     for (const e of effects) {
       switch (e.type) {
         case 'station.set_batch':
-          this.setStationContext(tx, e.station, { batch: e.batch, lots: {} }, actor, `record ${record.id}`);
+          // A new (or no) batch ends every override granted at the station: each was for one batch.
+          this.setStationContext(tx, e.station, { batch: e.batch, lots: {}, overrides: {} }, actor, `record ${record.id}`);
           break;
         case 'station.set_operator':
           this.setStationContext(tx, e.station, { operator: e.operator }, actor, `record ${record.id}`);
@@ -276,13 +318,28 @@ export class Repo {
           // lot, which the weight binder uses when several BOM materials are active.
           delete lots[e.material];
           if (e.lot !== null) lots[e.material] = e.lot;
-          this.setStationContext(tx, e.station, { lots }, actor, `record ${record.id}`);
+          // Any lot change of this material (another lot, the same one re-scanned, cleared) ends its
+          // override; an override record grants a fresh one right after (station.grant_override).
+          const overrides = { ...this.stationContext(e.station).overrides };
+          delete overrides[e.material];
+          this.setStationContext(tx, e.station, { lots, overrides }, actor, `record ${record.id}`);
+          break;
+        }
+        case 'station.grant_override': {
+          const ctx = this.stationContext(e.station);
+          if (ctx.batch !== e.override.batch || ctx.lots[e.material] !== e.override.lot) {
+            throw new LgError('LG_ERR_OVERRIDE_INVALID', { id: e.override.record, detail: 'the lot or batch it was granted for is not active at the station' });
+          }
+          this.setStationContext(tx, e.station, { overrides: { ...ctx.overrides, [e.material]: e.override } }, actor, `record ${record.id}`);
           break;
         }
         case 'lot.consume': {
           const lot = this.lot(e.lot);
           if (!lot) throw new LgError('LG_ERR_LOT_NOT_FOUND', { lot: e.lot });
           if (lot.unit !== e.unit) throw new LgError('LG_ERR_UNIT_MISMATCH', { unit: e.unit, expected: lot.unit, entity: `lot ${lot.id}` });
+          // Never a negative (or zero) consumption, whoever bound it: the binders refuse one as a
+          // record; this is the last line, so stock can only move back through a correction.
+          if (cmp(e.quantity, '0') <= 0) throw new LgError('LG_ERR_QUANTITY_NOT_POSITIVE', { value: `${e.quantity} ${e.unit}` });
           // The balance may go below zero: the scale is the truth, and a negative balance is the
           // discrepancy SOP 5.4 asks to investigate — refusing the weighing would hide it.
           this.s.lotQty!.run(decToString(sub(lot.quantity, e.quantity)), tx.now.toISOString(), e.lot);
@@ -371,8 +428,12 @@ export class Repo {
     const byLot = this.db.prepare('SELECT batch, quantity, unit FROM consumptions WHERE lot = ? ORDER BY record_seq');
     const produced = this.db.prepare('SELECT id FROM lots WHERE produced_by = ? ORDER BY id');
     const labels = this.db.prepare('SELECT id, kind, serial, sscc FROM labels WHERE batch = ? ORDER BY created_at, id');
-    const group = <K extends string>(rows: Row[], key: K) => {
-      const m = new Map<string, { key: string; material: string; quantity: string; unit: string; additions: number }>();
+    const corrByBatch = this.db.prepare('SELECT lot, material, quantity, unit FROM consumption_corrections WHERE batch = ? ORDER BY record_seq');
+    const corrByLot = this.db.prepare('SELECT batch, quantity, unit FROM consumption_corrections WHERE lot = ? ORDER BY record_seq');
+    // Quantities are net (consumed − corrected); a corrected entry also says how much was taken
+    // back in how many corrections, so a correction is never a silent change of the total.
+    const group = <K extends string>(rows: Row[], corrections: Row[], key: K) => {
+      const m = new Map<string, { key: string; material: string; quantity: string; unit: string; additions: number; corrections?: number; corrected?: string }>();
       for (const r of rows) {
         const k = String(r[key]);
         const cur = m.get(k);
@@ -381,13 +442,22 @@ export class Repo {
           cur.additions++;
         } else m.set(k, { key: k, material: String(r.material ?? ''), quantity: String(r.quantity), unit: String(r.unit), additions: 1 });
       }
+      for (const c of corrections) {
+        const cur = m.get(String(c[key]));
+        if (!cur) continue; // a correction always names a consumption of the same key
+        cur.quantity = decToString(sub(cur.quantity, String(c.quantity)));
+        cur.corrections = (cur.corrections ?? 0) + 1;
+        cur.corrected = decToString(add(cur.corrected ?? '0', String(c.quantity)));
+      }
       return [...m.values()];
     };
+    const corr = (g: { corrections?: number; corrected?: string }) => (g.corrections ? { corrections: g.corrections, corrected: g.corrected! } : {});
     this.genealogy = {
       batch: (n) => this.batch(n),
       lot: (id) => this.lot(id),
-      consumptionsOfBatch: (b) => group(byBatch.all(b) as Row[], 'lot').map((g) => ({ lot: g.key, material: g.material, quantity: g.quantity, unit: g.unit, additions: g.additions })),
-      consumersOfLot: (l) => group(byLot.all(l) as Row[], 'batch').map((g) => ({ batch: g.key, quantity: g.quantity, unit: g.unit, additions: g.additions })),
+      consumptionsOfBatch: (b) =>
+        group(byBatch.all(b) as Row[], corrByBatch.all(b) as Row[], 'lot').map((g) => ({ lot: g.key, material: g.material, quantity: g.quantity, unit: g.unit, additions: g.additions, ...corr(g) })),
+      consumersOfLot: (l) => group(byLot.all(l) as Row[], corrByLot.all(l) as Row[], 'batch').map((g) => ({ batch: g.key, quantity: g.quantity, unit: g.unit, additions: g.additions, ...corr(g) })),
       lotsProducedBy: (b) => (produced.all(b) as Row[]).map((r) => String(r.id)),
       labelsOfBatch: (b) => (labels.all(b) as Row[]).map((r) => ({ id: String(r.id), kind: String(r.kind), serial: str(r.serial), sscc: str(r.sscc) })),
     };

@@ -4,7 +4,21 @@ import { LgError } from '../../errors.js';
 import { verifyAudit, type RecordFilter } from '../../store/repo.js';
 import { readCheckpoints, verifyCheckpoints } from '../../store/anchor.js';
 import { ALL_ROLES, MANAGERS, actorOf, type ApiDeps } from '../context.js';
-import { Json, Page, RecordSchema, Text, errorResponses } from '../schemas.js';
+import { Decimal, Json, Page, RecordSchema, Text, errorResponses } from '../schemas.js';
+import type { FastifyRequest } from 'fastify';
+import type { Actor } from '../../ops.js';
+
+/**
+ * Who grants, who asked (issue 10.18): the caller asks; with `supervisorToken` the supervisor who
+ * signs at the station grants (their role is checked by the use case), otherwise the caller grants.
+ */
+function grantAndAsk(deps: ApiDeps, req: FastifyRequest, supervisorToken: string | undefined): { by: Actor; requestedBy: Actor } {
+  const requestedBy = actorOf(req);
+  if (!supervisorToken) return { by: requestedBy, requestedBy };
+  const sup = deps.repo.userByToken(supervisorToken);
+  if (!sup) throw new LgError('LG_ERR_AUTH_INVALID');
+  return { by: { id: sup.id, role: sup.role as Actor['role'] }, requestedBy };
+}
 
 const RecordQuery = Type.Object(
   {
@@ -59,13 +73,35 @@ export const recordRoutes = (deps: ApiDeps): FastifyPluginAsync => async (app) =
       },
     },
     async (req, reply) => {
-      let by = actorOf(req);
-      if (req.body.supervisorToken) {
-        const sup = deps.repo.userByToken(req.body.supervisorToken);
-        if (!sup) throw new LgError('LG_ERR_AUTH_INVALID');
-        by = { id: sup.id, role: sup.role as typeof by.role };
-      }
-      const rec = await deps.ops.overrideScan(req.params.id, req.body.reason, by);
+      const { by, requestedBy } = grantAndAsk(deps, req, req.body.supervisorToken);
+      const rec = await deps.ops.overrideScan(req.params.id, req.body.reason, by, requestedBy);
+      return reply.code(201).send(rec);
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: { reason: string; quantity?: string; supervisorToken?: string } }>(
+    '/records/:id/correction',
+    {
+      config: { roles: ['operator', 'supervisor', 'qa', 'admin'] },
+      schema: {
+        tags: ['records'],
+        description:
+          'Correct a wrong consumption: a `material.consumption_corrected` record naming the `material.consumed` record, with a reason, granted by a supervisor (the request itself, or `supervisorToken` as for overrides). Gives `quantity` (default: all of it, in the lot unit) back to the lot and off the batch total; once per consumption, never more than it consumed.',
+        params: Type.Object({ id: Type.String({ description: 'Id or seq of the material.consumed record' }) }),
+        body: Type.Object(
+          {
+            reason: Text('Why the consumption was wrong'),
+            quantity: Type.Optional(Decimal('How much to take back, in the unit of the consumption (default: all of it)')),
+            supervisorToken: Type.Optional(Type.String({ minLength: 8, maxLength: 200 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 201: RecordSchema, ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const { by, requestedBy } = grantAndAsk(deps, req, req.body.supervisorToken);
+      const rec = await deps.ops.correctConsumption(req.params.id, { reason: req.body.reason, quantity: req.body.quantity }, by, requestedBy);
       return reply.code(201).send(rec);
     },
   );

@@ -12,6 +12,11 @@ const ContextSchema = Type.Object({
   batch: Type.Union([Type.String(), Type.Null()]),
   operator: Type.Union([Type.String(), Type.Null()]),
   lots: Type.Record(Type.String(), Type.String()),
+  overrides: Type.Optional(
+    Type.Record(Type.String(), Type.Object({ lot: Type.String(), batch: Type.String(), record: Type.String(), codes: Type.Array(Type.String()) }), {
+      description: 'Supervisor overrides in force, per material: that lot, that batch, the refusal codes let through (cleared when the lot or batch changes)',
+    }),
+  ),
   updatedAt: Type.Union([Type.String(), Type.Null()]),
 });
 
@@ -99,7 +104,7 @@ export const stationRoutes = (deps: ApiDeps): FastifyPluginAsync => async (app) 
       schema: {
         tags: ['stations'],
         description:
-          'Enter a consumption by hand (no scale at the station, or a counted quantity): bound exactly like a weighed capture — to the active lot and batch, checked against the bill of materials, the lot balance moved in the same transaction.',
+          'Enter a consumption by hand (no scale at the station, or a counted quantity): bound exactly like a weighed capture — to the active lot and batch, checked against the bill of materials (and honouring an override in force), the lot balance moved in the same transaction. The quantity must be positive: zero or below is a rejected record LG_ERR_QUANTITY_NOT_POSITIVE; a wrong consumption is corrected with POST /records/:id/correction.',
         params: Params,
         body: Type.Object(
           { quantity: Decimal('Quantity added'), unit: Code('Unit (kg, g, lb, oz, or the material unit)', 16), note: Type.Optional(Text('Why entered by hand')) },
