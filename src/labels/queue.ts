@@ -12,7 +12,8 @@
  *   in `sending` or `sent` at start-up (crash, kill -9, power cut) becomes `needs_confirmation`.
  * - Before sending, `~HS` must answer and report no fault; the job is HELD (stays `queued`, status
  *   text says why) while paper is out, the head is open, the printer is paused, its buffer is full
- *   or it does not answer at all. After sending, `~HS` must report an empty buffer → `confirmed`.
+ *   or it does not answer at all. After sending, `~HS` asked ON THE JOB'S OWN CONNECTION must report
+ *   an empty buffer → `confirmed` (an answer over any other connection proves nothing: issue 10.7).
  *
  * Records (all `status: accepted`, `device` = printer id, payload carries labelId, jobId,
  * template, printer, serial, sscc, and the GS1 element strings where relevant):
@@ -872,23 +873,39 @@ class PrinterWorker {
       await sentCommit;
       return;
     }
-    await this.confirm({ ...current, state: 'sent' }, sentCommit);
+    await this.confirm({ ...current, state: 'sent' }, sentCommit, conn);
   }
 
   /**
    * Poll ~HS until the buffer is empty → confirmed. A connection that breaks → needs_confirmation
-   * at once (bytes went out; we never resend). Silence → reconnect and keep asking until
-   * confirmTimeoutMs → needs_confirmation. While the printer reports a fault (paper out…) with
+   * at once (bytes went out; we never resend). While the printer reports a fault (paper out…) with
    * our job still in its buffer, the wait goes on: the job prints once the fault is fixed.
+   *
+   * Issue 10.7: only an answer on the connection that CARRIED the job proves anything. A printer
+   * works through its input in order, so a ~HS sent after the job's bytes on the same connection is
+   * answered only once the printer has taken the format (it is then counted in the buffer, or has
+   * printed). An answer on any other connection describes a printer that may not have read our
+   * bytes yet — they may still be in flight, or be lost when that connection is reset — so an
+   * "empty buffer" there is no confirmation. Hence: silence (a slow or silent printer) never drops
+   * or replaces the job's connection here; we ask again on it until confirmTimeoutMs, then
+   * needs_confirmation. A connection left with a ~HS unanswered is not reused for the next job (a
+   * late answer to it would be taken for the next job's confirmation).
    */
-  private async confirm(job: JobRow, sentCommit: Promise<void>): Promise<void> {
+  private async confirm(job: JobRow, sentCommit: Promise<void>, conn: PrinterConnection): Promise<void> {
     let deadline = Date.now() + this.timing.confirmTimeoutMs;
     let first = true;
+    let unanswered = 0;
     const needsConfirmation = async (reason: 'connection_lost' | 'no_confirmation', code: ErrorCode, detail: string): Promise<void> => {
       await sentCommit.catch(() => undefined);
       await this.svc.jnl.submit((tx) => this.svc.toNeedsConfirmation(tx, job, reason, code, detail));
       this.log.error({ job: job.id, reason }, 'print job needs an operator decision (printed or reprint)');
       this.svc.emitJob(job.id);
+    };
+    const lost = (detail: string): Promise<void> => {
+      if (this.conn === conn) this.dropConnection();
+      else conn.close();
+      this.setCondition('offline', detail, null);
+      return needsConfirmation('connection_lost', 'LG_ERR_PRINTER_CONNECTION_LOST', `connection lost before the printer confirmed (${detail}); not resent — confirm printed or reprint`);
     };
     for (;;) {
       if (this.stopped) {
@@ -898,38 +915,21 @@ class PrinterWorker {
       }
       if (!first) await abortableSleep(this.timing.pollIntervalMs, this.abort.signal);
       first = false;
-      let conn: PrinterConnection | null;
-      if (this.conn) {
-        if (this.conn.closed) {
-          this.dropConnection();
-          this.setCondition('offline', 'connection lost', null);
-          return needsConfirmation('connection_lost', 'LG_ERR_PRINTER_CONNECTION_LOST', 'connection lost before the printer confirmed; not resent — confirm printed or reprint');
-        }
-        conn = this.conn;
-      } else {
-        conn = await this.ensureConnection(); // we dropped it after a silent ~HS
-      }
+      if (conn.closed || this.conn !== conn) return lost('connection closed');
       let hs: HostStatus | null = null;
-      if (conn) {
-        try {
-          hs = await conn.queryStatus(this.timing.statusTimeoutMs);
-        } catch (err) {
-          this.dropConnection();
-          this.setCondition('offline', (err as Error).message, null);
-          return needsConfirmation(
-            'connection_lost',
-            'LG_ERR_PRINTER_CONNECTION_LOST',
-            `connection lost before the printer confirmed (${(err as Error).message}); not resent — confirm printed or reprint`,
-          );
-        }
-        if (!hs) {
-          this.dropConnection();
-          this.setCondition('no_answer', 'no answer to ~HS after sending', null);
-        }
+      try {
+        hs = await conn.queryStatus(this.timing.statusTimeoutMs);
+      } catch (err) {
+        return lost((err as Error).message);
       }
-      if (hs) {
+      if (!hs) {
+        unanswered++;
+        this.setCondition('no_answer', 'no answer to ~HS after sending (still waiting on the job\'s connection)', null);
+      } else {
         this.setCondition('ready', null, hs);
         if (isIdle(hs)) {
+          // A later answer to an earlier, unanswered ~HS could still arrive: start the next job on a new connection.
+          if (unanswered > 0) this.dropConnection();
           await sentCommit.catch(() => undefined);
           await this.svc.jnl.submit((tx) => {
             const now = tx.now.toISOString();
@@ -944,6 +944,8 @@ class PrinterWorker {
         if (!readiness(hs).ready) deadline = Date.now() + this.timing.confirmTimeoutMs;
       }
       if (Date.now() >= deadline) {
+        // The job's connection is not used again: an answer to one of our queries may still come.
+        this.dropConnection();
         return needsConfirmation(
           'no_confirmation',
           'LG_ERR_PRINTER_OFFLINE',
