@@ -135,6 +135,23 @@ export interface PrinterStatusView {
   hostStatus: HostStatus | null;
 }
 
+/** A job awaiting an operator's decision, as /health/ready names it. */
+export interface NeedsConfirmationView {
+  job: string;
+  labelId: string;
+  printer: string;
+  station: string | null;
+  batch: string | null;
+  serial: string | null;
+  sscc: string | null;
+  code: string | null;
+  reason: string | null;
+  since: string;
+}
+
+/** How many needs_confirmation jobs /health/ready names (the total is always given). */
+const HEALTH_JOBS = 20;
+
 export type OperatorDecision = 'printed' | 'reprint';
 
 export interface LabelView {
@@ -488,6 +505,33 @@ export class LabelService extends EventEmitter {
 
   printerStatuses(): PrinterStatusView[] {
     return [...this.workers.values()].map((w) => w.statusView());
+  }
+
+  /**
+   * The labels part of /health/ready (issue 11.11). `degraded` while a printer is not ready OR a
+   * job waits in `needs_confirmation`: until an operator says printed or reprint, a case may be
+   * without its label and the batch cannot be called complete. Those jobs are named (oldest first,
+   * at most HEALTH_JOBS of them; `needsConfirmationTotal` counts all) so the page can link to them.
+   */
+  health(): { state: 'online' | 'degraded'; printers: PrinterStatusView[]; needsConfirmation: NeedsConfirmationView[]; needsConfirmationTotal: number } {
+    const printers = this.printerStatuses();
+    const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM print_jobs WHERE state = 'needs_confirmation'`).get() as { n: number }).n;
+    const rows = total
+      ? (this.db.prepare(`${JOB_SELECT} WHERE j.state = 'needs_confirmation' ORDER BY j.updated_at, j.seq LIMIT ?`).all(HEALTH_JOBS) as JobRow[])
+      : [];
+    const needsConfirmation = rows.map((r) => ({
+      job: r.id,
+      labelId: r.label_id,
+      printer: r.printer,
+      station: this.workers.get(r.printer)?.setup.station ?? null,
+      batch: r.batch,
+      serial: r.serial,
+      sscc: r.sscc,
+      code: r.error_code,
+      reason: r.status_text,
+      since: r.updated_at,
+    }));
+    return { state: printers.every((p) => p.ready) && total === 0 ? 'online' : 'degraded', printers, needsConfirmation, needsConfirmationTotal: total };
   }
 
   /** Ask every worker to look at its queue now (after an external change). */
