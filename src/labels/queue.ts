@@ -962,7 +962,9 @@ class PrinterWorker {
       if (conn.closed || this.conn !== conn) return lost('connection closed');
       let hs: HostStatus | null = null;
       try {
-        hs = await conn.queryStatus(this.timing.statusTimeoutMs);
+        // Every ~HS on this connection since the job was written is answered after the job: a late
+        // answer to an earlier one is as good (and under load it may arrive between two asks).
+        hs = await conn.queryStatus(this.timing.statusTimeoutMs, { acceptEarlier: unanswered > 0 });
       } catch (err) {
         return lost((err as Error).message);
       }
