@@ -171,10 +171,13 @@ export class Gateway {
     this.labelTriggers = new LabelTriggers({ cfg: this.cfg, ops: this.ops, repo: this.repo, journal: this.journal, labels: this.labels, clock: this.clock, logger: this.logger.child({ component: 'labels' }) });
     this.journal.onCommitted((records) => this.labelTriggers?.onCommitted(records));
     this.labels.on('printer-status', (st: { station: string | null }) => this.events.publish(st.station, { event: 'printer', data: st as unknown as Record<string, unknown> }));
-    this.addHealth('printers', () => {
-      const printers = this.labels?.printerStatuses() ?? [];
-      return { state: printers.every((p) => p.ready) ? 'online' : 'degraded', printers };
+    // Issue 11.11: every job change goes to its printer's station stream (a job needing confirmation
+    // from a printer without a station goes to every station); /health/ready names waiting jobs.
+    this.labels.on('job', (v: { printer: string; state: string }) => {
+      const station = this.labels?.printerStatus(v.printer).station ?? null;
+      if (station || v.state === 'needs_confirmation') this.events.publish(station, { event: 'print-job', data: v as unknown as Record<string, unknown> });
     });
+    this.addHealth('printers', () => this.labels?.health() ?? { state: 'online', printers: [] });
     this.addApiRoutes(machineRoutes({ stateDir: this.stateDir, repo: this.repo }));
     this.addApiRoutes(labelRoutes({ labels: () => this.labels!, triggers: () => this.labelTriggers!, ops: this.ops }));
 

@@ -1,7 +1,7 @@
 /**
  * Printer simulator as a process: `node dist/simulators/printer/main.js --port 9100 --out /tmp/labels`.
  * Flags: --host H  --port N  --out DIR  --png (render every job to PNG)  --state ok|paper_out|head_open|paused|buffer_full|ribbon_out
- *        --silent  --refuse  --stall  --print-delay-ms N
+ *        --silent  --refuse  --stall  --print-delay-ms N  --format-latency-ms N (stop reading a connection that long once a format begins)
  * Prints one JSON line `{"event":"listening","port":N}` when ready; later lines report printed jobs.
  * SIGUSR1 cycles the state ok → paper_out → head_open → paused → ok (for trying the queue by hand).
  */
@@ -22,6 +22,7 @@ async function main(): Promise<void> {
       refuse: { type: 'boolean', default: false },
       stall: { type: 'boolean', default: false },
       'print-delay-ms': { type: 'string', default: '0' },
+      'format-latency-ms': { type: 'string', default: '0' },
     },
   });
   const state = values.state as SimState;
@@ -39,6 +40,7 @@ async function main(): Promise<void> {
     refuse: values.refuse,
     stall: values.stall,
     printDelayMs: Number(values['print-delay-ms']),
+    formatLatencyMs: Number(values['format-latency-ms']),
   });
   sim.on('printed', (job: { n: number; bytes: number }) => {
     process.stdout.write(`${JSON.stringify({ event: 'printed', n: job.n, bytes: job.bytes })}\n`);

@@ -33,6 +33,13 @@ export interface PrinterSimOptions {
   stall?: boolean;
   /** Time a label spends in the buffer before it is printed. */
   printDelayMs?: number;
+  /**
+   * Time the printer needs to take in a format (a busy parser, a large graphic): once `^XA` opens
+   * a format it stops reading that connection for this long. The rest of the format, and a `~HS`
+   * sent after it, wait in the TCP buffers meanwhile — input is still handled strictly in order,
+   * as a printer does. Other connections are served at once. Default 0.
+   */
+  formatLatencyMs?: number;
   /** Folder for job-NNNNNN.zpl (and .png when renderPng is 'eager'). */
   outDir?: string;
   /** 'eager': render a PNG for every job as it prints (slow: ~0.6–1 s each); 'lazy': on renderPng(n) only. */
@@ -70,6 +77,8 @@ interface Conn {
   parts: Buffer[];
   /** Bytes of the open format so far (for reset-mid-job). */
   formatBytes: number;
+  /** Input read but not yet processed while the printer is busy taking in a format (formatLatencyMs). */
+  held: Buffer[] | null;
 }
 
 interface Pending {
@@ -88,12 +97,14 @@ export class PrinterSimulator extends EventEmitter {
   private printTimer: NodeJS.Timeout | null = null;
   private resetMidJobAfter: number | null = null;
   private resetAfterJobArmed = false;
+  private holdTimers = new Set<NodeJS.Timeout>();
 
   state: SimState;
   silent: boolean;
   refuse: boolean;
   stall: boolean;
   printDelayMs: number;
+  formatLatencyMs: number;
 
   readonly jobs: SimJob[] = [];
   readonly commands: SimCommand[] = [];
@@ -111,6 +122,7 @@ export class PrinterSimulator extends EventEmitter {
     this.refuse = opts.refuse ?? false;
     this.stall = opts.stall ?? false;
     this.printDelayMs = opts.printDelayMs ?? 0;
+    this.formatLatencyMs = opts.formatLatencyMs ?? 0;
     if (opts.outDir) mkdirSync(opts.outDir, { recursive: true });
   }
 
@@ -134,6 +146,8 @@ export class PrinterSimulator extends EventEmitter {
   async stop(): Promise<void> {
     if (this.printTimer) clearTimeout(this.printTimer);
     this.printTimer = null;
+    for (const t of this.holdTimers) clearTimeout(t);
+    this.holdTimers.clear();
     for (const c of this.conns) c.sock.destroy();
     this.conns.clear();
     const server = this.server;
@@ -200,7 +214,7 @@ export class PrinterSimulator extends EventEmitter {
       sock.resetAndDestroy();
       return;
     }
-    const conn: Conn = { id: this.nextConn++, sock, cmd: '', inFormat: false, parts: [], formatBytes: 0 };
+    const conn: Conn = { id: this.nextConn++, sock, cmd: '', inFormat: false, parts: [], formatBytes: 0, held: null };
     this.conns.add(conn);
     sock.on('error', () => undefined);
     sock.on('close', () => {
@@ -213,8 +227,30 @@ export class PrinterSimulator extends EventEmitter {
     }
     sock.on('data', (chunk: Buffer) => {
       if (this.stall) return;
-      this.onData(conn, chunk);
+      if (conn.held) conn.held.push(chunk);
+      else this.onData(conn, chunk);
     });
+  }
+
+  /** Stop reading `conn` for formatLatencyMs, then go on with `rest` and whatever arrived meanwhile, in order. */
+  private holdInput(conn: Conn, rest: Buffer): void {
+    conn.held = rest.length ? [Buffer.from(rest)] : [];
+    conn.sock.pause();
+    const t = setTimeout(() => {
+      this.holdTimers.delete(t);
+      const queue = conn.held ?? [];
+      conn.held = null;
+      while (queue.length && !conn.sock.destroyed) {
+        this.onData(conn, queue.shift()!);
+        if (conn.held) {
+          // Another format began: keep what is left behind it, in order.
+          (conn.held as Buffer[]).push(...queue);
+          return;
+        }
+      }
+      if (!conn.sock.destroyed) conn.sock.resume();
+    }, this.formatLatencyMs);
+    this.holdTimers.add(t);
   }
 
   /**
@@ -246,6 +282,10 @@ export class PrinterSimulator extends EventEmitter {
           conn.parts = [Buffer.from('^XA')];
           conn.formatBytes = 3;
           fmtStart = i + 1;
+          if (this.formatLatencyMs > 0) {
+            this.holdInput(conn, chunk.subarray(i + 1));
+            return;
+          }
         } else if (cmd === '^XZ' && conn.inFormat) {
           const zpl = Buffer.concat([...conn.parts, chunk.subarray(fmtStart, i + 1)]);
           conn.inFormat = false;

@@ -12,7 +12,8 @@
  *   in `sending` or `sent` at start-up (crash, kill -9, power cut) becomes `needs_confirmation`.
  * - Before sending, `~HS` must answer and report no fault; the job is HELD (stays `queued`, status
  *   text says why) while paper is out, the head is open, the printer is paused, its buffer is full
- *   or it does not answer at all. After sending, `~HS` must report an empty buffer → `confirmed`.
+ *   or it does not answer at all. After sending, `~HS` asked ON THE JOB'S OWN CONNECTION must report
+ *   an empty buffer → `confirmed` (an answer over any other connection proves nothing: issue 10.7).
  *
  * Records (all `status: accepted`, `device` = printer id, payload carries labelId, jobId,
  * template, printer, serial, sscc, and the GS1 element strings where relevant):
@@ -133,6 +134,23 @@ export interface PrinterStatusView {
   /** The last parsed ~HS answer (null: none yet, or silent). */
   hostStatus: HostStatus | null;
 }
+
+/** A job awaiting an operator's decision, as /health/ready names it. */
+export interface NeedsConfirmationView {
+  job: string;
+  labelId: string;
+  printer: string;
+  station: string | null;
+  batch: string | null;
+  serial: string | null;
+  sscc: string | null;
+  code: string | null;
+  reason: string | null;
+  since: string;
+}
+
+/** How many needs_confirmation jobs /health/ready names (the total is always given). */
+const HEALTH_JOBS = 20;
 
 export type OperatorDecision = 'printed' | 'reprint';
 
@@ -487,6 +505,33 @@ export class LabelService extends EventEmitter {
 
   printerStatuses(): PrinterStatusView[] {
     return [...this.workers.values()].map((w) => w.statusView());
+  }
+
+  /**
+   * The labels part of /health/ready (issue 11.11). `degraded` while a printer is not ready OR a
+   * job waits in `needs_confirmation`: until an operator says printed or reprint, a case may be
+   * without its label and the batch cannot be called complete. Those jobs are named (oldest first,
+   * at most HEALTH_JOBS of them; `needsConfirmationTotal` counts all) so the page can link to them.
+   */
+  health(): { state: 'online' | 'degraded'; printers: PrinterStatusView[]; needsConfirmation: NeedsConfirmationView[]; needsConfirmationTotal: number } {
+    const printers = this.printerStatuses();
+    const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM print_jobs WHERE state = 'needs_confirmation'`).get() as { n: number }).n;
+    const rows = total
+      ? (this.db.prepare(`${JOB_SELECT} WHERE j.state = 'needs_confirmation' ORDER BY j.updated_at, j.seq LIMIT ?`).all(HEALTH_JOBS) as JobRow[])
+      : [];
+    const needsConfirmation = rows.map((r) => ({
+      job: r.id,
+      labelId: r.label_id,
+      printer: r.printer,
+      station: this.workers.get(r.printer)?.setup.station ?? null,
+      batch: r.batch,
+      serial: r.serial,
+      sscc: r.sscc,
+      code: r.error_code,
+      reason: r.status_text,
+      since: r.updated_at,
+    }));
+    return { state: printers.every((p) => p.ready) && total === 0 ? 'online' : 'degraded', printers, needsConfirmation, needsConfirmationTotal: total };
   }
 
   /** Ask every worker to look at its queue now (after an external change). */
@@ -872,23 +917,39 @@ class PrinterWorker {
       await sentCommit;
       return;
     }
-    await this.confirm({ ...current, state: 'sent' }, sentCommit);
+    await this.confirm({ ...current, state: 'sent' }, sentCommit, conn);
   }
 
   /**
    * Poll ~HS until the buffer is empty → confirmed. A connection that breaks → needs_confirmation
-   * at once (bytes went out; we never resend). Silence → reconnect and keep asking until
-   * confirmTimeoutMs → needs_confirmation. While the printer reports a fault (paper out…) with
+   * at once (bytes went out; we never resend). While the printer reports a fault (paper out…) with
    * our job still in its buffer, the wait goes on: the job prints once the fault is fixed.
+   *
+   * Issue 10.7: only an answer on the connection that CARRIED the job proves anything. A printer
+   * works through its input in order, so a ~HS sent after the job's bytes on the same connection is
+   * answered only once the printer has taken the format (it is then counted in the buffer, or has
+   * printed). An answer on any other connection describes a printer that may not have read our
+   * bytes yet — they may still be in flight, or be lost when that connection is reset — so an
+   * "empty buffer" there is no confirmation. Hence: silence (a slow or silent printer) never drops
+   * or replaces the job's connection here; we ask again on it until confirmTimeoutMs, then
+   * needs_confirmation. A connection left with a ~HS unanswered is not reused for the next job (a
+   * late answer to it would be taken for the next job's confirmation).
    */
-  private async confirm(job: JobRow, sentCommit: Promise<void>): Promise<void> {
+  private async confirm(job: JobRow, sentCommit: Promise<void>, conn: PrinterConnection): Promise<void> {
     let deadline = Date.now() + this.timing.confirmTimeoutMs;
     let first = true;
+    let unanswered = 0;
     const needsConfirmation = async (reason: 'connection_lost' | 'no_confirmation', code: ErrorCode, detail: string): Promise<void> => {
       await sentCommit.catch(() => undefined);
       await this.svc.jnl.submit((tx) => this.svc.toNeedsConfirmation(tx, job, reason, code, detail));
       this.log.error({ job: job.id, reason }, 'print job needs an operator decision (printed or reprint)');
       this.svc.emitJob(job.id);
+    };
+    const lost = (detail: string): Promise<void> => {
+      if (this.conn === conn) this.dropConnection();
+      else conn.close();
+      this.setCondition('offline', detail, null);
+      return needsConfirmation('connection_lost', 'LG_ERR_PRINTER_CONNECTION_LOST', `connection lost before the printer confirmed (${detail}); not resent — confirm printed or reprint`);
     };
     for (;;) {
       if (this.stopped) {
@@ -898,38 +959,23 @@ class PrinterWorker {
       }
       if (!first) await abortableSleep(this.timing.pollIntervalMs, this.abort.signal);
       first = false;
-      let conn: PrinterConnection | null;
-      if (this.conn) {
-        if (this.conn.closed) {
-          this.dropConnection();
-          this.setCondition('offline', 'connection lost', null);
-          return needsConfirmation('connection_lost', 'LG_ERR_PRINTER_CONNECTION_LOST', 'connection lost before the printer confirmed; not resent — confirm printed or reprint');
-        }
-        conn = this.conn;
-      } else {
-        conn = await this.ensureConnection(); // we dropped it after a silent ~HS
-      }
+      if (conn.closed || this.conn !== conn) return lost('connection closed');
       let hs: HostStatus | null = null;
-      if (conn) {
-        try {
-          hs = await conn.queryStatus(this.timing.statusTimeoutMs);
-        } catch (err) {
-          this.dropConnection();
-          this.setCondition('offline', (err as Error).message, null);
-          return needsConfirmation(
-            'connection_lost',
-            'LG_ERR_PRINTER_CONNECTION_LOST',
-            `connection lost before the printer confirmed (${(err as Error).message}); not resent — confirm printed or reprint`,
-          );
-        }
-        if (!hs) {
-          this.dropConnection();
-          this.setCondition('no_answer', 'no answer to ~HS after sending', null);
-        }
+      try {
+        // Every ~HS on this connection since the job was written is answered after the job: a late
+        // answer to an earlier one is as good (and under load it may arrive between two asks).
+        hs = await conn.queryStatus(this.timing.statusTimeoutMs, { acceptEarlier: unanswered > 0 });
+      } catch (err) {
+        return lost((err as Error).message);
       }
-      if (hs) {
+      if (!hs) {
+        unanswered++;
+        this.setCondition('no_answer', 'no answer to ~HS after sending (still waiting on the job\'s connection)', null);
+      } else {
         this.setCondition('ready', null, hs);
         if (isIdle(hs)) {
+          // A later answer to an earlier, unanswered ~HS could still arrive: start the next job on a new connection.
+          if (unanswered > 0) this.dropConnection();
           await sentCommit.catch(() => undefined);
           await this.svc.jnl.submit((tx) => {
             const now = tx.now.toISOString();
@@ -944,6 +990,8 @@ class PrinterWorker {
         if (!readiness(hs).ready) deadline = Date.now() + this.timing.confirmTimeoutMs;
       }
       if (Date.now() >= deadline) {
+        // The job's connection is not used again: an answer to one of our queries may still come.
+        this.dropConnection();
         return needsConfirmation(
           'no_confirmation',
           'LG_ERR_PRINTER_OFFLINE',

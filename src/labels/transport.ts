@@ -21,8 +21,11 @@ export interface PrinterConnection {
   /**
    * Send `~HS`, wait for its answer. Resolves null when the printer stays silent (or answers
    * garbage) within `timeoutMs`. Rejects with ConnectionLostError when the connection dies.
+   * By default an answer that arrived before this query (late, to an earlier one) is discarded;
+   * `acceptEarlier` keeps it — for asking again after a job, where an answer to ANY ~HS sent after
+   * the job's bytes describes the printer after it took the job (issue 10.7).
    */
-  queryStatus(timeoutMs: number): Promise<HostStatus | null>;
+  queryStatus(timeoutMs: number, opts?: { acceptEarlier?: boolean }): Promise<HostStatus | null>;
   /** Write one job; see WriteResult. Never rejects. */
   write(data: Buffer, timeoutMs: number): Promise<WriteResult>;
   readonly closed: boolean;
@@ -116,11 +119,13 @@ class TcpConnection implements PrinterConnection {
     this.sock.destroy();
   }
 
-  async queryStatus(timeoutMs: number): Promise<HostStatus | null> {
+  async queryStatus(timeoutMs: number, opts: { acceptEarlier?: boolean } = {}): Promise<HostStatus | null> {
     if (this.closed) throw new ConnectionLostError(this.lostReason ?? 'closed');
-    // A late answer to an earlier query must not be taken for this one.
-    this.frames = [];
-    this.buf = Buffer.alloc(0);
+    if (!opts.acceptEarlier) {
+      // A late answer to an earlier query must not be taken for this one.
+      this.frames = [];
+      this.buf = Buffer.alloc(0);
+    }
     this.sock.write(HS);
     const deadline = Date.now() + timeoutMs;
     while (this.frames.length < 3) {

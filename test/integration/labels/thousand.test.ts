@@ -106,16 +106,30 @@ it('1,000 jobs with random printer faults: each printed exactly once or awaiting
   expect(r.sim.partialFormats).toBeGreaterThan(0);
   expect(Object.keys(faults).length).toBeGreaterThanOrEqual(6);
 
-  // The operator resolves every open job: printed if the label came out, reprint otherwise.
-  for (const { labelId, jobId } of jobs) {
-    if (r.svc.getJob(jobId)!.state !== 'needs_confirmation') continue;
-    if ((printedByLabel.get(labelId) ?? 0) === 1) await r.svc.decide(jobId, 'printed', { actor: 'op1', reason: 'label on the case' });
-    else await r.svc.decide(jobId, 'reprint', { actor: 'op1', reason: 'no label came out' });
+  // The operator resolves every open job: printed if the label came out, reprint otherwise. A
+  // reprint can itself end in needs_confirmation (on a loaded host the 250 ms confirm timeout can
+  // pass before the printer's answer is read): the operator resolves those too, as the floor would.
+  let decisions = 0;
+  for (let round = 0; ; round++) {
+    const printedNow = new Map<string, number>();
+    for (const j of r.sim.jobs) {
+      const { labelId } = jobIdsOf(j.zpl);
+      printedNow.set(labelId, (printedNow.get(labelId) ?? 0) + 1);
+    }
+    const openJobs = r.svc.listJobs({ state: 'needs_confirmation', limit: 1000 });
+    if (!openJobs.length) break;
+    expect(round, 'rounds of operator decisions').toBeLessThan(20);
+    for (const v of openJobs) {
+      if ((printedNow.get(v.labelId) ?? 0) === 1) await r.svc.decide(v.id, 'printed', { actor: 'op1', reason: 'label on the case' });
+      else await r.svc.decide(v.id, 'reprint', { actor: 'op1', reason: 'no label came out' });
+      decisions++;
+    }
+    await waitFor(() => {
+      const st = states(rigRef.db);
+      return !st.queued && !st.sending && !st.sent;
+    }, 60_000, 20, 'reprints done');
+    await waitFor(() => rigRef.sim.hostStatus().formatsInBuffer === 0, 5000, 10, 'printer buffer empty');
   }
-  await waitFor(() => {
-    const st = states(rigRef.db);
-    return !st.queued && !st.sending && !st.sent && !st.needs_confirmation;
-  }, 30_000, 20, 'reprints done');
   const finalByLabel = new Map<string, number>();
   for (const j of r.sim.jobs) {
     const { labelId } = jobIdsOf(j.zpl);
@@ -124,6 +138,7 @@ it('1,000 jobs with random printer faults: each printed exactly once or awaiting
   expect(finalByLabel.size).toBe(N);
   expect([...finalByLabel.values()].every((n) => n === 1)).toBe(true);
   const audit = r.db.prepare(`SELECT COUNT(*) AS n FROM audit`).get() as { n: number };
-  expect(audit.n).toBe(open);
-  console.log(JSON.stringify({ seed, open, partial: r.sim.partialFormats, faults, connections: r.sim.connections }));
-}, 180_000);
+  expect(audit.n).toBe(decisions);
+  expect(decisions).toBeGreaterThanOrEqual(open);
+  console.log(JSON.stringify({ seed, open, decisions, partial: r.sim.partialFormats, faults, connections: r.sim.connections }));
+}, 300_000);
