@@ -1,4 +1,4 @@
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import { LgError, isLgError } from '../errors.js';
 import type { ApiDeps } from './context.js';
@@ -106,6 +106,8 @@ export async function buildApi(deps: ApiDeps, opts: { https?: { cert: string | B
   });
 
   app.setErrorHandler((err: FastifyError | LgError, req, reply) => {
+    // No such route: say 404/405 even when the body (parsed first) was bad.
+    if (req.routeOptions.url === undefined && !(isLgError(err) && err.status >= 500)) return notFound(req, reply);
     if (isLgError(err)) {
       if (err.code === 'LG_ERR_AUTH_LIMITED') reply.header('retry-after', String(err.details.retryAfter));
       return reply.code(err.status).send(err.toJSON());
@@ -141,7 +143,7 @@ export async function buildApi(deps: ApiDeps, opts: { https?: { cert: string | B
     return reply.code(500).send(new LgError('LG_ERR_INTERNAL', { detail: fe.message }).toJSON());
   });
 
-  app.setNotFoundHandler((req, reply) => {
+  const notFound = (req: FastifyRequest, reply: FastifyReply): FastifyReply => {
     const path = req.url.split('?')[0]!;
     const allow = METHODS.filter((m) => patterns.some((p) => p.method === m && p.re.test(path)));
     if (allow.length > 0) {
@@ -150,7 +152,8 @@ export async function buildApi(deps: ApiDeps, opts: { https?: { cert: string | B
       return reply.code(405).send(new LgError('LG_ERR_METHOD_NOT_ALLOWED', { method: req.method, url: path, allow: allow.join(', ') }).toJSON());
     }
     return reply.code(404).send(new LgError('LG_ERR_NOT_FOUND', { method: req.method, url: path }).toJSON());
-  });
+  };
+  app.setNotFoundHandler(notFound);
 
   await app.register(healthRoutes({ ...deps, authStats: () => auth.stats() }));
   await app.register(batchRoutes(deps));
