@@ -181,6 +181,11 @@ export async function main(argv: string[]): Promise<number> {
           return EXIT.OK;
         }
         const { trustCertificateAudited } = await import('./api/routes/machines.js');
+        if (!existsSync(join(stateDir, 'journal.sqlite'))) {
+          // The trust is audited in the journal; one created here (maybe by root) could lock the service out.
+          process.stderr.write(`no journal at ${join(stateDir, 'journal.sqlite')} — start linegate once first\n`);
+          return EXIT.FAIL;
+        }
         const store = openStore(ocfg);
         try {
           const c = await trustCertificateAudited(stateDir, arg!, { journal: store.journal, logger: createLogger({ level: process.env.LINEGATE_LOG_LEVEL ?? 'warn', destination: 2 }) }, { id: cliActor().id, via: 'cli' });
