@@ -73,6 +73,6 @@ describe('11.3 OPC UA certificate trust is audited and logged', () => {
     expect((await t.call('GET', '/audit/verify')).body.ok).toBe(true);
     const line = logs.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((l: any) => l.msg === 'OPC UA server certificate trusted by a person');
     expect(line).toMatchObject({ thumbprint: rejected.thumbprint, by: 'eva', via: 'api', source: '127.0.0.1' });
-    await waitFor(() => t.gw.drivers.get(DEV)!.health().state === 'online', 30_000, 100, 'online after trust');
+    // (That the driver then connects is test/integration/gateway/opcua-trust.test.ts.)
   }, 120_000);
 });
