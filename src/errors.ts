@@ -172,6 +172,14 @@ export const ERRORS = {
   LG_ERR_SINK_UNREACHABLE: e(502, 'sink {sink}: {detail}', true),
   LG_ERR_SINK_REFUSED: e(502, 'sink {sink} refused record {id} with {status}: {detail}'),
   LG_ERR_SINK_NOT_FOUND: e(404, 'sink {sink} is not configured'),
+
+  // ── security (issue 11) ─────────────────────────────────────────────────────
+  LG_ERR_LAST_ADMIN: e(409, 'user {user} is the last active admin: {detail} — make another user admin first'),
+  LG_ERR_AUTH_LIMITED: e(429, 'too many failed authentications from {source}; try again in {retryAfter} s'),
+  LG_ERR_METHOD_NOT_ALLOWED: e(405, '{method} is not allowed on {url}; allowed: {allow}'),
+  LG_ERR_BAD_URL: e(400, 'the request URL is malformed: {url}'),
+  LG_ERR_JSON_TOO_DEEP: e(400, 'the request body nests deeper than {max} levels'),
+  LG_ERR_API_PORT_IN_USE: e(500, 'the API address {host}:{port} is already in use — stop the other process (another linegate?) or change api.port'),
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -30,6 +30,7 @@ import { LabelService, loadTemplates, printerSetupFromConfig } from './labels/in
 import { LabelTriggers } from './labels/triggers.js';
 import type { ZplPrinterConfig } from './config/devices/zpl-printer.js';
 import { defaultDevicesDir } from './util/paths.js';
+import { LgError } from './errors.js';
 
 /**
  * Composition root: config → store → ops → api → drivers. Start order is inside-out (the journal
@@ -108,7 +109,9 @@ export class Gateway {
     if (this.state !== 'created') throw new Error(`gateway already ${this.state}`);
     this.state = 'starting';
     const log = this.logger.child({ component: 'gateway' });
-    mkdirSync(this.stateDir, { recursive: true, mode: 0o750 });
+    // Journal, settings, PKI and tokens: owner only, whatever the umask (the unit says the same).
+    mkdirSync(this.stateDir, { recursive: true, mode: 0o700 });
+    chmodSync(this.stateDir, 0o700);
 
     this.db = openDatabase(join(this.stateDir, 'journal.sqlite'), { synchronous: this.cfg.storage.synchronous });
     const sinks = (this.cfg.upstream?.sinks ?? []).map((s: { id: string }) => s.id);
@@ -178,7 +181,7 @@ export class Gateway {
       if (station || v.state === 'needs_confirmation') this.events.publish(station, { event: 'print-job', data: v as unknown as Record<string, unknown> });
     });
     this.addHealth('printers', () => this.labels?.health() ?? { state: 'online', printers: [] });
-    this.addApiRoutes(machineRoutes({ stateDir: this.stateDir, repo: this.repo }));
+    this.addApiRoutes(machineRoutes({ stateDir: this.stateDir, repo: this.repo, journal: this.journal, logger: this.logger }));
     this.addApiRoutes(labelRoutes({ labels: () => this.labels!, triggers: () => this.labelTriggers!, ops: this.ops }));
 
     // Every committed record → its station's live stream (verdicts within the commit's latency).
@@ -194,13 +197,19 @@ export class Gateway {
         logger: this.logger,
         events: this.events,
         bodyLimit: this.cfg.api.bodyLimitBytes,
+        failedAuthLimit: this.cfg.security.failedAuthLimit,
         health: () => this.health(),
         anchor: this.anchor ?? undefined,
         extensions: this.apiExtensions,
       },
       this.cfg.security.tls ? { https: { cert: readFileSync(this.cfg.security.tls.cert), key: readFileSync(this.cfg.security.tls.key) } } : {},
     );
-    await this.api.listen({ host: this.cfg.api.host, port: this.cfg.api.port });
+    try {
+      await this.api.listen({ host: this.cfg.api.host, port: this.cfg.api.port });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new LgError('LG_ERR_API_PORT_IN_USE', { host: this.cfg.api.host, port: this.cfg.api.port }, { cause: err });
+      throw err;
+    }
     const addr = this.api.server.address();
     const port = typeof addr === 'object' && addr ? addr.port : this.cfg.api.port;
     this.url = `${this.cfg.security.tls ? 'https' : 'http'}://${this.cfg.api.host.includes(':') ? `[${this.cfg.api.host}]` : this.cfg.api.host}:${port}`;

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { chownSync, existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -19,10 +20,10 @@ import { auditKey, auditVerify, verifyBatch } from './cli/audit.js';
 
 /**
  * linegate CLI. Exit codes (sysexits): 0 ok, 1 runtime failure (e.g. audit chain broken),
- * 64 usage, 78 configuration (systemd: RestartPreventExitStatus=78 — a bad config is not
+ * 64 usage, 69 unavailable (the API port is taken: restarting later may help), 78 configuration (systemd: RestartPreventExitStatus=78 — a bad config is not
  * fixed by restarting).
  */
-export const EXIT = { OK: 0, FAIL: 1, USAGE: 64, CONFIG: 78 } as const;
+export const EXIT = { OK: 0, FAIL: 1, USAGE: 64, UNAVAILABLE: 69, CONFIG: 78 } as const;
 
 const HELP = `linegate — MES edge gateway
 
@@ -42,8 +43,16 @@ Usage:
   linegate opcua certs [--config FILE]    list OPC UA server certificates (trusted / rejected, thumbprint, subject)
   linegate opcua trust THUMBPRINT|FILE [--config FILE]
                                           trust a server certificate after checking its thumbprint with the PLC's
-  linegate user token ID [--config FILE]  issue a new token for user ID (e.g. a lost admin token) — run
-                                          as the service user while linegate is stopped or running
+  linegate user token ID [--config FILE]  issue a new token for user ID (e.g. a lost admin token)
+  linegate user add ID --name NAME --role ROLE [--badge B] [--config FILE]
+                                          create a user; prints its token (shown once)
+  linegate user role ID ROLE [--config FILE]
+                                          change a user's role (the last active admin cannot lose it)
+  linegate user disable ID | user enable ID [--config FILE]
+                                          disable (the token stops working at once) or re-enable a user
+                                          User commands work on the journal directly, with linegate stopped
+                                          or running, as the service user or root; each is audited as
+                                          cli:<login name>.
   linegate version                        print the version
 `;
 
@@ -75,7 +84,7 @@ export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   const { values, positionals } = parseArgs({
     args: rest,
-    options: { config: { type: 'string', short: 'c' }, db: { type: 'string' }, checkpoints: { type: 'string' }, 'public-key': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: { config: { type: 'string', short: 'c' }, db: { type: 'string' }, checkpoints: { type: 'string' }, 'public-key': { type: 'string' }, help: { type: 'boolean', short: 'h' }, name: { type: 'string' }, role: { type: 'string' }, badge: { type: 'string' } },
     allowPositionals: true,
     strict: false,
   });
@@ -164,8 +173,9 @@ export async function main(argv: string[]): Promise<number> {
         process.stderr.write('usage: linegate opcua certs | opcua trust THUMBPRINT|FILE [--config FILE]\n');
         return EXIT.USAGE;
       }
-      const stateDir = loadOrExit((values.config as string | undefined) ?? defaultConfigPath()).storage.stateDir;
-      const { listOpcuaCertificates, trustOpcuaCertificate } = await import('./drivers/opcua/index.js');
+      const ocfg = loadOrExit((values.config as string | undefined) ?? defaultConfigPath());
+      const stateDir = ocfg.storage.stateDir;
+      const { listOpcuaCertificates } = await import('./drivers/opcua/index.js');
       try {
         if (sub === 'certs') {
           const certs = listOpcuaCertificates(stateDir);
@@ -173,36 +183,81 @@ export async function main(argv: string[]): Promise<number> {
           for (const c of certs) process.stdout.write(`${c.status.padEnd(8)} ${c.thumbprint}  ${c.subject ?? ''}  valid ${c.validFrom ?? '?'} … ${c.validTo ?? '?'}\n`);
           return EXIT.OK;
         }
-        const c = await trustOpcuaCertificate(stateDir, arg!);
-        process.stdout.write(`trusted ${c.thumbprint}  ${c.subject ?? ''} — the driver connects at its next attempt (no restart needed)\n`);
-        return EXIT.OK;
+        const { trustCertificateAudited } = await import('./api/routes/machines.js');
+        if (!existsSync(join(stateDir, 'journal.sqlite'))) {
+          // The trust is audited in the journal; one created here (maybe by root) could lock the service out.
+          process.stderr.write(`no journal at ${join(stateDir, 'journal.sqlite')} — start linegate once first\n`);
+          return EXIT.FAIL;
+        }
+        const store = openStore(ocfg);
+        try {
+          const c = await trustCertificateAudited(stateDir, arg!, { journal: store.journal, logger: createLogger({ level: process.env.LINEGATE_LOG_LEVEL ?? 'warn', destination: 2 }) }, { id: cliActor().id, via: 'cli' });
+          process.stdout.write(
+            c.alreadyTrusted
+              ? `already trusted ${c.thumbprint}  ${c.subject ?? ''}\n`
+              : `trusted ${c.thumbprint}  ${c.subject ?? ''} — audited as ${cliActor().id}; the driver connects at its next attempt (no restart needed)\n`,
+          );
+          return EXIT.OK;
+        } finally {
+          await store.close();
+        }
       } catch (err) {
         process.stderr.write(`${isLgError(err) ? `${err.message} (${err.code})` : (err as Error).message}\n`);
         return EXIT.FAIL;
       }
     }
     case 'user': {
-      if (positionals[0] !== 'token' || !positionals[1]) {
-        process.stderr.write('usage: linegate user token ID [--config FILE]\n');
+      const [sub, id, arg] = positionals;
+      const usage = 'usage: linegate user token ID | user add ID --name NAME --role ROLE [--badge B] | user role ID ROLE | user disable ID | user enable ID [--config FILE]\n';
+      if (!id || !['token', 'add', 'role', 'disable', 'enable'].includes(sub ?? '') || (sub === 'role' && !arg)) {
+        process.stderr.write(usage);
+        return EXIT.USAGE;
+      }
+      const role = sub === 'role' ? arg : (values.role as string | undefined);
+      if ((sub === 'role' || sub === 'add') && !ROLES.includes(role as never)) {
+        process.stderr.write(`role must be one of ${ROLES.join(', ')}\n${usage}`);
+        return EXIT.USAGE;
+      }
+      if (sub === 'add' && !values.name) {
+        process.stderr.write(`--name is required\n${usage}`);
         return EXIT.USAGE;
       }
       const cfg = loadOrExit((values.config as string | undefined) ?? defaultConfigPath());
-      const db = openDatabase(join(cfg.storage.stateDir, 'journal.sqlite'), { synchronous: cfg.storage.synchronous });
-      const journal = new Journal(db, { site: cfg.site.id, line: cfg.line.id, sinks: cfg.upstream.sinks.map((s) => s.id) });
-      const repo = new Repo(db);
-      const ops = new Ops(cfg, journal, repo, systemClock, parseForBinding);
+      if (!existsSync(join(cfg.storage.stateDir, 'journal.sqlite'))) {
+        // Not created here: a journal made by root would be unreadable for the service.
+        process.stderr.write(`no journal at ${join(cfg.storage.stateDir, 'journal.sqlite')} — start linegate once first (it creates the admin user)\n`);
+        return EXIT.FAIL;
+      }
+      const store = openStore(cfg);
+      const { repo, ops } = store;
+      // Audited as done from the console by the operating-system user (the person behind sudo).
+      const by = cliActor();
       try {
-        const id = positionals[1];
+        if (sub === 'add') {
+          const { token } = await ops.createUser({ id, name: String(values.name), role: role as never, badge: (values.badge as string | undefined) ?? null }, by);
+          process.stdout.write(`${token}\n`);
+          process.stderr.write(`user ${id} (${role}) created, audited as ${by.id}; the token above is shown only once\n`);
+          return EXIT.OK;
+        }
         const user = repo.userById(id);
         if (!user) throw new LgError('LG_ERR_USER_NOT_FOUND', { user: id });
-        // Audited as done from the console by the operating-system user.
-        const { token } = await ops.updateUser(id, { rotateToken: true, disabled: false }, { id: `cli:${process.env.USER ?? 'unknown'}`, role: 'admin' });
-        process.stdout.write(`${token}\n`);
-        process.stderr.write(`new token issued for ${id} (${user.role}); the old one no longer works\n`);
+        if (sub === 'token') {
+          const { token } = await ops.updateUser(id, { rotateToken: true, disabled: false }, by);
+          process.stdout.write(`${token}\n`);
+          process.stderr.write(`new token issued for ${id} (${user.role}); the old one no longer works\n`);
+        } else if (sub === 'role') {
+          await ops.updateUser(id, { role: role as never }, by);
+          process.stdout.write(`user ${id}: role ${user.role} → ${role} (audited as ${by.id})\n`);
+        } else {
+          await ops.updateUser(id, { disabled: sub === 'disable' }, by);
+          process.stdout.write(`user ${id} ${sub}d (audited as ${by.id})\n`);
+        }
         return EXIT.OK;
+      } catch (err) {
+        process.stderr.write(`${isLgError(err) ? `${err.message} (${err.code})` : (err as Error).message}\n`);
+        return EXIT.FAIL;
       } finally {
-        await journal.close();
-        db.close();
+        await store.close();
       }
     }
     case 'run':
@@ -216,7 +271,18 @@ export async function main(argv: string[]): Promise<number> {
       }
       const gw = new Gateway(cfg, { logger });
       installSignals(gw, logger);
-      await gw.start();
+      try {
+        await gw.start();
+      } catch (err) {
+        if (isLgError(err) && err.code === 'LG_ERR_API_PORT_IN_USE') {
+          // One line, no stack: the hint is the whole story. 69 (EX_UNAVAILABLE) is not in the
+          // unit's RestartPreventExitStatus — the port may be free on the next try.
+          process.stderr.write(`linegate: ${err.message} (${err.code})\n`);
+          await gw.stop().catch(() => undefined);
+          return EXIT.UNAVAILABLE;
+        }
+        throw err;
+      }
       return new Promise<number>(() => {
         /* runs until a signal */
       });
@@ -225,6 +291,58 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`unknown command "${cmd}"\n\n${HELP}`);
       return EXIT.USAGE;
   }
+}
+
+const ROLES = ['operator', 'supervisor', 'qa', 'admin', 'erp'] as const;
+
+/** The person at the console: the login behind sudo when there is one. */
+function cliActor(): { id: string; role: 'admin' } {
+  let name = process.env.SUDO_USER;
+  if (!name) {
+    try {
+      name = userInfo().username;
+    } catch {
+      name = process.env.USER ?? 'unknown';
+    }
+  }
+  return { id: `cli:${name}`, role: 'admin' };
+}
+
+/**
+ * The journal opened for a CLI command. Run as root, files SQLite creates (-wal, -shm) would be
+ * root's and lock the service out: they are handed to the state folder's owner on close.
+ */
+function openStore(cfg: Readonly<Config>): { db: ReturnType<typeof openDatabase>; journal: Journal; repo: Repo; ops: Ops; close(): Promise<void> } {
+  const file = join(cfg.storage.stateDir, 'journal.sqlite');
+  const db = openDatabase(file, { synchronous: cfg.storage.synchronous });
+  const journal = new Journal(db, { site: cfg.site.id, line: cfg.line.id, sinks: cfg.upstream.sinks.map((s) => s.id) });
+  const repo = new Repo(db);
+  const ops = new Ops(cfg, journal, repo, systemClock, parseForBinding);
+  const handOver = (): void => {
+    if (process.getuid?.() !== 0) return;
+    const owner = statSync(cfg.storage.stateDir);
+    if (owner.uid === 0) return;
+    for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+      try {
+        chownSync(f, owner.uid, owner.gid);
+      } catch {
+        /* gone: nothing to hand over */
+      }
+    }
+  };
+  handOver();
+  return {
+    db,
+    journal,
+    repo,
+    ops,
+    close: async () => {
+      await journal.close();
+      handOver();
+      db.close();
+      handOver();
+    },
+  };
 }
 
 /** SIGTERM/SIGINT: bounded graceful stop; a second signal exits at once. */

@@ -153,7 +153,17 @@ export class Ops {
           effects: [],
         };
       } else {
-        result = bindScan({ raw: scan.raw, device: scan.device, receivedAt, sourceTime: scan.sourceTime ?? null, error: scan.error ?? null, parsed }, ctx, st.scan, this.bindEnv(tx));
+        // A scan posted by a person (the API) is theirs: they are its operator, also for the
+        // station's requireOperator policy; whoever is signed in at the station is kept beside.
+        const bindCtx = actor ? { ...ctx, operator: actor.id } : ctx;
+        result = bindScan({ raw: scan.raw, device: scan.device, receivedAt, sourceTime: scan.sourceTime ?? null, error: scan.error ?? null, parsed }, bindCtx, st.scan, this.bindEnv(tx));
+      }
+      if (actor) {
+        // Credited to the caller (IEC 62443-4-2 CR 2.12): `operator` is the caller — except a
+        // badge scan, whose operator is the badge's owner being signed in — and the payload
+        // says who posted it and who was signed in at the station, when that is someone else.
+        if (result.record.type !== 'operator.signed_in' || result.record.status !== 'accepted') result.record.operator = actor.id;
+        result.record.payload = { ...result.record.payload, postedBy: actor.id, ...(ctx.operator && ctx.operator !== actor.id ? { stationOperator: ctx.operator } : {}) };
       }
       const rec = tx.append(result.record);
       this.repo.applyEffects(tx, rec, result.effects, actor?.id ?? (scan.device ? `device:${scan.device}` : 'api'));
@@ -670,6 +680,12 @@ export class Ops {
         badge: change.badge !== undefined ? change.badge : before.badge,
         disabled: change.disabled ?? before.disabled,
       };
+      // Never lock everybody out: the last active admin keeps the role and stays enabled
+      // (checked inside the transaction, so two admins demoting each other cannot both succeed).
+      if (before.role === 'admin' && !before.disabled && (after.role !== 'admin' || after.disabled)) {
+        const others = this.repo.listUsers().filter((u) => u.role === 'admin' && !u.disabled && u.id !== id).length;
+        if (others === 0) throw new LgError('LG_ERR_LAST_ADMIN', { user: id, detail: after.disabled ? 'it cannot be disabled' : `its role cannot become ${after.role}` });
+      }
       this.repo.db
         .prepare(`UPDATE users SET name = ?, role = ?, badge = ?, disabled = ?, updated_at = ?${token ? ', token_hash = ?' : ''} WHERE id = ?`)
         .run(after.name, after.role, after.badge, after.disabled ? 1 : 0, tx.now.toISOString(), ...(token ? [hashToken(token)] : []), id);

@@ -32,6 +32,11 @@ async function loadOpcua(): Promise<Opcua> {
 export interface OpcuaLineOptions {
   /** TCP port; 0 = any free port (read `endpoint` after start). */
   port?: number;
+  /**
+   * Address to listen on. Default 127.0.0.1: a simulated PLC (anonymous, security None) must not
+   * be reachable from the plant network. Pass 0.0.0.0 deliberately to reach it from elsewhere.
+   */
+  host?: string;
   /** PKI folder of the server (own certificate, trusted clients). Required: never the home folder. */
   pkiDir: string;
   /** Machine instance name (node ids and the PackMLObjects child). */
@@ -95,6 +100,7 @@ export class OpcuaLineSimulator {
     const users = this.opts.users ?? [];
     const server = new ua.OPCUAServer({
       port: this.opts.port ?? 0,
+      host: this.opts.host ?? '127.0.0.1',
       resourcePath: '/linegate/sim',
       hostname: '127.0.0.1',
       alternateHostname: ['127.0.0.1', 'localhost'],

@@ -1,7 +1,7 @@
 /**
  * The opcua-line simulator as a process (tests kill it with SIGKILL and start a new one).
  *
- *   node dist/simulators/opcua-line/main.js --port 4840 --pki ./state/sim-pki
+ *   node dist/simulators/opcua-line/main.js --port 4840 --pki ./state/sim-pki [--host 127.0.0.1]
  *        [--machine FILL1] [--user name:password] [--state Idle] [--good N] [--reject N]
  *        [--script file] [--demo] [--no-opc30050]
  *
@@ -32,6 +32,7 @@ async function main(): Promise<void> {
     });
   const sim = new OpcuaLineSimulator({
     port: Number(flag('port') ?? 0),
+    host: flag('host') ?? '127.0.0.1',
     pkiDir: flag('pki') ?? './opcua-sim-pki',
     machine: flag('machine') ?? 'FILL1',
     users,

@@ -22,6 +22,10 @@ export interface ApiDeps {
   anchor?: import('../store/anchor.js').AuditAnchor;
   /** Extra route plugins (labels, upstream, machines…) registered by the gateway. */
   extensions?: Array<(app: import('fastify').FastifyInstance) => Promise<void> | void>;
+  /** Failed authentications allowed per source address (security.failedAuthLimit). */
+  failedAuthLimit?: import('./auth.js').FailedAuthLimit;
+  /** Set by buildApi for the health routes: failed-authentication counters. */
+  authStats?: () => import('./auth.js').AuthStats;
 }
 
 declare module 'fastify' {
@@ -29,8 +33,12 @@ declare module 'fastify' {
     user: UserView | null;
   }
   interface FastifyContextConfig {
-    /** Roles allowed on this route; absent = public. */
+    /** Roles allowed on this route. Absent = nobody, unless the route is in PUBLIC_ROUTES (auth.ts). */
     roles?: readonly UserView['role'][];
+  }
+  interface FastifyInstance {
+    /** Every registered route with who may call it (auth.ts, the route walk test). */
+    routeAccess: import('./app.js').RouteAccess[];
   }
 }
 

@@ -120,6 +120,13 @@ export const SecuritySchema = Type.Object(
     adminTokenFile: Type.Optional(
       Type.String({ description: 'Where the first-start admin token is written (mode 0600). Default: <stateDir>/admin.token.' }),
     ),
+    failedAuthLimit: Type.Object(
+      {
+        maxFailures: Type.Integer({ minimum: 1, default: 10, description: 'Failed authentications (unknown, disabled or malformed token) one source address may make within the window.' }),
+        windowSeconds: Type.Integer({ minimum: 1, default: 60, description: 'Sliding window; once a source reaches maxFailures, every request from it that needs a token answers 429 until its oldest failure leaves the window.' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
   },
   { additionalProperties: false, default: {} },
 );

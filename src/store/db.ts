@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { LgError } from '../errors.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
@@ -19,7 +19,14 @@ export interface OpenOptions {
 
 /** Open (creating if needed) the journal database, set pragmas, run pending migrations. */
 export function openDatabase(path: string, opts: OpenOptions = {}): Db {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const file = path !== ':memory:' && !opts.readonly;
+  if (file) {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    // Owner-only whatever the umask: created 0600 here, and SQLite creates its -wal and -shm files
+    // with the database file's mode. Files from older versions are tightened on open.
+    if (!existsSync(path)) closeSync(openSync(path, 'a', 0o600));
+    restrictMode(path);
+  }
   const db = new Database(path, { readonly: opts.readonly ?? false });
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${opts.synchronous ?? 'FULL'}`);
@@ -28,7 +35,20 @@ export function openDatabase(path: string, opts: OpenOptions = {}): Db {
   // Keep the WAL from growing without bound under a steady write load.
   db.pragma('wal_autocheckpoint = 1000');
   if (!opts.readonly) migrate(db);
+  if (file) restrictMode(path);
   return db;
+}
+
+/** chmod 0600 the database and its -wal/-shm files where they exist (and we own them). */
+function restrictMode(path: string): void {
+  for (const f of [path, `${path}-wal`, `${path}-shm`]) {
+    try {
+      chmodSync(f, 0o600);
+    } catch (err) {
+      // Gone, or not ours (another user's file opened with group rights): nothing to tighten.
+      if (!['ENOENT', 'EPERM'].includes(String((err as NodeJS.ErrnoException).code))) throw err;
+    }
+  }
 }
 
 export function schemaVersion(db: Db): number {

@@ -1,6 +1,6 @@
 import { afterEach, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MAIN, ROOT } from '../helpers/daemon.js';
 import { freePort, waitFor } from '../helpers/net.js';
@@ -31,8 +31,12 @@ it('linegate demo: all devices online, the shift records a refused lot and weigh
   const exited = new Promise<number | null>((r) => proc!.on('exit', (c) => r(c)));
   const api = `http://127.0.0.1:${env.LINEGATE_PORT}`;
 
+  // Health details (the drivers list) need a token since issue 11; the token is written before the API listens.
+  const tokenFile = join(dir.path, 'state', 'admin.token');
   const ready = await waitFor(async () => {
-    const r = await fetch(`${api}/health/ready`).catch(() => null);
+    const auth = existsSync(tokenFile) ? { authorization: `Bearer ${readFileSync(tokenFile, 'utf8').trim()}` } : undefined;
+    if (!auth) return null;
+    const r = await fetch(`${api}/health/ready`, { headers: auth }).catch(() => null);
     if (!r || r.status !== 200) return null;
     const body = (await r.json()) as { subsystems: { drivers: Array<{ id: string; state: string }> } };
     return body.subsystems.drivers.length === 5 && body.subsystems.drivers.every((d) => d.state === 'online') ? body : null;

@@ -4,14 +4,68 @@ import { listOpcuaCertificates, trustOpcuaCertificate } from '../../drivers/opcu
 import { stateDurations } from '../../binding/machine.js';
 import { LgError } from '../../errors.js';
 import type { Repo } from '../../store/repo.js';
-import { ALL_ROLES } from '../context.js';
+import type { Journal } from '../../store/journal.js';
+import type { Logger } from '../../util/log.js';
+import type { OpcuaCertificateInfo } from '../../drivers/opcua/pki.js';
+import { ALL_ROLES, actorOf } from '../context.js';
 import { Json, errorResponses } from '../schemas.js';
 
 /**
  * OPC UA server certificates (an unknown one is refused until a person trusts it) and the time a
  * batch spent in each PackML state.
  */
-export const machineRoutes = (deps: { stateDir: string; repo: Repo }) => async (app: FastifyInstance): Promise<void> => {
+/**
+ * Trusting a server certificate is a person's security decision (IEC 62443-4-2 CR 2.8): the trust
+ * is written to the PKI, then an audit entry `opcua.certificate_trusted` names who, from where
+ * (api/cli), the thumbprint, subject and validity, and the log says the same. Trusting one that is
+ * already trusted changes nothing and is not audited. The file move and the audit entry cannot be
+ * one transaction: should the audit not commit (disk full), the trust is taken back and the
+ * caller gets the error — never a trust without its audit entry.
+ */
+export async function trustCertificateAudited(
+  stateDir: string,
+  thumbprintOrFile: string,
+  deps: { journal: Journal; logger: Logger },
+  by: { id: string; via: 'api' | 'cli'; source?: string | null },
+): Promise<OpcuaCertificateInfo & { alreadyTrusted: boolean }> {
+  const before = new Map(listOpcuaCertificates(stateDir).map((c) => [c.thumbprint, c.status]));
+  const c = await trustOpcuaCertificate(stateDir, thumbprintOrFile);
+  const log = deps.logger.child({ component: 'opcua' });
+  if (before.get(c.thumbprint) === 'trusted') {
+    log.info({ thumbprint: c.thumbprint, by: by.id, via: by.via }, 'OPC UA certificate already trusted: nothing changed');
+    return { ...c, alreadyTrusted: true };
+  }
+  try {
+    await deps.journal.submit((tx) =>
+      tx.audit({
+        actor: by.id,
+        action: 'opcua.certificate_trusted',
+        entity: 'opcua_certificate',
+        entityId: c.thumbprint,
+        reason: `trusted via ${by.via}${by.source ? ` from ${by.source}` : ''}`,
+        old: { status: before.get(c.thumbprint) ?? 'unknown' },
+        new: { status: 'trusted', subject: c.subject, validFrom: c.validFrom, validTo: c.validTo },
+      }),
+    );
+  } catch (err) {
+    await untrust(c);
+    log.error({ err, thumbprint: c.thumbprint, by: by.id }, 'OPC UA certificate trust taken back: its audit entry could not be written');
+    throw err;
+  }
+  log.warn({ thumbprint: c.thumbprint, subject: c.subject, by: by.id, via: by.via, source: by.source ?? null }, 'OPC UA server certificate trusted by a person');
+  return { ...c, alreadyTrusted: false };
+}
+
+/** Move a just-trusted certificate back to rejected/ (node-opcua-pki layout). */
+async function untrust(c: OpcuaCertificateInfo): Promise<void> {
+  const { rename, mkdir } = await import('node:fs/promises');
+  const { basename, dirname, join } = await import('node:path');
+  const rejected = join(dirname(dirname(dirname(c.file))), 'rejected');
+  await mkdir(rejected, { recursive: true }).catch(() => undefined);
+  await rename(c.file, join(rejected, basename(c.file))).catch(() => undefined);
+}
+
+export const machineRoutes = (deps: { stateDir: string; repo: Repo; journal: Journal; logger: Logger }) => async (app: FastifyInstance): Promise<void> => {
   app.get('/opcua/certificates', { config: { roles: ['admin', 'supervisor'] }, schema: { tags: ['machines'], response: { 200: Type.Object({ items: Type.Array(Json) }) } } }, async () => ({
     items: listOpcuaCertificates(deps.stateDir) as unknown as Array<Record<string, unknown>>,
   }));
@@ -27,7 +81,7 @@ export const machineRoutes = (deps: { stateDir: string; repo: Repo }) => async (
         response: { 200: Json, ...errorResponses },
       },
     },
-    async (req) => (await trustOpcuaCertificate(deps.stateDir, req.body.thumbprint)) as unknown as Record<string, unknown>,
+    async (req) => (await trustCertificateAudited(deps.stateDir, req.body.thumbprint, deps, { id: actorOf(req).id, via: 'api', source: req.ip })) as unknown as Record<string, unknown>,
   );
 
   app.get<{ Params: { number: string } }>(
