@@ -1,6 +1,8 @@
 import type { BatchStatus, BindResult, JournalRecord, LotStatus, LotView, StationContext, UserView } from './binding/types.js';
 import { bindScan, OVERRIDABLE, type ParsedScan, type ScanStation } from './binding/scan.js';
 import { checkTransition, isOpen, REASON_REQUIRED, type Role } from './domain/batch.js';
+import { checkStageFor, checkSummary } from './domain/batch-checks.js';
+import { batchChecks } from './store/batch-checks.js';
 import { canonical, cmp, isDecimalString } from './domain/decimal.js';
 import { lotMoveAllowed } from './domain/lot.js';
 import { compileBatchPattern, localDateParts, type CompiledPattern } from './domain/numbering.js';
@@ -320,10 +322,15 @@ export class Ops {
       if (!b) throw new LgError('LG_ERR_BATCH_NOT_FOUND', { batch: number });
       const refused = checkTransition(number, b.status, to, b.heldFrom, by.role);
       if (refused) throw new LgError(refused.code, refused.details);
+      // Completion and release checks (domain/batch-checks.ts), inside this transaction. Resuming a
+      // held batch to the state it was held from re-enters a state whose checks already passed.
+      const stage = b.status === 'on_hold' ? null : checkStageFor(to);
+      const checks = stage ? batchChecks(this.repo, number, stage) : null;
+      if (checks && !checks.ok) throw new LgError('LG_ERR_BATCH_CHECKS_FAILED', { batch: number, to, count: checks.missing.length, missing: checks.missing });
       const why = reason?.trim() || defaultReason(b.status, to);
       this.repo.transitionBatchRow(tx, number, to, by.id, why);
       const sig = to === 'released' ? { by: by.id, role: by.role, meaning: signature!.meaning, at: tx.now.toISOString() } : undefined;
-      return tx.append({ type: 'batch.status_changed', status: 'accepted', batch: number, operator: by.id, payload: { from: b.status, to, reason: why, by: by.id, role: by.role, signature: sig } });
+      return tx.append({ type: 'batch.status_changed', status: 'accepted', batch: number, operator: by.id, payload: { from: b.status, to, reason: why, by: by.id, role: by.role, signature: sig, ...(checks ? { checks: checkSummary(checks) } : {}) } });
     });
   }
 
