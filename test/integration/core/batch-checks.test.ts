@@ -1,0 +1,126 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PrinterSimulator } from '../../../simulators/printer/printer-sim.js';
+import { startTestGateway, seedReferenceLine, type TestGateway } from '../../helpers/gateway.js';
+import { waitFor } from '../../helpers/net.js';
+
+/**
+ * Issue 10.6 over the API: completion and release run checks (BOM within tolerance, produced
+ * quantity, label jobs, reviewed overrides), answer LG_ERR_BATCH_CHECKS_FAILED with the list, and
+ * pass once the batch record is complete — for real: consumed, produced, printed, reviewed.
+ */
+describe('batch completion and release checks', () => {
+  let t: TestGateway;
+  let printer: PrinterSimulator;
+  let batch: string;
+  const tokens: Record<string, string> = {};
+
+  beforeAll(async () => {
+    // A printer out of paper: the batch label queued at start stays open until paper is loaded.
+    printer = new PrinterSimulator({ port: 0, state: 'paper_out' });
+    const port = await printer.start();
+    t = await startTestGateway({
+      devices: [{ id: 'pack.printer', kind: 'zpl-printer', station: 'PACK-1', model: 'zebra-203dpi-4in', transport: { type: 'tcp', host: '127.0.0.1', port }, timing: { pollIntervalMs: 100, idleStatusMs: 500 } }],
+    });
+    ({ batch } = await seedReferenceLine(t));
+    expect((await t.call('POST', '/lots', { id: 'L-1002-A', material: 'RM-1002', expiry: '2099-12-31', status: 'released', quantity: '20.000' })).status).toBe(201);
+    for (const [id, role] of [['op1', 'operator'], ['sup1', 'supervisor'], ['qa1', 'qa'], ['qa2', 'qa']] as const) {
+      const r = await t.call('POST', '/users', { id, name: id, role });
+      tokens[id] = r.body.token;
+    }
+    await t.call('PUT', '/stations/WEIGH-1/context', { batch });
+  }, 60_000);
+  afterAll(async () => {
+    await t?.stop();
+    await printer?.stop();
+  });
+
+  const move = (to: string, token = tokens.sup1, extra: Record<string, unknown> = {}) => t.call('POST', `/batches/${batch}/transitions`, { to, ...extra }, token);
+  const missingCodes = (body: any) => body.details.missing.map((m: any) => m.code).sort();
+
+  it('10.6 a batch with 0 of the BOM consumed and 0 produced is not completed: 409 LG_ERR_BATCH_CHECKS_FAILED with what is missing', async () => {
+    expect((await move('in_process', tokens.op1)).body.batch.status).toBe('in_process');
+    const r = await move('completed', tokens.op1);
+    expect(r.status).toBe(409);
+    expect(r.body.code).toBe('LG_ERR_BATCH_CHECKS_FAILED');
+    expect(missingCodes(r.body)).toEqual(['LG_ERR_CHECK_BOM_UNDER', 'LG_ERR_CHECK_BOM_UNDER', 'LG_ERR_CHECK_NOTHING_PRODUCED', 'LG_ERR_CHECK_PRINT_JOBS_OPEN']);
+    const sugar = r.body.details.missing.find((m: any) => m.details.material === 'RM-1001');
+    expect(sugar.details).toMatchObject({ consumed: '0', unit: 'kg' });
+    expect(Number(sugar.details.min)).toBe(49);
+    // Nothing changed: still in process, no status record for the refused move.
+    expect((await t.call('GET', `/batches/${batch}`)).body.status).toBe('in_process');
+    const history = await t.call('GET', `/records?batch=${batch}&type=batch.status_changed`);
+    expect(history.body.items.map((x: any) => x.payload.to)).toEqual(['in_process']);
+    // The same answer, read-only, before trying.
+    const checks = await t.call('GET', `/batches/${batch}/checks`, undefined, tokens.op1);
+    expect(checks.status).toBe(200);
+    expect(checks.body).toMatchObject({ stage: 'completion', ok: false });
+    expect(checks.body.missing.map((m: any) => m.code).sort()).toEqual(missingCodes(r.body));
+  });
+
+  it('10.6 a supervisor enters the produced quantity once, recorded and audited; an operator may not, and twice is refused', async () => {
+    expect((await t.call('POST', `/batches/${batch}/production`, { good: '990', rejected: '10', reason: 'no PLC on this line' }, tokens.op1)).body.code).toBe('LG_ERR_FORBIDDEN');
+    expect((await t.call('POST', `/batches/${batch}/production`, { good: '-5', reason: 'x' }, tokens.sup1)).body.code).toBe('LG_ERR_VALIDATION');
+    const r = await t.call('POST', `/batches/${batch}/production`, { good: '990', rejected: '10', reason: 'no PLC on this line' }, tokens.sup1);
+    expect(r.status).toBe(201);
+    expect(r.body.batch).toMatchObject({ producedQty: '990', rejectedQty: '10' });
+    expect(r.body.record).toMatchObject({ type: 'batch.production_entered', status: 'accepted', operator: 'sup1', payload: { good: '990', rejected: '10', reason: 'no PLC on this line', by: 'sup1' } });
+    const twice = await t.call('POST', `/batches/${batch}/production`, { good: '990', reason: 'again' }, tokens.sup1);
+    expect(twice.status).toBe(409);
+    expect(twice.body.code).toBe('LG_ERR_PRODUCTION_ALREADY_RECORDED');
+    expect((await t.call('GET', `/batches/${batch}`)).body.producedQty).toBe('990');
+    const audit = await t.call('GET', `/audit?entity=batch&entityId=${batch}`);
+    expect(audit.body.items.filter((a: any) => a.action === 'batch.production_entered')).toHaveLength(1);
+  });
+
+  it('10.6 consumption within tolerance and the printed batch label let the batch complete; the record carries the checked numbers', async () => {
+    // An override on the way (a lot on hold, let through by the supervisor): release will need QA's review.
+    const refused = await t.call('POST', '/stations/WEIGH-1/scans', { data: 'L-1001-HOLD' });
+    expect(refused.body.record.errorCode).toBe('LG_ERR_LOT_ON_HOLD');
+    expect((await t.call('POST', `/records/${refused.body.record.id}/override`, { reason: 'hold is administrative' }, tokens.sup1)).status).toBe(201);
+    // (Nothing is consumed from the overridden lot here: whether a weighing honours an override is 10.2's.)
+    await t.call('POST', '/stations/WEIGH-1/scans', { data: 'L-1001-A' });
+    expect((await t.call('POST', '/stations/WEIGH-1/consumptions', { quantity: '20.000', unit: 'kg' })).body.record.status).toBe('accepted');
+    expect((await t.call('POST', '/stations/WEIGH-1/consumptions', { quantity: '29.500', unit: 'kg' })).body.record.status).toBe('accepted');
+    await t.call('POST', '/stations/WEIGH-1/scans', { data: 'L-1002-A' });
+    expect((await t.call('POST', '/stations/WEIGH-1/consumptions', { quantity: '1.480', unit: 'kg' })).body.record.status).toBe('accepted');
+    const stillOpen = await move('completed', tokens.op1);
+    expect(missingCodes(stillOpen.body)).toEqual(['LG_ERR_CHECK_PRINT_JOBS_OPEN']);
+    expect(stillOpen.body.details.missing[0].details.byState).toEqual({ queued: 1 });
+    printer.setState('ok'); // paper loaded: the batch label prints and is confirmed
+    await waitFor(async () => (await t.call('GET', `/batches/${batch}/checks`)).body.ok, 30_000, 100, 'checks pass once the label printed');
+    const done = await move('completed', tokens.op1);
+    expect(done.status).toBe(200);
+    expect(done.body.batch.status).toBe('completed');
+    expect(done.body.record.payload.checks).toMatchObject({ stage: 'completion', ok: true, openPrintJobs: 0 });
+    expect(done.body.record.payload.checks.bom.map((l: any) => [l.material, l.consumed, l.position])).toEqual([
+      ['RM-1001', '49.500', 'within'],
+      ['RM-1002', '1.480', 'within'],
+    ]);
+  }, 60_000);
+
+  it('10.6 release is refused while an override is unreviewed; QA (not the supervisor, not twice) reviews it, recorded and audited; then release passes', async () => {
+    const sign = { reason: 'batch record reviewed', signature: { meaning: 'Reviewed and approved for release' } };
+    const refused = await move('released', tokens.qa1, sign);
+    expect(refused.status).toBe(409);
+    expect(missingCodes(refused.body)).toEqual(['LG_ERR_CHECK_OVERRIDE_UNREVIEWED']);
+    const ov = refused.body.details.missing[0].details;
+    expect(ov).toMatchObject({ lot: 'L-1001-HOLD', overriddenCode: 'LG_ERR_LOT_ON_HOLD', by: 'sup1' });
+    const checks = await t.call('GET', `/batches/${batch}/checks`);
+    expect(checks.body).toMatchObject({ stage: 'release', ok: false, overrides: { total: 1, unreviewed: 1 } });
+
+    const path = `/batches/${batch}/overrides/${ov.override}/review`;
+    expect((await t.call('POST', path, { comment: 'ok' }, tokens.sup1)).body.code).toBe('LG_ERR_FORBIDDEN');
+    const review = await t.call('POST', path, { comment: 'Hold was administrative; lot CoA checked' }, tokens.qa1);
+    expect(review.status).toBe(201);
+    expect(review.body).toMatchObject({ type: 'lot.override_reviewed', batch, lot: 'L-1001-HOLD', operator: 'qa1', payload: { override: ov.override, grantedBy: 'sup1', comment: 'Hold was administrative; lot CoA checked' } });
+    expect((await t.call('POST', path, { comment: 'again' }, tokens.qa2)).body.code).toBe('LG_ERR_OVERRIDE_REVIEW_INVALID');
+    const audit = await t.call('GET', `/audit?entity=record&entityId=${ov.override}`);
+    expect(audit.body.items.map((a: any) => [a.action, a.actor])).toContainEqual(['override.reviewed', 'qa1']);
+
+    const rel = await move('released', tokens.qa1, sign);
+    expect(rel.status).toBe(200);
+    expect(rel.body.batch.status).toBe('released');
+    expect(rel.body.record.payload.checks).toMatchObject({ stage: 'release', ok: true, overrides: { total: 1, unreviewed: 0 } });
+    expect(rel.body.record.payload.signature).toMatchObject({ by: 'qa1', meaning: 'Reviewed and approved for release' });
+  });
+});
