@@ -312,8 +312,24 @@ export class Ops {
     }
   }
 
-  async transitionBatch(number: string, to: BatchStatus, by: Actor, reason: string | null, signature?: { meaning: string } | null): Promise<JournalRecord> {
+  async transitionBatch(
+    number: string,
+    to: BatchStatus,
+    by: Actor,
+    reason: string | null,
+    signature?: { meaning: string } | null,
+    justifications?: ReadonlyArray<{ material: string; reason: string }> | null,
+  ): Promise<JournalRecord> {
     if (REASON_REQUIRED.has(to) && !reason?.trim()) throw new LgError('LG_ERR_REASON_REQUIRED', { action: `move a batch to ${to}` });
+    const just = justifications ?? [];
+    if (just.length > 0) {
+      // Until deviations exist (issue 13), a material outside its tolerance can be completed only
+      // with a justification per material from a supervisor, QA or admin — recorded and audited.
+      if (to !== 'completed') throw new LgError('LG_ERR_VALIDATION', { detail: 'justifications are only accepted when completing a batch' });
+      if (!['supervisor', 'qa', 'admin'].includes(by.role)) throw new LgError('LG_ERR_FORBIDDEN', { role: by.role, action: 'justify a bill-of-materials deviation', allowed: 'supervisor, qa, admin' });
+      if (new Set(just.map((j) => j.material)).size !== just.length) throw new LgError('LG_ERR_VALIDATION', { detail: 'a material is justified twice' });
+      for (const j of just) if (!j.reason?.trim()) throw new LgError('LG_ERR_REASON_REQUIRED', { action: `justify the consumption of ${j.material}` });
+    }
     if (to === 'released' && !signature?.meaning?.trim()) {
       throw new LgError('LG_ERR_SIGNATURE_REQUIRED', { detail: 'send signature.meaning (e.g. "Reviewed and approved for release")' });
     }
@@ -325,12 +341,35 @@ export class Ops {
       // Completion and release checks (domain/batch-checks.ts), inside this transaction. Resuming a
       // held batch to the state it was held from re-enters a state whose checks already passed.
       const stage = b.status === 'on_hold' ? null : checkStageFor(to);
-      const checks = stage ? batchChecks(this.repo, number, stage) : null;
+      let justified: Array<Record<string, unknown>> = [];
+      if (just.length > 0) {
+        if (stage !== 'completion') throw new LgError('LG_ERR_VALIDATION', { detail: 'justifications are only accepted when completing a batch' });
+        const plain = batchChecks(this.repo, number, 'completion');
+        justified = just.map((j) => {
+          const line = plain.bom.find((l) => l.material === j.material);
+          if (!line || line.ok) {
+            throw new LgError('LG_ERR_VALIDATION', { detail: `material ${j.material}: ${line ? 'its consumption passes its check' : 'not on the bill of materials'} — a justification covers only a material that fails its check` });
+          }
+          return { material: j.material, reason: j.reason.trim(), by: by.id, role: by.role, consumed: line.consumed, min: line.min, max: line.max, unit: line.unit, position: line.position };
+        });
+      }
+      const extra = new Map(justified.map((j) => [String(j.material), [{ id: 'this completion', status: 'justified', summary: String(j.reason) }]]));
+      const checks = stage ? batchChecks(this.repo, number, stage, extra) : null;
       if (checks && !checks.ok) throw new LgError('LG_ERR_BATCH_CHECKS_FAILED', { batch: number, to, count: checks.missing.length, missing: checks.missing });
       const why = reason?.trim() || defaultReason(b.status, to);
       this.repo.transitionBatchRow(tx, number, to, by.id, why);
       const sig = to === 'released' ? { by: by.id, role: by.role, meaning: signature!.meaning, at: tx.now.toISOString() } : undefined;
-      return tx.append({ type: 'batch.status_changed', status: 'accepted', batch: number, operator: by.id, payload: { from: b.status, to, reason: why, by: by.id, role: by.role, signature: sig, ...(checks ? { checks: checkSummary(checks) } : {}) } });
+      const rec = tx.append({
+        type: 'batch.status_changed',
+        status: 'accepted',
+        batch: number,
+        operator: by.id,
+        payload: { from: b.status, to, reason: why, by: by.id, role: by.role, signature: sig, ...(checks ? { checks: checkSummary(checks) } : {}), ...(justified.length ? { justifications: justified } : {}) },
+      });
+      for (const j of justified) {
+        tx.audit({ actor: by.id, action: 'batch.bom_justified', entity: 'batch', entityId: number, reason: String(j.reason), new: { ...j, record: rec.id } });
+      }
+      return rec;
     });
   }
 

@@ -10,14 +10,27 @@ import type { Repo } from './repo.js';
 type Row = Record<string, unknown>;
 
 /**
- * Seam for issue 13 (deviations): the recorded deviations that cover `material` in `batch`.
- * None exist yet, so none are returned; a deviations table replaces this body.
+ * Seam for issue 13 (deviations): what covers `material`'s out-of-tolerance consumption in
+ * `batch`. Deviation records do not exist yet; until they do, the only cover is a justification a
+ * supervisor, QA or admin gave for that material when completing the batch (recorded in the
+ * batch.status_changed record and audited — see Ops.transitionBatch). Issue 13 replaces this body
+ * with its deviations (and may turn those justifications into deviations).
  */
-export function deviationsFor(_repo: Repo, _batch: string, _material: string): DeviationRef[] {
-  return [];
+export function deviationsFor(repo: Repo, batch: string, material: string): DeviationRef[] {
+  const rows = repo.db
+    .prepare(
+      `SELECT r.id, json_extract(j.value, '$.reason') AS reason, json_extract(j.value, '$.by') AS by
+         FROM records r, json_each(r.payload, '$.justifications') j
+        WHERE r.batch = ? AND r.type = 'batch.status_changed' AND r.status = 'accepted'
+          AND json_extract(r.payload, '$.to') = 'completed' AND json_extract(j.value, '$.material') = ?
+        ORDER BY r.seq`,
+    )
+    .all(batch, material) as Row[];
+  return rows.map((r) => ({ id: String(r.id), status: 'justified', summary: `${String(r.reason)} (${String(r.by)})` }));
 }
 
-export function loadBatchCheckInput(repo: Repo, number: string): BatchCheckInput {
+/** `extra`: deviations not yet committed (the justifications sent with this completion). */
+export function loadBatchCheckInput(repo: Repo, number: string, extra?: ReadonlyMap<string, readonly DeviationRef[]>): BatchCheckInput {
   const b = repo.batch(number);
   if (!b) throw new LgError('LG_ERR_BATCH_NOT_FOUND', { batch: number });
   const db = repo.db;
@@ -63,11 +76,11 @@ export function loadBatchCheckInput(repo: Repo, number: string): BatchCheckInput
     production: { machineCounted, manualEntries },
     openPrintJobs,
     overrides,
-    deviationsFor: (material) => deviationsFor(repo, b.number, material),
+    deviationsFor: (material) => [...deviationsFor(repo, b.number, material), ...(extra?.get(material) ?? [])],
   };
 }
 
 /** Gather and evaluate in one call. */
-export function batchChecks(repo: Repo, number: string, stage: CheckStage): BatchCheckResult {
-  return evaluateBatchChecks(stage, loadBatchCheckInput(repo, number));
+export function batchChecks(repo: Repo, number: string, stage: CheckStage, extra?: ReadonlyMap<string, readonly DeviationRef[]>): BatchCheckResult {
+  return evaluateBatchChecks(stage, loadBatchCheckInput(repo, number, extra));
 }

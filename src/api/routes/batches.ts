@@ -33,6 +33,12 @@ const Transition = Type.Object(
     signature: Type.Optional(
       Type.Object({ meaning: Text('Meaning of the QA signature, e.g. "Reviewed and approved for release"', 200) }, { additionalProperties: false }),
     ),
+    justifications: Type.Optional(
+      Type.Array(Type.Object({ material: Code('Material on the bill of materials'), reason: Text('Why its consumption may stand outside tolerance') }, { additionalProperties: false }), {
+        maxItems: 500,
+        description: 'Completion only (supervisor, QA, admin): one per material whose consumption fails its check; recorded and audited. Replaced by deviations in a later release.',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -104,7 +110,7 @@ export const batchRoutes = (deps: ApiDeps): FastifyPluginAsync => async (app) =>
       },
     },
     async (req) => {
-      const record = await deps.ops.transitionBatch(req.params.number, req.body.to as BatchStatus, actorOf(req), req.body.reason ?? null, req.body.signature ?? null);
+      const record = await deps.ops.transitionBatch(req.params.number, req.body.to as BatchStatus, actorOf(req), req.body.reason ?? null, req.body.signature ?? null, req.body.justifications ?? null);
       return { batch: deps.repo.batch(req.params.number), record };
     },
   );

@@ -123,4 +123,33 @@ describe('batch completion and release checks', () => {
     expect(rel.body.record.payload.checks).toMatchObject({ stage: 'release', ok: true, overrides: { total: 1, unreviewed: 0 } });
     expect(rel.body.record.payload.signature).toMatchObject({ by: 'qa1', meaning: 'Reviewed and approved for release' });
   });
+
+  it('10.6 until deviations exist, a supervisor completes an out-of-tolerance batch only with a recorded, audited justification per failing material', async () => {
+    const b2 = (await t.call('POST', '/batches', { product: 'WIDGET-A', plannedQty: '100', unit: 'pcs', bom: [{ material: 'RM-1001', quantity: '10.000', unit: 'kg', tolerancePct: '1' }, { material: 'RM-1002', quantity: '1.000', unit: 'kg', tolerancePct: '1' }] })).body.number;
+    await t.call('POST', `/batches/${b2}/transitions`, { to: 'in_process' });
+    await waitFor(async () => (await t.call('GET', `/batches/${b2}/checks`)).body.openPrintJobs === 0, 30_000, 100, 'batch label printed');
+    await t.call('PUT', '/stations/WEIGH-1/context', { batch: b2 });
+    await t.call('POST', '/stations/WEIGH-1/scans', { data: 'L-1001-A' });
+    expect((await t.call('POST', '/stations/WEIGH-1/consumptions', { quantity: '6.000', unit: 'kg' })).body.record.status).toBe('accepted'); // the lot ran out: 6 of 10 kg
+    await t.call('POST', '/stations/WEIGH-1/scans', { data: 'L-1002-A' });
+    await t.call('POST', '/stations/WEIGH-1/consumptions', { quantity: '1.000', unit: 'kg' });
+    await t.call('POST', `/batches/${b2}/production`, { good: '60', reason: 'counted' }, tokens.sup1);
+    const go = (token: string, justifications: unknown) => t.call('POST', `/batches/${b2}/transitions`, { to: 'completed', justifications }, token);
+    expect(missingCodes((await go(tokens.sup1, [])).body)).toEqual(['LG_ERR_CHECK_BOM_UNDER']);
+    expect((await go(tokens.op1, [{ material: 'RM-1001', reason: 'short lot' }])).body.code).toBe('LG_ERR_FORBIDDEN');
+    expect((await go(tokens.sup1, [{ material: 'RM-1002', reason: 'not needed' }])).body.code).toBe('LG_ERR_VALIDATION'); // RM-1002 passes: nothing to justify
+    const done = await go(tokens.sup1, [{ material: 'RM-1001', reason: 'Lot ran out; reduced batch size agreed with QA' }]);
+    expect(done.status).toBe(200);
+    expect(done.body.batch.status).toBe('completed');
+    const j = done.body.record.payload.justifications;
+    expect(j).toHaveLength(1);
+    expect(j[0]).toMatchObject({ material: 'RM-1001', by: 'sup1', position: 'under', unit: 'kg', reason: 'Lot ran out; reduced batch size agreed with QA' });
+    expect(Number(j[0].consumed)).toBe(6);
+    const audit = await t.call('GET', `/audit?entity=batch&entityId=${b2}`);
+    expect(audit.body.items.filter((a: any) => a.action === 'batch.bom_justified').map((a: any) => a.actor)).toEqual(['sup1']);
+    // The release checks see the justification as the material's cover, with the record that holds it.
+    const rel = (await t.call('GET', `/batches/${b2}/checks`)).body;
+    expect(rel).toMatchObject({ stage: 'release', ok: true });
+    expect(rel.bom.find((l: any) => l.material === 'RM-1001').deviations).toEqual([expect.objectContaining({ id: done.body.record.id, status: 'justified' })]);
+  });
 });
