@@ -39,6 +39,8 @@ describe('batch completion and release checks', () => {
 
   it('10.6 a batch with 0 of the BOM consumed and 0 produced is not completed: 409 LG_ERR_BATCH_CHECKS_FAILED with what is missing', async () => {
     expect((await move('in_process', tokens.op1)).body.batch.status).toBe('in_process');
+    // the batch label is queued on start (asynchronously, after the commit), behind the paper-out printer
+    await waitFor(async () => (await t.call('GET', `/batches/${batch}/checks`)).body.openPrintJobs === 1, 30_000, 50, 'batch label queued');
     const r = await move('completed', tokens.op1);
     expect(r.status).toBe(409);
     expect(r.body.code).toBe('LG_ERR_BATCH_CHECKS_FAILED');
