@@ -12,7 +12,7 @@ describe('batch completion and release checks', () => {
   let t: TestGateway;
   let printer: PrinterSimulator;
   let batch: string;
-  const tokens: Record<string, string> = {};
+  const tokens = {} as Record<'op1' | 'sup1' | 'qa1' | 'qa2', string>;
 
   beforeAll(async () => {
     // A printer out of paper: the batch label queued at start stays open until paper is loaded.
