@@ -16,12 +16,13 @@ import { m002 } from './migrations/002-labels.js';
 import { m003 } from './migrations/003-upstream.js';
 import { m004 } from './migrations/004-machines.js';
 import { m005 } from './migrations/005-scales.js';
+import { m006 } from './migrations/006-retention.js';
 
 /**
  * One file per migration under migrations/, numbered. 002–005 were reserved up front for the
  * labels, upstream, machines and scales work so that it could proceed in parallel; a reserved
  * migration with no SQL is a no-op that only advances the version.
  */
-export const MIGRATIONS: Migration[] = [m001, m002, m003, m004, m005];
+export const MIGRATIONS: Migration[] = [m001, m002, m003, m004, m005, m006];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -129,7 +129,7 @@ export function purgeDelivered(db: Db, opts: PurgeOptions): number {
   try {
     const select = db.prepare(
       `SELECT r.seq FROM records r
-       WHERE r.received_at < @cutoff
+       WHERE r.seq > @after AND r.received_at < @cutoff
          AND EXISTS (SELECT 1 FROM outbox o WHERE o.seq = r.seq)
          AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.seq = r.seq AND o.state <> 'delivered')
          ${refs.map((c) => `AND ${c}`).join('\n         ')}
@@ -148,12 +148,16 @@ export function purgeDelivered(db: Db, opts: PurgeOptions): number {
     const cutoff = opts.before.toISOString();
     const now = (opts.now ?? new Date()).toISOString();
     let total = 0;
+    // A cursor: the kept records before the last purged one are not scanned again per chunk (a
+    // journal holding years of batch records would otherwise be re-read once per chunk).
+    let after = 0;
     for (;;) {
       const want = opts.limit === undefined ? chunk : Math.min(chunk, opts.limit - total);
       if (want <= 0) break;
       const n = db.transaction(() => {
-        const seqs = select.all({ cutoff, now, want }) as Array<{ seq: number }>;
+        const seqs = select.all({ after, cutoff, now, want }) as Array<{ seq: number }>;
         for (const s of seqs) del.run(s.seq);
+        if (seqs.length) after = seqs[seqs.length - 1]!.seq;
         return seqs.length;
       })();
       total += n;
