@@ -68,6 +68,7 @@ export const ERRORS = {
   LG_ERR_DEVIATION_NOT_FOUND: e(404, 'deviation {number} not found'),
   LG_ERR_DEVIATION_CLOSED: e(409, 'deviation {number} is closed; raise a new one to add to it'),
   LG_ERR_DEVIATION_NOT_INVESTIGATED: e(409, 'deviation {number} cannot be closed without an investigation: {missing}'),
+  LG_ERR_CHECK_QC_FAILED: e(409, 'batch {batch}: the newest in-process inspection {inspection} of plan {plan} failed — retake it (retakeOf) before release'),
   LG_ERR_DEVIATION_OPEN: e(409, 'batch {batch} has {count} deviation(s) not closed ({numbers}); close them (QA signature) before release'),
   LG_ERR_DEVIATION_INVALID_TRANSITION: e(409, 'deviation {number} cannot go from {from} to {to}'),
   // ── quality (QC inspections) ────────────────────────────────────────────────
@@ -86,6 +87,17 @@ export const ERRORS = {
   LG_ERR_STATION_NOT_FOUND: e(404, 'station {station} is not configured'),
   LG_ERR_USER_NOT_FOUND: e(404, 'user {user} not found'),
   LG_ERR_RECORD_NOT_FOUND: e(404, 'record {id} not found'),
+
+  // ── batch completion / release checks (issue 10.6) ──────────────────────────
+  LG_ERR_BATCH_CHECKS_FAILED: e(409, 'batch {batch} cannot move to {to}: {count} check(s) failed — see details.missing, or GET /batches/{batch}/checks'),
+  LG_ERR_CHECK_BOM_UNDER: e(409, 'material {material}: {consumed} {unit} consumed, below the minimum {min} of the bill of materials ({planned} ± {tolerancePct} %)'),
+  LG_ERR_CHECK_BOM_OVER: e(409, 'material {material}: {consumed} {unit} consumed, above the maximum {max} of the bill of materials ({planned} ± {tolerancePct} %)'),
+  LG_ERR_CHECK_NOTHING_PRODUCED: e(409, 'batch {batch}: no good quantity produced — the machine counted none; a supervisor can enter it (POST /batches/{batch}/production)'),
+  LG_ERR_CHECK_PRODUCTION_SOURCES: e(409, 'batch {batch}: the produced quantity has both machine counts and a supervisor entry ({entries}) — it may be counted twice; correct it before completion'),
+  LG_ERR_CHECK_PRINT_JOBS_OPEN: e(409, 'batch {batch}: {count} label job(s) not finished ({states}) — let them print, or decide, reprint or cancel them'),
+  LG_ERR_CHECK_OVERRIDE_UNREVIEWED: e(409, 'override {override} of lot {lot} ({overriddenCode}) has not been reviewed by QA (POST /batches/{batch}/overrides/{override}/review)'),
+  LG_ERR_PRODUCTION_ALREADY_RECORDED: e(409, 'batch {batch} already has a produced quantity ({detail}); entering it again would count it twice'),
+  LG_ERR_OVERRIDE_REVIEW_INVALID: e(409, 'override {id} cannot be reviewed: {detail}'),
 
   // ── reading rejections (become rejected records) ────────────────────────────
   LG_ERR_NO_ACTIVE_BATCH: e(422, 'station {station} has no active batch — scan or select the batch first'),

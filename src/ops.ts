@@ -1,6 +1,8 @@
 import type { BatchStatus, BindResult, JournalRecord, LotStatus, LotView, StationContext, UserView } from './binding/types.js';
 import { bindScan, OVERRIDABLE, type ParsedScan, type ScanStation } from './binding/scan.js';
 import { checkTransition, isOpen, REASON_REQUIRED, type Role } from './domain/batch.js';
+import { checkStageFor, checkSummary } from './domain/batch-checks.js';
+import { batchChecks } from './store/batch-checks.js';
 import { add, canonical, cmp, isDecimalString, sub, toString as decToString } from './domain/decimal.js';
 import { lotMoveAllowed, lotRefusals } from './domain/lot.js';
 import { compileBatchPattern, localDate, localDateParts, type CompiledPattern } from './domain/numbering.js';
@@ -464,16 +466,30 @@ export class Ops {
     }
   }
 
-  async transitionBatch(number: string, to: BatchStatus, by: Actor, reason: string | null, signature?: Partial<SignatureInput> | null): Promise<JournalRecord> {
+  async transitionBatch(
+    number: string,
+    to: BatchStatus,
+    by: Actor,
+    reason: string | null,
+    signature?: Partial<SignatureInput> | null,
+    justifications?: ReadonlyArray<{ material: string; reason: string }> | null,
+  ): Promise<JournalRecord> {
     if (REASON_REQUIRED.has(to) && !reason?.trim()) throw new LgError('LG_ERR_REASON_REQUIRED', { action: `move a batch to ${to}` });
+    const just = justifications ?? [];
+    if (just.length > 0) {
+      // A material outside its tolerance is completed only under a deviation: each justification
+      // raises one (for that material, in this transaction), which QA must close before release.
+      if (to !== 'completed') throw new LgError('LG_ERR_VALIDATION', { detail: 'justifications are only accepted when completing a batch' });
+      if (!['supervisor', 'qa', 'admin'].includes(by.role)) throw new LgError('LG_ERR_FORBIDDEN', { role: by.role, action: 'justify a bill-of-materials deviation', allowed: 'supervisor, qa, admin' });
+      if (new Set(just.map((j) => j.material)).size !== just.length) throw new LgError('LG_ERR_VALIDATION', { detail: 'a material is justified twice' });
+      for (const j of just) if (!j.reason?.trim()) throw new LgError('LG_ERR_REASON_REQUIRED', { action: `justify the consumption of ${j.material}` });
+    }
     // Release is an electronic signature (Part 11): user id + signing secret, checked before the transaction.
     let signer: VerifiedSigner | null = null;
     if (to === 'released') {
       if (!signature?.userId || !signature.secret || !signature.meaning) {
         throw new LgError('LG_ERR_SIGNATURE_REQUIRED', { detail: 'send signature {"userId", "secret" (your signing secret, not the token), "meaning": "released"}' });
       }
-      const open = this.deviations.openFor(number);
-      if (open.length > 0) throw new LgError('LG_ERR_DEVIATION_OPEN', { batch: number, count: open.length, numbers: open.map((d) => d.number).join(', ') });
       signer = await this.signatures.authenticate(signature as SignatureInput, 'batch.release', by.id);
       if (signer.role !== 'qa') throw new LgError('LG_ERR_FORBIDDEN', { role: signer.role, action: 'sign a batch release', allowed: 'qa' });
     }
@@ -482,11 +498,54 @@ export class Ops {
       if (!b) throw new LgError('LG_ERR_BATCH_NOT_FOUND', { batch: number });
       const refused = checkTransition(number, b.status, to, b.heldFrom, by.role);
       if (refused) throw new LgError(refused.code, refused.details);
+      // Completion and release checks (domain/batch-checks.ts), inside this transaction. Resuming a
+      // held batch to the state it was held from re-enters a state whose checks already passed —
+      // except a release (a recalled batch released again is checked like any release).
+      const stage = b.status === 'on_hold' && to !== 'released' ? null : checkStageFor(to);
+      let justified: Array<Record<string, unknown>> = [];
+      if (just.length > 0) {
+        if (stage !== 'completion') throw new LgError('LG_ERR_VALIDATION', { detail: 'justifications are only accepted when completing a batch' });
+        const plain = batchChecks(this.repo, number, 'completion');
+        justified = just.map((j) => {
+          const line = plain.bom.find((l) => l.material === j.material);
+          if (!line || line.ok) {
+            throw new LgError('LG_ERR_VALIDATION', { detail: `material ${j.material}: ${line ? 'its consumption passes its check' : 'not on the bill of materials'} — a justification covers only a material that fails its check` });
+          }
+          const { number: deviation } = this.deviations.raiseTx(
+            tx,
+            {
+              batch: number,
+              material: j.material,
+              type: 'unplanned',
+              category: 'minor',
+              title: `${j.material} consumed ${line.position} tolerance at completion`,
+              description: `${line.consumed} ${line.unit} consumed, window ${line.min}–${line.max} ${line.unit}. Justification by ${by.id}: ${j.reason.trim()}`,
+            },
+            'completion_justification',
+            by.id,
+          );
+          return { material: j.material, reason: j.reason.trim(), by: by.id, role: by.role, consumed: line.consumed, min: line.min, max: line.max, unit: line.unit, position: line.position, deviation };
+        });
+      }
+      const checks = stage ? batchChecks(this.repo, number, stage) : null;
+      if (checks && !checks.ok) throw new LgError('LG_ERR_BATCH_CHECKS_FAILED', { batch: number, to, count: checks.missing.length, missing: checks.missing });
       const why = reason?.trim() || defaultReason(b.status, to);
       this.repo.transitionBatchRow(tx, number, to, by.id, why);
       const lotsFollowed = this.followProducedLots(tx, number, b.status, b.heldFrom, to, signer?.id ?? by.id, why);
       const sig = signer ? { by: signer.id, name: signer.name, role: signer.role, meaning: signature!.meaning, at: tx.now.toISOString() } : undefined;
-      const rec = tx.append({ type: 'batch.status_changed', status: 'accepted', batch: number, operator: signer?.id ?? by.id, payload: { from: b.status, to, reason: why, by: by.id, role: by.role, signature: sig, ...lotsFollowed } });
+      const rec = tx.append({
+        type: 'batch.status_changed',
+        status: 'accepted',
+        batch: number,
+        operator: signer?.id ?? by.id,
+        payload: {
+          from: b.status, to, reason: why, by: by.id, role: by.role, signature: sig,
+          ...(checks ? { checks: checkSummary(checks) } : {}), ...(justified.length ? { justifications: justified } : {}), ...lotsFollowed,
+        },
+      });
+      for (const j of justified) {
+        tx.audit({ actor: by.id, action: 'batch.bom_justified', entity: 'batch', entityId: number, reason: String(j.reason), new: { ...j, record: rec.id } });
+      }
       if (signer) {
         const { signature: s } = this.signatures.signTx(tx, signer, { action: 'batch.release', meaning: signature!.meaning!, entity: 'batch', entityId: number, requestedBy: by.id, statement: why });
         return { ...rec, payload: { ...rec.payload, signature: { ...sig, id: s.id, contentHash: s.contentHash, coveredSeq: s.coveredSeq } } };

@@ -189,6 +189,8 @@ function bindState(
   const durationMs = Number.isFinite(prevMs) ? Math.max(0, Date.parse(enteredAt) - prevMs) : null;
   const effects: Effect[] = [{ type: 'device.set_state', device, key: 'state', value: { name: to, number, enteredAt } satisfies PersistedMachineState }];
   if (opts.autoBatchTransitions && ctx.batch) {
+    // Repo.applyEffects runs the completion checks before a 'completed' move (issue 10.6): a
+    // Complete that fails them leaves the batch as it is and records batch.transition_refused.
     const b = env.md.batch(ctx.batch);
     const actor = `device:${device}`;
     if (to === 'Execute' && b?.status === 'planned') {

@@ -94,6 +94,14 @@ export const SinkConfig = Type.Union([HttpSinkConfig, MqttSinkConfig], { descrip
 export const RetentionConfig = Type.Object(
   {
     deliveredDays: Type.Integer({ minimum: 1, description: 'Records delivered to every sink and older than this many days may be purged. Undelivered or quarantined records are never purged.' }),
+    batchRecordYears: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 100,
+        description:
+          'Records of a batch record (everything but high-volume telemetry) are kept at least this many years past the batch\'s last expiry (its produced lots and labels), or past its completion if it has none; open batches are kept. Default 5.',
+      }),
+    ),
   },
   { additionalProperties: false, description: 'Journal retention.' },
 );

@@ -13,12 +13,14 @@ import type {
   UserView,
 } from '../binding/types.js';
 import { add, cmp, sub, sum, toString as decToString } from '../domain/decimal.js';
-import { LgError } from '../errors.js';
+import { formatMessage, LgError } from '../errors.js';
 import type { Db } from './db.js';
 import type { TxContext } from './journal.js';
 import { AUDIT_GENESIS, auditHash, rowToRecord } from './journal.js';
 import type { GenealogyIO } from '../domain/genealogy.js';
 import { checkTransition } from '../domain/batch.js';
+import { checkStageFor, checkSummary } from '../domain/batch-checks.js';
+import { batchChecks } from './batch-checks.js';
 
 /**
  * All SQL of the domain tables, synchronous (better-sqlite3). Reads are used by the API and by the
@@ -373,6 +375,26 @@ export class Repo {
           // machine record that caused it.
           const b = this.batch(e.batch);
           if (!b || checkTransition(b.number, b.status, e.to, b.heldFrom, 'system')) break;
+          // The completion checks apply to the machine as to a person (issue 10.6): a Complete that
+          // fails them does not complete the batch; a rejected record says why, and a supervisor
+          // completes it through the API once what is missing is done.
+          const stage = checkStageFor(e.to);
+          const checks = stage ? batchChecks(this, b.number, stage) : null;
+          if (checks && !checks.ok) {
+            const details = { batch: b.number, to: e.to, count: checks.missing.length };
+            tx.append({
+              type: 'batch.transition_refused',
+              status: 'rejected',
+              errorCode: 'LG_ERR_BATCH_CHECKS_FAILED',
+              message: formatMessage('LG_ERR_BATCH_CHECKS_FAILED', details),
+              station: record.station,
+              batch: b.number,
+              device: record.device,
+              operator: record.operator,
+              payload: { from: b.status, to: e.to, reason: e.reason, by: e.actor, role: 'system', cause: record.id, missing: checks.missing },
+            });
+            break;
+          }
           this.transitionBatchRow(tx, e.batch, e.to, e.actor, e.reason);
           tx.append({
             type: 'batch.status_changed',
@@ -381,7 +403,7 @@ export class Repo {
             batch: b.number,
             device: record.device,
             operator: record.operator,
-            payload: { from: b.status, to: e.to, reason: e.reason, by: e.actor, role: 'system', cause: record.id },
+            payload: { from: b.status, to: e.to, reason: e.reason, by: e.actor, role: 'system', cause: record.id, ...(checks ? { checks: checkSummary(checks) } : {}) },
           });
           break;
         }

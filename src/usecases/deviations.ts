@@ -221,7 +221,8 @@ export class Deviations {
     return `DEV-${this.line}-${year}-${String(n).padStart(4, '0')}`;
   }
 
-  private insertTx(tx: TxContext, d: DeviationInput, source: string, by: string): { number: string; record: JournalRecord } {
+  /** Raise inside the caller's transaction (a completion justification, the sweep). */
+  raiseTx(tx: TxContext, d: DeviationInput, source: string, by: string): { number: string; record: JournalRecord } {
     if (d.batch && !this.db.prepare('SELECT 1 FROM batches WHERE number = ?').get(d.batch)) throw new LgError('LG_ERR_BATCH_NOT_FOUND', { batch: d.batch });
     const number = this.nextNumber(tx);
     const now = tx.now.toISOString();
@@ -243,7 +244,7 @@ export class Deviations {
   async raise(d: DeviationInput, by: { id: string; role: Role }): Promise<{ deviation: DeviationView; record: JournalRecord }> {
     if (!d.title.trim() || !d.description.trim()) throw new LgError('LG_ERR_VALIDATION', { detail: 'a deviation needs a title and a description' });
     return this.journal.submit((tx) => {
-      const { number, record } = this.insertTx(tx, d, 'manual', by.id);
+      const { number, record } = this.raiseTx(tx, d, 'manual', by.id);
       return { deviation: this.get(number)!, record };
     });
   }
@@ -352,7 +353,7 @@ export class Deviations {
         const source = `auto:${t.key}`;
         if (this.db.prepare('SELECT 1 FROM deviations WHERE source = ? AND record_id = ?').get(source, r.id)) continue;
         const batchKnown = r.batch ? !!this.db.prepare('SELECT 1 FROM batches WHERE number = ?').get(r.batch) : false;
-        this.insertTx(tx, { batch: batchKnown ? r.batch : null, lot: r.lot, station: r.station, recordId: r.id, material: d.material ?? null, type: 'unplanned', category: t.category, title: d.title, description: d.description }, source, 'system');
+        this.raiseTx(tx, { batch: batchKnown ? r.batch : null, lot: r.lot, station: r.station, recordId: r.id, material: d.material ?? null, type: 'unplanned', category: t.category, title: d.title, description: d.description }, source, 'system');
         raised++;
       }
     }

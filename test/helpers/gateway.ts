@@ -100,3 +100,23 @@ export async function seedReferenceLine(t: TestGateway): Promise<{ batch: string
   );
   return { batch: wo.batch.number };
 }
+
+/**
+ * Consume the reference batch's bill of materials within tolerance at WEIGH-1 (by hand, as a
+ * weighing would), so its completion checks (issue 10.6) can pass: 50 kg RM-1001 from L-1001-A and
+ * 1.5 kg RM-1002 from L-1002-A (created here if missing).
+ */
+export async function consumeReferenceBom(t: TestGateway, batch: string): Promise<void> {
+  const ok = (r: { status: number; body: any }, what: string) => {
+    if (r.status >= 300 || r.body?.record?.status === 'rejected') throw new Error(`${what}: ${r.status} ${JSON.stringify(r.body)}`);
+    return r.body;
+  };
+  if ((await t.call('GET', '/lots/L-1002-A')).status === 404) {
+    ok(await t.call('POST', '/lots', { id: 'L-1002-A', material: 'RM-1002', expiry: '2099-12-31', status: 'released', quantity: '20.000' }), 'lot L-1002-A');
+  }
+  ok(await t.call('PUT', '/stations/WEIGH-1/context', { batch }), 'select batch at WEIGH-1');
+  ok(await t.call('POST', '/stations/WEIGH-1/scans', { data: 'L-1001-A' }), 'scan L-1001-A');
+  ok(await t.call('POST', '/stations/WEIGH-1/consumptions', { quantity: '50.000', unit: 'kg' }), 'consume RM-1001');
+  ok(await t.call('POST', '/stations/WEIGH-1/scans', { data: 'L-1002-A' }), 'scan L-1002-A');
+  ok(await t.call('POST', '/stations/WEIGH-1/consumptions', { quantity: '1.500', unit: 'kg' }), 'consume RM-1002');
+}

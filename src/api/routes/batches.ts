@@ -1,10 +1,12 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { LgError } from '../../errors.js';
-import { ALL_ROLES, FLOOR, MASTER_DATA, actorOf, type ApiDeps } from '../context.js';
-import { BatchSchema, BomLineSchema, Code, Decimal, RecordSchema, Text, errorResponses, Page } from '../schemas.js';
+import { ALL_ROLES, FLOOR, MANAGERS, MASTER_DATA, actorOf, type ApiDeps } from '../context.js';
+import { BatchSchema, BomLineSchema, Code, Decimal, Json, RecordSchema, Text, errorResponses, Page } from '../schemas.js';
 import type { BatchStatus } from '../../binding/types.js';
 import { SignatureBody } from './signatures.js';
+import { batchChecks } from '../../store/batch-checks.js';
+import { enterProduction, reviewOverride } from '../../usecases/batch-record.js';
 
 const BatchCreate = Type.Object(
   {
@@ -30,9 +32,26 @@ const Transition = Type.Object(
     }),
     reason: Type.Optional(Text('Why (required for on_hold, rejected, released)')),
     signature: Type.Optional(SignatureBody),
+    justifications: Type.Optional(
+      Type.Array(Type.Object({ material: Code('Material on the bill of materials'), reason: Text('Why its consumption may stand outside tolerance') }, { additionalProperties: false }), {
+        maxItems: 500,
+        description: 'Completion only (supervisor, QA, admin): one per material whose consumption fails its check; recorded and audited. Each raises a deviation for that material, which QA closes before release.',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
+
+const CheckResultSchema = Type.Object({
+  batch: Type.String(),
+  stage: Type.Union([Type.Literal('completion'), Type.Literal('release')]),
+  ok: Type.Boolean(),
+  missing: Type.Array(Type.Object({ check: Type.String(), code: Type.String(), message: Type.String(), details: Json })),
+  bom: Type.Array(Json),
+  produced: Json,
+  openPrintJobs: Type.Integer(),
+  overrides: Json,
+});
 
 export const batchRoutes = (deps: ApiDeps): FastifyPluginAsync => async (app) => {
   app.get<{ Querystring: { status?: string; line?: string; limit: number; after?: string } }>(
@@ -90,8 +109,65 @@ export const batchRoutes = (deps: ApiDeps): FastifyPluginAsync => async (app) =>
       },
     },
     async (req) => {
-      const record = await deps.ops.transitionBatch(req.params.number, req.body.to as BatchStatus, actorOf(req), req.body.reason ?? null, req.body.signature ?? null);
+      const record = await deps.ops.transitionBatch(req.params.number, req.body.to as BatchStatus, actorOf(req), req.body.reason ?? null, req.body.signature ?? null, req.body.justifications ?? null);
       return { batch: deps.repo.batch(req.params.number), record };
+    },
+  );
+
+  // Completion and release checks (issue 10.6): what is missing, before anyone tries.
+  app.get<{ Params: { number: string }; Querystring: { stage?: 'completion' | 'release' } }>(
+    '/batches/:number/checks',
+    {
+      config: { roles: ALL_ROLES },
+      schema: {
+        tags: ['batches'],
+        description: 'The completion or release checks of a batch, read-only (default: release for a completed batch, completion otherwise). The same checks the transition enforces.',
+        params: Type.Object({ number: Type.String() }),
+        querystring: Type.Object({ stage: Type.Optional(Type.Union([Type.Literal('completion'), Type.Literal('release')])) }, { additionalProperties: false }),
+        response: { 200: CheckResultSchema, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const b = deps.repo.batch(req.params.number);
+      if (!b) throw new LgError('LG_ERR_BATCH_NOT_FOUND', { batch: req.params.number });
+      const stage = req.query.stage ?? (b.status === 'completed' || b.status === 'released' ? 'release' : 'completion');
+      return batchChecks(deps.repo, b.number, stage);
+    },
+  );
+
+  app.post<{ Params: { number: string }; Body: { good: string; rejected?: string; reason: string } }>(
+    '/batches/:number/production',
+    {
+      config: { roles: MANAGERS },
+      schema: {
+        tags: ['batches'],
+        description: 'A supervisor enters the produced quantity of a batch no machine counted — once, while in process, with a reason; recorded and audited.',
+        params: Type.Object({ number: Type.String() }),
+        body: Type.Object({ good: Decimal('Good quantity produced'), rejected: Type.Optional(Decimal('Rejected quantity')), reason: Text('Why entered by hand') }, { additionalProperties: false }),
+        response: { 201: Type.Object({ batch: BatchSchema, record: RecordSchema }), ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const record = await enterProduction(deps.journal, deps.repo, req.params.number, req.body, actorOf(req));
+      return reply.code(201).send({ batch: deps.repo.batch(req.params.number), record });
+    },
+  );
+
+  app.post<{ Params: { number: string; override: string }; Body: { comment: string } }>(
+    '/batches/:number/overrides/:override/review',
+    {
+      config: { roles: ['qa'] },
+      schema: {
+        tags: ['batches'],
+        description: 'QA reviews a supervisor override of a refused lot in this batch (release needs every override reviewed). Recorded and audited.',
+        params: Type.Object({ number: Type.String(), override: Type.String({ description: 'The lot.override record id' }) }),
+        body: Type.Object({ comment: Text('QA comment') }, { additionalProperties: false }),
+        response: { 201: RecordSchema, ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const record = await reviewOverride(deps.journal, deps.repo, req.params.number, req.params.override, req.body.comment, actorOf(req));
+      return reply.code(201).send(record);
     },
   );
 

@@ -106,6 +106,8 @@ describe('gateway core over HTTP', () => {
     expect((await t.call('POST', `/batches/${n}/transitions`, { to: 'on_hold', reason: 'QC hold' })).body.batch.status).toBe('on_hold');
     expect((await t.call('POST', `/batches/${n}/transitions`, { to: 'completed' })).body.code).toBe('LG_ERR_BATCH_INVALID_TRANSITION');
     expect((await t.call('POST', `/batches/${n}/transitions`, { to: 'in_process', reason: 'QC cleared' })).body.batch.status).toBe('in_process');
+    // completion checks (10.6): no machine on this line, so the produced quantity is entered
+    expect((await t.call('POST', `/batches/${n}/production`, { good: '10', reason: 'counted by hand' })).status).toBe(201);
     expect((await t.call('POST', `/batches/${n}/transitions`, { to: 'completed' })).body.batch.status).toBe('completed');
     // release is QA's signature alone — not even admin
     const qa = await t.call('POST', '/users', { id: 'qa1', name: 'Quinn QA', role: 'qa' });

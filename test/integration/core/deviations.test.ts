@@ -82,11 +82,20 @@ describe('deviations', () => {
   });
 
   it('release is refused while a deviation is open, with the numbers', async () => {
-    expect((await t.call('POST', `/batches/${batch}/transitions`, { to: 'completed' })).status).toBe(200);
+    // Complete for real: the other BOM line consumed, production entered; RM-1001 over tolerance is
+    // covered by its automatic deviation, so completion passes.
+    expect((await t.call('POST', '/lots', { id: 'L-1002-A', material: 'RM-1002', expiry: '2099-12-31', status: 'released', quantity: '20.000' })).status).toBe(201);
+    expect((await t.call('POST', '/stations/WEIGH-1/scans', { data: 'L-1002-A' })).body.record.status).toBe('accepted');
+    expect((await t.call('POST', '/stations/WEIGH-1/consumptions', { quantity: '1.500', unit: 'kg' })).body.record.status).toBe('accepted');
+    expect((await t.call('POST', `/batches/${batch}/production`, { good: '1000', reason: 'counted at packing' }, tokens.sup1)).status).toBeLessThan(300);
+    const done = await t.call('POST', `/batches/${batch}/transitions`, { to: 'completed' });
+    expect(done.status, JSON.stringify(done.body)).toBe(200);
     const r = await t.call('POST', `/batches/${batch}/transitions`, { to: 'released', reason: 'reviewed', signature: qaSig('released') }, tokens.qa1);
-    expect(r.body.code).toBe('LG_ERR_DEVIATION_OPEN');
+    expect(r.body.code).toBe('LG_ERR_BATCH_CHECKS_FAILED');
+    const item = r.body.details.missing.find((m: any) => m.code === 'LG_ERR_DEVIATION_OPEN');
     const open = (await devs()).filter((d) => d.status !== 'closed');
-    for (const d of open) expect(r.body.message).toContain(d.number);
+    expect(open.length).toBe(2);
+    for (const d of open) expect(item.details.numbers).toContain(d.number);
   });
 
   it('a restart sweeps again without raising any trigger twice', async () => {

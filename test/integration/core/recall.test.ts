@@ -22,7 +22,8 @@ const sig = { userId: 'qa1', secret: '482915', meaning: 'released' };
 async function releasedBatchWithLot(lotId: string): Promise<string> {
   const n = (await t.call('POST', '/batches', { product: 'FG-WIDGET', plannedQty: '10', unit: 'pcs', bom: [] })).body.number;
   await t.call('POST', `/batches/${n}/transitions`, { to: 'in_process' });
-  await t.call('POST', `/batches/${n}/transitions`, { to: 'completed' });
+  expect((await t.call('POST', `/batches/${n}/production`, { good: '10', reason: 'counted' }, tokens.sup1)).status).toBeLessThan(300);
+  expect((await t.call('POST', `/batches/${n}/transitions`, { to: 'completed' })).status).toBe(200);
   expect((await t.call('POST', '/lots', { id: lotId, material: 'FG-WIDGET', status: 'released', quantity: '10', producedBy: n })).status).toBe(201);
   const rel = await t.call('POST', `/batches/${n}/transitions`, { to: 'released', reason: 'record reviewed', signature: sig }, tokens.qa1);
   expect(rel.body.batch?.status, JSON.stringify(rel.body)).toBe('released');

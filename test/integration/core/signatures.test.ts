@@ -54,7 +54,8 @@ describe('electronic signatures (21 CFR Part 11)', () => {
   it('a release needs both components and an allowed meaning; the token is not a secret', async () => {
     const n = (await t.call('POST', '/batches', { product: 'GADGET-B', plannedQty: '10', unit: 'pcs', bom: [] })).body.number;
     await t.call('POST', `/batches/${n}/transitions`, { to: 'in_process' });
-    await t.call('POST', `/batches/${n}/transitions`, { to: 'completed' });
+    expect((await t.call('POST', `/batches/${n}/production`, { good: '10', reason: 'counted' }, tokens.sup1)).status).toBeLessThan(300);
+    expect((await t.call('POST', `/batches/${n}/transitions`, { to: 'completed' })).status).toBe(200);
     const rel = (signature: unknown) => t.call('POST', `/batches/${n}/transitions`, { to: 'released', reason: 'record reviewed', signature }, tokens.qa2);
     expect((await rel(undefined)).body.code).toBe('LG_ERR_SIGNATURE_REQUIRED');
     expect((await rel({ userId: 'qa2', meaning: 'released' })).status).toBe(400);

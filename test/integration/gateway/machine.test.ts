@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { OpcuaLineSimulator } from '../../../simulators/opcua-line/line.js';
-import { startTestGateway, seedReferenceLine, type TestGateway } from '../../helpers/gateway.js';
+import { startTestGateway, seedReferenceLine, consumeReferenceBom, type TestGateway } from '../../helpers/gateway.js';
 import { waitFor } from '../../helpers/net.js';
 import { tempDir } from '../../helpers/tmp.js';
 
@@ -45,6 +45,7 @@ describe('filling machine over OPC UA bound to the running batch', () => {
     await new Promise((r) => setTimeout(r, 300));
     line.setState('Execute');
     line.produce(5, 0);
+    await consumeReferenceBom(t, batch); // the completion checks need the BOM consumed (10.6)
     line.setState('Completing');
     line.setState('Complete');
     const b = await waitFor(async () => {
