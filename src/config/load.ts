@@ -105,22 +105,40 @@ function prepare(schema: TSchema, value: unknown): unknown {
 }
 
 /**
- * A missing object property whose own fields all have defaults (e.g. `batch: {maxRecords, …}`)
- * is created empty so that Value.Default can fill it — a section need not be written out just to
- * take its defaults.
+ * A missing REQUIRED object property whose own required fields can all be left out (e.g.
+ * `batch: {maxRecords, …}`) is created empty so that Value.Default can fill it — a section need
+ * not be written out just to take its defaults.
+ *
+ * An OPTIONAL object (`overrides`, `feedback`, `tls`…) is never invented (issue 10.11): an empty
+ * `overrides: {feedback: {}}` filled with defaults silently replaced every scanner profile's beeps
+ * and AIM setting. Absent means absent; only what the user wrote is there.
  */
 function fillDefaultableObjects(schema: TSchema, value: unknown): unknown {
   const s = schema as { type?: string; properties?: Record<string, TSchema>; required?: string[] };
   if (s.type !== 'object' || !s.properties || !value || typeof value !== 'object' || Array.isArray(value)) return value;
   const obj = value as Record<string, unknown>;
+  const required = new Set(s.required ?? []);
   for (const [key, sub] of Object.entries(s.properties)) {
-    const ss = sub as { type?: string; properties?: Record<string, { default?: unknown }>; required?: string[] };
-    if (obj[key] === undefined && ss.type === 'object' && ss.properties && (ss.required ?? []).every((r) => ss.properties![r]?.default !== undefined)) {
+    const ss = sub as { type?: string; properties?: Record<string, TSchema> };
+    if (obj[key] === undefined && required.has(key) && ss.type === 'object' && ss.properties && omittable(sub)) {
       obj[key] = {};
     }
     if (obj[key] !== undefined) obj[key] = fillDefaultableObjects(sub, obj[key]);
   }
   return obj;
+}
+
+/**
+ * Whether a field may be left out of the YAML although the type says it is required: it has a
+ * default, or it is an object whose required fields may all be left out (the loader creates it).
+ * The published JSON Schema (src/config/published.ts) uses the same rule, so editors and the
+ * loader agree on what must be written.
+ */
+export function omittable(schema: TSchema): boolean {
+  const s = schema as { default?: unknown; type?: string; properties?: Record<string, TSchema>; required?: string[] };
+  if (s.default !== undefined) return true;
+  if (s.type !== 'object' || !s.properties) return false;
+  return (s.required ?? []).every((r) => s.properties![r] !== undefined && omittable(s.properties![r]!));
 }
 
 function collect(schema: TSchema, value: unknown, prefix: string, issues: ConfigIssue[]): void {
