@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfigFile, ConfigError } from './config/load.js';
-import { publishedSchema, type Config } from './config/schema.js';
+import { type Config } from './config/schema.js';
+import { editorSchema } from './config/published.js';
 import { LgError, isLgError } from './errors.js';
 import { Gateway } from './gateway.js';
 import { openDatabase } from './store/db.js';
@@ -88,7 +89,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${version()}\n`);
       return EXIT.OK;
     case 'schema':
-      process.stdout.write(JSON.stringify({ $schema: 'http://json-schema.org/draft-07/schema#', ...publishedSchema() }, null, 2) + '\n');
+      process.stdout.write(JSON.stringify(editorSchema(), null, 2) + '\n');
       return EXIT.OK;
     case 'check-config': {
       const file = positionals[0] ?? (values.config as string | undefined);

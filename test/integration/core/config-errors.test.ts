@@ -163,3 +163,30 @@ describe('10.13 a site devices folder, searched before the packaged one', () => 
     expect(cfg.profiles.siteDir).toBe('/etc/linegate/devices');
   });
 });
+
+describe('10.14 check-config --no-secrets', () => {
+  // Only what this process has; the shipped example references these and must be checked without them.
+  const unset = { ERP_TOKEN: '', LINEGATE_OPCUA_PASSWORD: '', SCALE_MQTT_PASSWORD: '' };
+
+  it('10.14 validates the shipped example without its secrets set; without the flag the missing secrets are errors', async () => {
+    const withFlag = await runCli(['check-config', 'config/linegate.example.yaml', '--no-secrets'], unset);
+    expect([withFlag.code, withFlag.stderr]).toEqual([0, '']);
+    expect(withFlag.stdout).toContain('secrets not checked');
+    const without = await runCli(['check-config', 'config/linegate.example.yaml'], unset);
+    expect(without.code).toBe(78);
+    expect(without.stderr).toContain('environment variable ERP_TOKEN is not set');
+  });
+
+  it('10.14 --no-secrets still reports every other error (a secret-free file is not waved through)', async () => {
+    const file = writeCfg({ api: { port: 99999 }, upstream: { sinks: [{ id: 'erp', kind: 'http', url: 'http://127.0.0.1:8099/events', token: '${env:ERP_TOKEN}' }] } });
+    const r = await runCli(['check-config', file, '--no-secrets'], unset);
+    expect(r.code).toBe(78);
+    expect(r.stderr).toContain('api.port');
+    expect(r.stderr).not.toContain('ERP_TOKEN');
+  });
+
+  it('10.14 --no-secrets does not hide a malformed reference', () => {
+    const issues = issuesOf({ upstream: { sinks: [{ id: 'erp', kind: 'http', url: 'http://127.0.0.1:8099/events', token: '${env:ERP_TOKEN' }] } }, {}, { allowMissingSecrets: true });
+    expect(issues.map((i) => i.path)).toEqual(['upstream.sinks[0].token']);
+  });
+});
