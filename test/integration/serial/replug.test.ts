@@ -1,6 +1,10 @@
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, openSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ScannerSimulator } from '../../../simulators/scanner/simulator.js';
 import { waitFor } from '../../helpers/net.js';
+import { tempDir } from '../../helpers/tmp.js';
 import { makeDriver } from './helpers.js';
 
 /**
@@ -33,7 +37,9 @@ describe('10.9 scans sent around a replug (real pty)', () => {
       await waitFor(() => driver.state === 'offline', 5000, 5, `offline (round ${i})`);
       await sim.replug();
       await sim.scan(`REPLUG-${i}`);
-      await waitFor(() => readings.length === i + 1, 10_000, 10, `record for REPLUG-${i} (have ${readings.length})`);
+      await waitFor(() => readings.length === i + 1, 10_000, 10, `record for REPLUG-${i}`);
+      // The scan may be read before the open completes: let the port open before the next pull.
+      await waitFor(() => driver.state === 'online', 10_000, 10, `online (round ${i})`);
     }
     expect(readings.map((r) => r.raw.toString('latin1'))).toEqual(Array.from({ length: ROUNDS }, (_, i) => `REPLUG-${i}`));
     expect(readings.every((r) => !r.error)).toBe(true);
@@ -71,21 +77,40 @@ describe('10.9 scans sent around a replug (real pty)', () => {
   });
 
   it('10.9 bytes already waiting when the driver first opens the port are one rejected record (age unknown), not a scan', async () => {
-    const sim = new ScannerSimulator({ mode: 'pty' });
-    await sim.start();
-    cleanups.push(() => sim.stop());
-    await sim.scan('SCANNED-WHILE-LINEGATE-WAS-DOWN');
-    const { driver, readings } = makeDriver({ profile: 'generic-usb-cdc', transport: { type: 'serial', path: sim.gatewayPath } });
+    // Our own socat with -v: it logs every transfer, so the test can wait until the scan really
+    // sits in the gateway-side queue (socat relays asynchronously) before the driver opens it.
+    const dir = tempDir('linegate-stale-');
+    cleanups.push(async () => dir.cleanup());
+    const gw = join(dir.path, 'gw');
+    const simEnd = join(dir.path, 'sim');
+    let log = '';
+    const socat = spawn('socat', ['-v', `pty,raw,echo=0,link=${gw}`, `pty,raw,echo=0,link=${simEnd}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+    socat.stderr!.on('data', (d: Buffer) => (log += d.toString('latin1')));
+    cleanups.push(async () => {
+      if (socat.exitCode === null) {
+        const gone = new Promise((r) => socat.once('exit', r));
+        socat.kill('SIGTERM');
+        await gone;
+      }
+    });
+    await waitFor(() => existsSync(gw) && existsSync(simEnd), 10_000, 10, 'socat links');
+    const fd = openSync(simEnd, 'w');
+    cleanups.push(async () => closeSync(fd));
+    const OLD = 'SCANNED-WHILE-LINEGATE-WAS-DOWN\r';
+    writeSync(fd, OLD);
+    await waitFor(() => log.includes(`length=${OLD.length}`), 10_000, 10, 'socat relayed the scan to the gateway side');
+
+    const { driver, readings } = makeDriver({ profile: 'generic-usb-cdc', transport: { type: 'serial', path: gw } });
     cleanups.push(() => driver.stop());
     void driver.start(new AbortController().signal);
     await waitFor(() => driver.state === 'online', 10_000, 10, 'online');
     await waitFor(() => readings.length === 1, 5000, 10, 'the queued bytes as a record');
-    await sim.scan('FRESH');
+    writeSync(fd, 'FRESH\r');
     await waitFor(() => readings.length === 2, 5000, 10, 'the fresh scan');
     expect(readings.map((r) => [r.raw.toString('latin1'), r.error?.code ?? null])).toEqual([
-      ['SCANNED-WHILE-LINEGATE-WAS-DOWN\r', 'LG_ERR_SCAN_QUEUED_BEFORE_START'],
+      [OLD, 'LG_ERR_SCAN_QUEUED_BEFORE_START'],
       ['FRESH', null],
     ]);
-    expect(readings[0]!.error!.details).toMatchObject({ length: 32 });
+    expect(readings[0]!.error!.details).toMatchObject({ length: OLD.length });
   });
 });
