@@ -161,6 +161,8 @@ export const ERRORS = {
   LG_ERR_DEVICE_DISCONNECTED: e(502, '{kind} {device}: disconnected ({detail}); reconnecting', true),
   LG_ERR_DEVICE_UNKNOWN_KIND: e(500, 'device {device}: unknown kind {kind}'),
   LG_ERR_DEVICE_PROFILE: e(500, 'device {device}: profile {profile} is invalid or missing: {detail}'),
+  // issue 10.9 / 10.12 (config-serial)
+  LG_ERR_SCAN_QUEUED_BEFORE_START: e(422, 'scanner {device}: {length} bytes were already waiting on the port when linegate opened it for the first time; their age is unknown, so they are not used — scan again'),
 
   // ── labels and printers (labels issue) ──────────────────────────────────────
   LG_ERR_LABEL_FIELD_TOO_LONG: e(422, 'label field {field} is {length} bytes, over {max}'),

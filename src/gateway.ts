@@ -26,11 +26,12 @@ import { applyRetention, createDispatcher, type Dispatcher } from './upstream/in
 import { upstreamRoutes } from './api/routes/upstream.js';
 import { labelRoutes } from './api/routes/labels.js';
 import { machineRoutes } from './api/routes/machines.js';
-import { LabelService, loadTemplates, printerSetupFromConfig } from './labels/index.js';
+import { LabelService, loadPrinterModels, loadTemplates, printerSetupFromConfig } from './labels/index.js';
 import { LabelTriggers } from './labels/triggers.js';
 import type { ZplPrinterConfig } from './config/devices/zpl-printer.js';
 import { defaultDevicesDir } from './util/paths.js';
 import { LgError } from './errors.js';
+import { deviceSearchPath, findDeviceDir, loadMerged } from './config/device-files.js';
 
 /**
  * Composition root: config → store → ops → api → drivers. Start order is inside-out (the journal
@@ -94,6 +95,25 @@ export class Gateway {
   get devicesDir(): string {
     return this.opts.devicesDir ?? defaultDevicesDir();
   }
+
+  /** Site devices folder first, then the packaged one (issue 10.13). */
+  get devicesDirs(): string[] {
+    return deviceSearchPath(this.cfg.profiles?.siteDir, this.devicesDir);
+  }
+
+  /** The folder holding this device's profile / node map (the site's wins), for its driver. */
+  private devicesDirFor(d: Config['devices'][number]): string {
+    const x = d as unknown as { profile?: string; nodeMap?: string };
+    const ref =
+      d.kind === 'serial-scanner' ? (['scanners', x.profile ?? 'generic-usb-cdc'] as const)
+      : d.kind === 'mqtt-scale' && x.profile ? (['scales', x.profile] as const)
+      : d.kind === 'opcua-machine' && x.nodeMap ? (['machines', x.nodeMap] as const)
+      : null;
+    return (ref && findDeviceDir(this.devicesDirs, ref[0], ref[1])) ?? this.devicesDir;
+  }
+
+  /** Configured, enabled devices that could not be created (issue 10.12): health is never ready without them. */
+  private readonly failedDevices = new Map<string, { id: string; kind: string; state: 'failed'; lastError: { code: string; message: string } }>();
 
   /** Register a part's health for /health/ready (labels, upstream, broker…). */
   addHealth(name: string, fn: () => unknown): void {
@@ -162,8 +182,8 @@ export class Gateway {
     this.labels = new LabelService({
       journal: this.journal,
       db: this.db,
-      printers: printerSetupFromConfig(printerCfgs, { devicesDir: this.devicesDir }),
-      templates: loadTemplates(join(this.devicesDir, 'labels')),
+      printers: printerSetupFromConfig(printerCfgs, { devicesDir: this.devicesDir, models: loadMerged(this.devicesDirs, 'printers', loadPrinterModels) }),
+      templates: loadMerged(this.devicesDirs, 'labels', loadTemplates),
       logger: this.logger,
       clock: this.clock,
       companyPrefix: this.cfg.site.gs1CompanyPrefix ?? null,
@@ -263,14 +283,19 @@ export class Gateway {
     const kind = DRIVER_KINDS[d.kind];
     if (!kind) {
       log.error({ device: d.id, kind: d.kind }, `device ${d.id}: kind ${d.kind} is not supported by this build (LG_ERR_DEVICE_UNKNOWN_KIND)`);
+      this.failedDevices.set(d.id, { id: d.id, kind: d.kind, state: 'failed', lastError: { code: 'LG_ERR_DEVICE_UNKNOWN_KIND', message: `device ${d.id}: unknown kind ${d.kind}` } });
       return;
     }
     let driver: DeviceDriver;
     try {
-      driver = kind.create(d as never, { logger: this.logger, clock: this.clock, stateDir: this.stateDir, devicesDir: this.devicesDir });
+      driver = kind.create(d as never, { logger: this.logger, clock: this.clock, stateDir: this.stateDir, devicesDir: this.devicesDirFor(d) });
     } catch (err) {
-      // A bad profile degrades this device only; the gateway and the other devices go on.
+      // A bad profile degrades this device only; the gateway and the other devices go on — but
+      // the device is listed as failed and the gateway reports degraded, never plain ready.
+      // (The config loader refuses such a file first; this is for a file changed after the check.)
       log.error({ err, device: d.id }, `device ${d.id} could not be created: ${(err as Error).message}`);
+      const code = (err as { code?: string }).code ?? 'LG_ERR_DEVICE_PROFILE';
+      this.failedDevices.set(d.id, { id: d.id, kind: d.kind, state: 'failed', lastError: { code, message: (err as Error).message } });
       return;
     }
     this.drivers.set(d.id, driver);
@@ -343,7 +368,7 @@ export class Gateway {
     if (this.state !== 'running') {
       return { ready: false, status: this.state === 'stopping' || this.state === 'stopped' ? 'stopping' : 'starting', subsystems: {} };
     }
-    const drivers = [...this.drivers.values()].map((d) => d.health());
+    const drivers = [...this.drivers.values()].map((d) => d.health() as unknown as { state: string }).concat([...this.failedDevices.values()]);
     const extra = Object.fromEntries([...this.healthParts].map(([k, fn]) => [k, safe(fn)]));
     const degraded = drivers.some((d) => d.state !== 'online') || Object.values(extra).some((v) => (v as { state?: string })?.state === 'degraded' || (v as { state?: string })?.state === 'offline');
     return {

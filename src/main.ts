@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfigFile, ConfigError } from './config/load.js';
-import { publishedSchema, type Config } from './config/schema.js';
+import { type Config } from './config/schema.js';
+import { editorSchema } from './config/published.js';
 import { LgError, isLgError } from './errors.js';
 import { Gateway } from './gateway.js';
 import { openDatabase } from './store/db.js';
@@ -30,7 +31,9 @@ const HELP = `linegate — MES edge gateway
 Usage:
   linegate run [--config FILE]            run the gateway (default config: $LINEGATE_CONFIG or /etc/linegate/linegate.yaml)
   linegate demo [--config FILE]           run the gateway with every device simulated (config/demo.yaml)
-  linegate check-config FILE              validate a config file; exit 0 (valid) or 78 (invalid, every error listed)
+  linegate check-config FILE [--no-secrets]
+                                          validate a config file; exit 0 (valid) or 78 (invalid, every error listed);
+                                          --no-secrets: references to unset secrets are accepted (CI, review)
   linegate schema                         print the JSON Schema of the config file
   linegate audit verify [--config FILE | --db FILE] [--checkpoints FILE] [--public-key FILE]
                                           verify the audit trail's hash chain and its signed checkpoints;
@@ -65,9 +68,9 @@ function defaultConfigPath(): string {
   return process.env.LINEGATE_CONFIG ?? (process.env.CONFIGURATION_DIRECTORY ? join(process.env.CONFIGURATION_DIRECTORY, 'linegate.yaml') : '/etc/linegate/linegate.yaml');
 }
 
-function loadOrExit(file: string): Readonly<Config> {
+function loadOrExit(file: string, opts: { allowMissingSecrets?: boolean } = {}): Readonly<Config> {
   try {
-    return loadConfigFile(file);
+    return loadConfigFile(file, opts);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n(${err.issues.length} error${err.issues.length === 1 ? '' : 's'}; LG_ERR_CONFIG_INVALID)\n`);
@@ -84,7 +87,7 @@ export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   const { values, positionals } = parseArgs({
     args: rest,
-    options: { config: { type: 'string', short: 'c' }, db: { type: 'string' }, checkpoints: { type: 'string' }, 'public-key': { type: 'string' }, help: { type: 'boolean', short: 'h' }, name: { type: 'string' }, role: { type: 'string' }, badge: { type: 'string' } },
+    options: { config: { type: 'string', short: 'c' }, db: { type: 'string' }, checkpoints: { type: 'string' }, 'public-key': { type: 'string' }, help: { type: 'boolean', short: 'h' }, name: { type: 'string' }, role: { type: 'string' }, badge: { type: 'string' }, 'no-secrets': { type: 'boolean' } },
     allowPositionals: true,
     strict: false,
   });
@@ -100,7 +103,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${version()}\n`);
       return EXIT.OK;
     case 'schema':
-      process.stdout.write(JSON.stringify({ $schema: 'http://json-schema.org/draft-07/schema#', ...publishedSchema() }, null, 2) + '\n');
+      process.stdout.write(JSON.stringify(editorSchema(), null, 2) + '\n');
       return EXIT.OK;
     case 'check-config': {
       const file = positionals[0] ?? (values.config as string | undefined);
@@ -108,8 +111,11 @@ export async function main(argv: string[]): Promise<number> {
         process.stderr.write('usage: linegate check-config FILE\n');
         return EXIT.USAGE;
       }
-      const cfg = loadOrExit(file);
-      process.stdout.write(`${file}: valid (site ${cfg.site.id}, line ${cfg.line.id}, ${cfg.stations.length} stations, ${cfg.devices.length} devices, ${cfg.upstream.sinks.length} sinks)\n`);
+      // --no-secrets: check the file on a machine without its secrets (CI, a review): references
+      // without a value are accepted, and their fields are not checked.
+      const noSecrets = values['no-secrets'] === true;
+      const cfg = loadOrExit(file, { allowMissingSecrets: noSecrets });
+      process.stdout.write(`${file}: valid${noSecrets ? ' (secrets not checked)' : ''} (site ${cfg.site.id}, line ${cfg.line.id}, ${cfg.stations.length} stations, ${cfg.devices.length} devices, ${cfg.upstream.sinks.length} sinks)\n`);
       return EXIT.OK;
     }
     case 'audit': {

@@ -8,6 +8,7 @@ import { ConfigSchema, type Config } from './schema.js';
 import { DEVICE_KINDS } from './devices/index.js';
 import { SINK_KINDS } from './upstream-schema.js';
 import { compileBatchPattern } from '../domain/numbering.js';
+import { deviceChecks } from './device-checks.js';
 
 /**
  * YAML → secrets (`${env:NAME}`, `${env:NAME:-default}`, `${cred:NAME}` from systemd's
@@ -34,6 +35,13 @@ export class ConfigError extends LgError {
 
 export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
+  /** The packaged devices/ folder (tests); default the one shipped with linegate. */
+  devicesDir?: string;
+  /**
+   * `check-config --no-secrets`: a `${env:…}`/`${cred:…}` without a value is not an error, and the
+   * schema is not applied to the values that hold one (the file is checked, not this machine).
+   */
+  allowMissingSecrets?: boolean;
 }
 
 export function loadConfigFile(file: string, opts: LoadOptions = {}): Readonly<Config> {
@@ -61,7 +69,8 @@ export function parseConfig(text: string, file = '(inline)', opts: LoadOptions =
     throw new ConfigError(file, [{ path: '(root)', message: 'the file must be a YAML mapping' }]);
   }
   const issues: ConfigIssue[] = [];
-  const substituted = substitute(raw, '', opts.env ?? process.env, issues);
+  const unresolved = new Set<string>();
+  const substituted = substitute(raw, '', opts.env ?? process.env, issues, opts.allowMissingSecrets ? unresolved : null);
   const value = prepare(ConfigSchema, substituted);
   collect(ConfigSchema, value, '', issues);
 
@@ -94,7 +103,17 @@ export function parseConfig(text: string, file = '(inline)', opts: LoadOptions =
       collect(schema, prepared, `upstream.sinks[${i}]`, issues);
     });
   }
+  // --no-secrets: a value that is still a reference cannot be checked against its field.
+  const dropUnresolved = (): void => {
+    if (unresolved.size === 0) return;
+    const kept = issues.filter((i) => !unresolved.has(i.path));
+    issues.length = 0;
+    issues.push(...kept);
+  };
+  dropUnresolved();
   if (issues.length === 0) semanticChecks(cfg, issues);
+  if (issues.length === 0) deviceChecks(cfg, issues, opts.devicesDir);
+  dropUnresolved();
   if (issues.length > 0) throw new ConfigError(file, issues);
   return deepFreeze(cfg);
 }
@@ -105,22 +124,40 @@ function prepare(schema: TSchema, value: unknown): unknown {
 }
 
 /**
- * A missing object property whose own fields all have defaults (e.g. `batch: {maxRecords, …}`)
- * is created empty so that Value.Default can fill it — a section need not be written out just to
- * take its defaults.
+ * A missing REQUIRED object property whose own required fields can all be left out (e.g.
+ * `batch: {maxRecords, …}`) is created empty so that Value.Default can fill it — a section need
+ * not be written out just to take its defaults.
+ *
+ * An OPTIONAL object (`overrides`, `feedback`, `tls`…) is never invented (issue 10.11): an empty
+ * `overrides: {feedback: {}}` filled with defaults silently replaced every scanner profile's beeps
+ * and AIM setting. Absent means absent; only what the user wrote is there.
  */
 function fillDefaultableObjects(schema: TSchema, value: unknown): unknown {
   const s = schema as { type?: string; properties?: Record<string, TSchema>; required?: string[] };
   if (s.type !== 'object' || !s.properties || !value || typeof value !== 'object' || Array.isArray(value)) return value;
   const obj = value as Record<string, unknown>;
+  const required = new Set(s.required ?? []);
   for (const [key, sub] of Object.entries(s.properties)) {
-    const ss = sub as { type?: string; properties?: Record<string, { default?: unknown }>; required?: string[] };
-    if (obj[key] === undefined && ss.type === 'object' && ss.properties && (ss.required ?? []).every((r) => ss.properties![r]?.default !== undefined)) {
+    const ss = sub as { type?: string; properties?: Record<string, TSchema> };
+    if (obj[key] === undefined && required.has(key) && ss.type === 'object' && ss.properties && omittable(sub)) {
       obj[key] = {};
     }
     if (obj[key] !== undefined) obj[key] = fillDefaultableObjects(sub, obj[key]);
   }
   return obj;
+}
+
+/**
+ * Whether a field may be left out of the YAML although the type says it is required: it has a
+ * default, or it is an object whose required fields may all be left out (the loader creates it).
+ * The published JSON Schema (src/config/published.ts) uses the same rule, so editors and the
+ * loader agree on what must be written.
+ */
+export function omittable(schema: TSchema): boolean {
+  const s = schema as { default?: unknown; type?: string; properties?: Record<string, TSchema>; required?: string[] };
+  if (s.default !== undefined) return true;
+  if (s.type !== 'object' || !s.properties) return false;
+  return (s.required ?? []).every((r) => s.properties![r] !== undefined && omittable(s.properties![r]!));
 }
 
 function collect(schema: TSchema, value: unknown, prefix: string, issues: ConfigIssue[]): void {
@@ -162,18 +199,47 @@ function joinPath(prefix: string, pointer: string): string {
 }
 
 const REF = /\$\{(env|cred):([A-Za-z_][A-Za-z0-9_.-]*)(?::-([^}]*))?\}/g;
+/** `$${` writes a literal `${` (escape), so a value may contain one on purpose. */
+const ESCAPED = /\$\$\{/g;
+const ESC_MARK = '\u0000lg-escaped-ref\u0000';
 
-function substitute(v: unknown, path: string, env: NodeJS.ProcessEnv, issues: ConfigIssue[]): unknown {
+/**
+ * Issue 10.12: anything that starts like a reference but is not a well-formed one
+ * (`${env:}`, `${env:NAME`, `${ENV:NAME}`, `${secret:X}`) is an error, never kept as literal text
+ * (a password of "${env:ERP_TOKN" would be sent to the ERP).
+ */
+function checkMalformed(text: string, path: string, issues: ConfigIssue[]): void {
+  const at = text.indexOf('${');
+  if (at < 0) return;
+  const snippet = text.slice(at, at + 40);
+  issues.push({
+    path: path || '(root)',
+    message: `malformed reference "${snippet}" — write \${env:NAME}, \${env:NAME:-default} or \${cred:NAME} (names: letters, digits, _ . -; $\${ for a literal \${)`,
+  });
+}
+
+function substitute(v: unknown, path: string, env: NodeJS.ProcessEnv, issues: ConfigIssue[], unresolved: Set<string> | null = null): unknown {
   if (typeof v === 'string') {
-    return v.replace(REF, (_whole, source: string, name: string, def: string | undefined) => {
+    const p = path || '(root)';
+    const escaped = v.replace(ESCAPED, ESC_MARK);
+    const out = escaped.replace(REF, (whole, source: string, name: string, def: string | undefined) => {
       if (source === 'env') {
         const val = env[name];
         if (val !== undefined && val !== '') return val;
         if (def !== undefined) return def;
+        if (unresolved) {
+          unresolved.add(p);
+          return whole;
+        }
         issues.push({ path: path || '(root)', message: `environment variable ${name} is not set` });
         return '';
       }
       const dir = env.CREDENTIALS_DIRECTORY;
+      if (!dir && unresolved) {
+        if (def !== undefined) return def;
+        unresolved.add(p);
+        return whole;
+      }
       if (!dir) {
         if (def !== undefined) return def;
         issues.push({ path: path || '(root)', message: `credential ${name} requested but $CREDENTIALS_DIRECTORY is not set (LoadCredential= in the unit)` });
@@ -183,15 +249,22 @@ function substitute(v: unknown, path: string, env: NodeJS.ProcessEnv, issues: Co
         return readFileSync(join(dir, name), 'utf8').replace(/\r?\n$/, '');
       } catch {
         if (def !== undefined) return def;
+        if (unresolved) {
+          unresolved.add(p);
+          return whole;
+        }
         issues.push({ path: path || '(root)', message: `credential ${name} not found in ${dir}` });
         return '';
       }
     });
+    // Only the file's own text is checked: a substituted secret may contain "${" legitimately.
+    checkMalformed(escaped.replace(REF, ''), p, issues);
+    return out.split(ESC_MARK).join('${');
   }
-  if (Array.isArray(v)) return v.map((x, i) => substitute(x, `${path}[${i}]`, env, issues));
+  if (Array.isArray(v)) return v.map((x, i) => substitute(x, `${path}[${i}]`, env, issues, unresolved));
   if (v && typeof v === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) out[k] = substitute(x, path ? `${path}.${k}` : k, env, issues);
+    for (const [k, x] of Object.entries(v)) out[k] = substitute(x, path ? `${path}.${k}` : k, env, issues, unresolved);
     return out;
   }
   return v;

@@ -216,6 +216,17 @@ export const LogSchema = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
+export const ProfilesSchema = Type.Object(
+  {
+    siteDir: Type.String({
+      default: '/etc/linegate/devices',
+      description:
+        "The site's own device files, searched before the ones shipped with linegate: scanners/, scales/, machines/, printers/, labels/ as in the package's devices/. A file here wins over the packaged one of the same name; an upgrade never touches this folder. A missing folder is fine.",
+    }),
+  },
+  { additionalProperties: false, default: {}, description: 'Where scanner and scale profiles, node maps, printer models and label templates are found.' },
+);
+
 /** Every device has these; the rest depends on `kind` (src/config/devices/). */
 export const DeviceBaseSchema = Type.Object(
   {
@@ -235,6 +246,7 @@ function configSchema<D extends TSchema, U extends TSchema>(devices: D, upstream
       line: LineSchema,
       stations: Type.Array(StationSchema, { minItems: 1, description: 'The stations of the line.' }),
       devices: Type.Array(devices, { default: [], description: 'Scanners, scales, machines and printers; see devices/ for profiles.' }),
+      profiles: ProfilesSchema,
       upstream,
       numbering: NumberingSchema,
       api: ApiSchema,

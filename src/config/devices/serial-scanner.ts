@@ -109,11 +109,28 @@ export const ScannerProfileSchema = Type.Object(
 );
 export type ScannerProfileFile = Static<typeof ScannerProfileSchema>;
 
-/** Per-device overrides: any profile setting, each optional. `feedback` replaces the profile's object wholesale. */
-export const ScannerProfileOverrides = Type.Partial(ScannerProfileSettings, {
-  additionalProperties: false,
-  description: 'Profile settings to override for this one scanner (e.g. { terminator: CR, maxFrameBytes: 512 }).',
-});
+/**
+ * Per-device overrides: any profile setting, each optional. `feedback` replaces the profile's object wholesale.
+ * The fields carry NO defaults (issue 10.11): a default here would be filled in by the config loader and
+ * win over the profile (every profile's beeps and `aimIds: true` were lost). Only what the user wrote
+ * overrides; the defaults apply to the profile file, where they belong.
+ */
+export const ScannerProfileOverrides = Type.Partial(
+  Type.Object(
+    Object.fromEntries(
+      Object.entries(settingsProperties).map(([k, v]) => {
+        // Object rest keeps TypeBox's symbol keys (Kind, Optional): only `default` goes.
+        const { default: _dropped, ...rest } = v as typeof v & { default?: unknown };
+        return [k, rest];
+      }),
+    ) as unknown as typeof settingsProperties,
+    { additionalProperties: false },
+  ),
+  {
+    additionalProperties: false,
+    description: 'Profile settings to override for this one scanner (e.g. { terminator: CR, maxFrameBytes: 512 }).',
+  },
+);
 export type ScannerProfileOverrides = Static<typeof ScannerProfileOverrides>;
 
 export const SerialTransportConfig = Type.Object(

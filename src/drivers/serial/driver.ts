@@ -58,6 +58,8 @@ export interface SerialScannerCounts extends FramerStats {
   connects: number;
   disconnects: number;
   openFailures: number;
+  /** Bytes read from the port's queue before serialport's open flushed it (issue 10.9). */
+  bytesReadBeforeOpen: number;
 }
 
 export class SerialScannerDriver extends BaseDriver<ScanReading> {
@@ -78,7 +80,9 @@ export class SerialScannerDriver extends BaseDriver<ScanReading> {
   private stopping: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private lastOpenDetail: string | null = null;
-  private readonly counts = { feedbackWritten: 0, feedbackDropped: 0, connects: 0, disconnects: 0, openFailures: 0 };
+  /** No successful open since start(): bytes queued on the port may be from before linegate ran. */
+  private neverOpened = true;
+  private readonly counts = { feedbackWritten: 0, feedbackDropped: 0, connects: 0, disconnects: 0, openFailures: 0, bytesReadBeforeOpen: 0 };
 
   constructor(readonly config: SerialScannerConfig, ctx: SerialScannerContext, opts: SerialScannerOptions = {}) {
     super(config.id, 'serial-scanner', { logger: ctx.logger, ...(ctx.clock ? { clock: ctx.clock } : {}) });
@@ -139,6 +143,7 @@ export class SerialScannerDriver extends BaseDriver<ScanReading> {
       signal.addEventListener('abort', () => void this.stop(), { once: true });
     }
     this.setState('connecting');
+    this.neverOpened = true;
     this.loopDone = this.loop(ac.signal).catch((err: unknown) => {
       // The loop catches everything it expects; this is a bug, but must not crash the daemon.
       this.logger.error({ err }, `scanner ${this.id}: connect loop failed`);
@@ -221,9 +226,20 @@ export class SerialScannerDriver extends BaseDriver<ScanReading> {
     while (!signal.aborted) {
       const link = this.makeLink();
       link.onData((chunk) => this.onData(chunk));
+      // Issue 10.9: the link reads what is queued before serialport's open flushes it. On a
+      // reconnect those bytes are at most one backoff old (a serial port receives nothing while
+      // closed; the queue fills from the moment the device reappears) and are scans like any other.
+      // Before the first open since start() they may have waited for hours (a pty peer while
+      // linegate was stopped): they become ONE rejected record, never a scan bound to today's batch.
+      const stale: Buffer[] = [];
+      if (this.neverOpened) link.onPreOpenData?.((chunk) => stale.push(chunk));
       try {
         await link.open(signal, this.openTimeoutMs);
       } catch (err) {
+        this.deliverStale(stale);
+        this.countPreOpen(link);
+        // Bytes read from the queue before the failed open are never held for the next link.
+        this.deliver(this.framer.flush('the port could not be opened'));
         if (signal.aborted) break;
         this.openFailed(err);
         if (!(await sleep(this.backoff.next(), signal))) break;
@@ -233,6 +249,9 @@ export class SerialScannerDriver extends BaseDriver<ScanReading> {
         await link.close();
         break;
       }
+      this.deliverStale(stale);
+      this.neverOpened = false;
+      this.countPreOpen(link);
       this.link = link;
       this.lastLinkInfo = link.info();
       this.lastOpenDetail = null;
@@ -254,6 +273,32 @@ export class SerialScannerDriver extends BaseDriver<ScanReading> {
       this.setState('offline');
       if (!(await sleep(this.backoff.next(), signal))) break;
     }
+  }
+
+  private deliverStale(chunks: Buffer[]): void {
+    if (chunks.length === 0) return;
+    const all = Buffer.concat(chunks);
+    chunks.length = 0;
+    const keep = all.subarray(0, this.profile.maxFrameBytes);
+    const details = { device: this.id, length: all.length, kept: keep.length };
+    const reading: ScanReading = {
+      kind: 'scan',
+      deviceId: this.id,
+      receivedAt: this.clock.now(),
+      raw: Buffer.from(keep),
+      error: { code: 'LG_ERR_SCAN_QUEUED_BEFORE_START', message: formatMessage('LG_ERR_SCAN_QUEUED_BEFORE_START', details), details },
+    };
+    this.logger.warn({ code: 'LG_ERR_SCAN_QUEUED_BEFORE_START', bytes: all.length, hex: keep.toString('hex') }, reading.error!.message);
+    try {
+      this.emitReading(reading);
+    } catch (err) {
+      this.logger.error({ err }, `scanner ${this.id}: a reading listener threw`);
+    }
+  }
+
+  private countPreOpen(link: Link): void {
+    const n = link.info().bytesReadBeforeOpen;
+    if (typeof n === 'number') this.counts.bytesReadBeforeOpen += n;
   }
 
   private openFailed(err: unknown): void {

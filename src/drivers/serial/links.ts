@@ -8,6 +8,7 @@
  * someone else's scan. A new Link (and a new SerialPort object) per connection makes that
  * impossible by construction.
  */
+import { closeSync, constants as fsc, openSync, readSync, realpathSync } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import { connect as netConnect, type Socket } from 'node:net';
 import { SerialPort } from 'serialport';
@@ -30,6 +31,8 @@ export interface Link {
   readonly closed: Promise<LinkClosed>;
   close(): Promise<void>;
   onData(cb: (chunk: Buffer) => void): void;
+  /** Where bytes read before the port was open go (default: onData's callback). Serial only. */
+  onPreOpenData?(cb: (chunk: Buffer) => void): void;
   /** Facts for health(): resolved device path etc. */
   info(): Record<string, unknown>;
 }
@@ -110,9 +113,17 @@ export class SerialLink implements Link {
     this.dataCb = cb;
   }
 
-  info(): Record<string, unknown> {
-    return { resolvedPath: this.resolvedPath };
+  private preOpenCb: ((chunk: Buffer) => void) | null = null;
+  onPreOpenData(cb: (chunk: Buffer) => void): void {
+    this.preOpenCb = cb;
   }
+
+  info(): Record<string, unknown> {
+    return { resolvedPath: this.resolvedPath, bytesReadBeforeOpen: this.preOpenBytes };
+  }
+
+  /** Bytes taken from the port's input queue before serialport's open flushed it (issue 10.9). */
+  private preOpenBytes = 0;
 
   async open(signal: AbortSignal, timeoutMs: number): Promise<void> {
     if (this.checkPath) {
@@ -125,6 +136,9 @@ export class SerialLink implements Link {
         throw new LinkOpenError(describeOpenError(err), { cause: err });
       }
     }
+    // serialport's open flushes the input queue (tcflush TCIOFLUSH in bindings-cpp), so a scan the
+    // scanner sent between the replug and this open would vanish without a trace. Read it first.
+    const pre = this.checkPath ? this.startPreRead(this.resolvedPath ?? this.line.path) : null;
     const port = this.factory({ ...this.line, autoOpen: false });
     this.port = port;
     port.on('data', (chunk: Buffer) => this.dataCb?.(chunk));
@@ -141,15 +155,81 @@ export class SerialLink implements Link {
         settled = true;
         clearTimeout(t);
         signal.removeEventListener('abort', onAbort);
+        // Stop reading the queue ourselves in the same tick as serialport starts reading it (its
+        // 'open' event, emitted just before this callback), so no byte is read out of order.
+        pre?.stop();
         if (err) {
           this.done = true;
           this.safeClose(port);
           reject(err instanceof LinkOpenError ? err : new LinkOpenError(describeOpenError(err), { cause: err }));
-        } else resolve();
+        } else {
+          if (this.checkPath) this.watchPath();
+          resolve();
+        }
       };
       signal.addEventListener('abort', onAbort, { once: true });
       port.open((err) => settle(err));
     });
+  }
+
+  /**
+   * Issue 10.9. Opens the device a second time (read-only, non-blocking, not as controlling tty)
+   * and drains whatever is queued — at once, then every millisecond while serialport opens — into
+   * the data callback, so those bytes reach the framer ahead of anything serialport reads. The
+   * descriptor is closed once serialport's open has finished (our open keeps the tty from being
+   * released in between).
+   *
+   * What is still possible, and why it is accepted: bytes arriving in the last moment between our
+   * final read and the native tcflush (well under a millisecond; the flush runs right after the
+   * native open) are discarded by the kernel, and nothing in user space can count them. A scan cut
+   * that way arrives incomplete and is rejected, not silently accepted. On a fresh real port the tty
+   * may still be in cooked mode for that moment (canonical lines, echo) until serialport sets raw
+   * mode; USB serial drivers only start receiving once the port is opened, so their queue is empty
+   * then and nothing is read early. If the pre-read open fails (permissions, locked by udev), the
+   * port is opened as before and serialport reports the real problem.
+   */
+  private startPreRead(path: string): { stop(): void } | null {
+    let fd: number;
+    try {
+      fd = openSync(path, fsc.O_RDONLY | fsc.O_NOCTTY | fsc.O_NONBLOCK);
+    } catch {
+      return null;
+    }
+    const buf = Buffer.alloc(4096);
+    let timer: NodeJS.Timeout | null = null;
+    let open = true;
+    const drain = (): void => {
+      for (let i = 0; open && i < 256; i++) {
+        let n: number;
+        try {
+          n = readSync(fd, buf, 0, buf.length, null);
+        } catch {
+          return; // EAGAIN: nothing queued (or EIO: gone — serialport's open will say so)
+        }
+        if (n <= 0) return;
+        this.preOpenBytes += n;
+        (this.preOpenCb ?? this.dataCb)?.(Buffer.from(buf.subarray(0, n)));
+      }
+    };
+    const tick = (): void => {
+      timer = null;
+      drain();
+      if (open) timer = setTimeout(tick, 1);
+    };
+    drain();
+    timer = setTimeout(tick, 1);
+    return {
+      stop: () => {
+        if (!open) return;
+        open = false;
+        if (timer) clearTimeout(timer);
+        try {
+          closeSync(fd);
+        } catch {
+          /* already gone */
+        }
+      },
+    };
   }
 
   write(bytes: Buffer): boolean {
@@ -180,6 +260,30 @@ export class SerialLink implements Link {
     this.finish({ disconnected: false, detail: 'closed by linegate' });
   }
 
+  private pathWatch: NodeJS.Timeout | null = null;
+
+  /**
+   * A tty hung up in the moment it was opened (cable pulled, socat killed right then) answers every
+   * read with 0 bytes, which serialport retries forever: no close event, the scanner shown online
+   * and deaf. Found with issue 10.9's replug test. Once a second, check the device node is still
+   * the one opened; if it is gone, the link is closed as disconnected and the driver reconnects.
+   */
+  private watchPath(): void {
+    this.pathWatch = setInterval(() => {
+      let now: string | null;
+      try {
+        now = realpathSync(this.line.path);
+      } catch {
+        now = null;
+      }
+      if (now !== null && now === this.resolvedPath) return;
+      const port = this.port;
+      this.finish({ disconnected: true, detail: 'the device disappeared' });
+      if (port) this.safeClose(port);
+    }, 1000);
+    this.pathWatch.unref();
+  }
+
   private safeClose(port: SerialPortLike): void {
     try {
       if (port.isOpen) port.close(() => undefined);
@@ -189,6 +293,8 @@ export class SerialLink implements Link {
   }
 
   private finish(c: LinkClosed): void {
+    if (this.pathWatch) clearInterval(this.pathWatch);
+    this.pathWatch = null;
     if (this.done && this.port === null) return;
     this.done = true;
     const port = this.port;
