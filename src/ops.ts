@@ -15,6 +15,7 @@ import { newToken } from './util/ids.js';
 import { Signatures, type SignatureInput, type VerifiedSigner } from './usecases/signatures.js';
 import { Deviations } from './usecases/deviations.js';
 import { Quality } from './usecases/quality.js';
+import { Review } from './usecases/review.js';
 
 /**
  * Use cases. Each one is ONE journal transaction holding the state change, the record that tells
@@ -78,6 +79,8 @@ export class Ops {
   readonly deviations: Deviations;
   /** QC inspections (src/usecases/quality.ts). */
   readonly quality: Quality;
+  /** Review by exception, reconciliation, stock counts (src/usecases/review.ts). */
+  readonly review: Review;
 
   constructor(
     readonly cfg: Readonly<Config>,
@@ -89,6 +92,8 @@ export class Ops {
     this.signatures = new Signatures(repo.db, journal, clock, cfg.signatures);
     this.deviations = new Deviations(repo.db, journal, this.signatures, cfg.line.id, cfg.deviations.auto);
     this.quality = new Quality(repo.db, journal, this.signatures, clock, cfg.line.id);
+    repo.yieldLimits = { lowerPct: String(cfg.reconciliation.yieldLowerPct), upperPct: String(cfg.reconciliation.yieldUpperPct) };
+    this.review = new Review(repo.db, journal, clock, repo.yieldLimits);
     this.batchPattern = compileBatchPattern(cfg.numbering.batch);
     const batchRe = this.batchPattern.regex(cfg.line.id, cfg.site.id);
     const badgeRe = new RegExp(cfg.numbering.badgePattern);

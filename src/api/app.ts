@@ -14,6 +14,7 @@ import { genealogyRoutes } from './routes/genealogy.js';
 import { signatureRoutes } from './routes/signatures.js';
 import { deviationRoutes } from './routes/deviations.js';
 import { qualityRoutes } from './routes/quality.js';
+import { reviewRoutes } from './routes/review.js';
 import { AuthGuard, isPublicRoute } from './auth.js';
 
 /** Deepest JSON nesting a request body may have (our bodies nest 3 levels; validators recurse). */
@@ -168,6 +169,7 @@ export async function buildApi(deps: ApiDeps, opts: { https?: { cert: string | B
   await app.register(signatureRoutes(deps));
   await app.register(deviationRoutes(deps));
   await app.register(qualityRoutes(deps));
+  await app.register(reviewRoutes(deps));
   for (const ext of deps.extensions ?? []) await app.register(async (inst) => ext(inst));
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

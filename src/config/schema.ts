@@ -162,6 +162,14 @@ export const SigningSchema = Type.Object(
   { additionalProperties: false, default: {}, description: 'Electronic signatures (21 CFR Part 11): policy for the signing secrets (argon2id), independent of API tokens.' },
 );
 
+export const ReconciliationSchema = Type.Object(
+  {
+    yieldLowerPct: Type.Number({ minimum: 0, maximum: 1000, default: 95, description: 'Yield (good ÷ planned) below this percentage is an exception QA acknowledges before release.' }),
+    yieldUpperPct: Type.Number({ minimum: 0, maximum: 1000, default: 105, description: 'Yield above this percentage is an exception too (a count error is as suspect as a loss).' }),
+  },
+  { additionalProperties: false, default: {}, description: 'Batch reconciliation (SOP 5.4).' },
+);
+
 export const DeviationsSchema = Type.Object(
   {
     auto: Type.Object(
@@ -254,6 +262,7 @@ function configSchema<D extends TSchema, U extends TSchema>(devices: D, upstream
       storage: StorageSchema,
       signatures: SigningSchema,
       deviations: DeviationsSchema,
+      reconciliation: ReconciliationSchema,
       broker: BrokerSchema,
       labels: LabelsSchema,
       log: LogSchema,

@@ -87,10 +87,12 @@ export interface BatchCheckInput {
   openDeviations?: readonly DeviationRef[];
   /** In-process QC plans whose newest inspection of this batch failed (not retaken): release needs none. */
   failedQc?: ReadonlyArray<{ plan: string; inspection: string }>;
+  /** Exceptions of the batch record QA has not acknowledged yet (review by exception): release needs none. */
+  unacknowledgedExceptions?: ReadonlyArray<{ key: string; kind: string }>;
 }
 
 export interface CheckItem {
-  check: 'bom' | 'production' | 'print_jobs' | 'overrides' | 'deviations' | 'qc';
+  check: 'bom' | 'production' | 'print_jobs' | 'overrides' | 'deviations' | 'qc' | 'exceptions';
   code: ErrorCode;
   message: string;
   details: Record<string, unknown>;
@@ -200,6 +202,14 @@ export function evaluateBatchChecks(stage: CheckStage, input: BatchCheckInput): 
     const open = input.openDeviations ?? [];
     if (open.length > 0) item('deviations', 'LG_ERR_DEVIATION_OPEN', { batch, count: open.length, numbers: open.map((d) => d.id).join(', ') });
     for (const q of input.failedQc ?? []) item('qc', 'LG_ERR_CHECK_QC_FAILED', { batch, plan: q.plan, inspection: q.inspection });
+    const unack = input.unacknowledgedExceptions ?? [];
+    if (unack.length > 0) {
+      const kinds: Record<string, number> = {};
+      for (const e of unack) kinds[e.kind] = (kinds[e.kind] ?? 0) + 1;
+      item('exceptions', 'LG_ERR_CHECK_EXCEPTIONS_UNACKNOWLEDGED', {
+        batch, count: unack.length, kinds: Object.entries(kinds).map(([k, n]) => `${n} ${k}`).join(', '), keys: unack.slice(0, 200).map((e) => e.key),
+      });
+    }
   }
 
   return {

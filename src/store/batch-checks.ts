@@ -6,6 +6,7 @@
 import { evaluateBatchChecks, OPEN_PRINT_JOB_STATES, type BatchCheckInput, type BatchCheckResult, type CheckStage, type DeviationRef } from '../domain/batch-checks.js';
 import { LgError } from '../errors.js';
 import type { Repo } from './repo.js';
+import { batchExceptions } from './batch-review.js';
 
 type Row = Record<string, unknown>;
 
@@ -86,6 +87,7 @@ export function loadBatchCheckInput(repo: Repo, number: string, extra?: Readonly
     deviationsFor: (material) => [...deviationsFor(repo, b.number, material), ...(extra?.get(material) ?? [])],
     openDeviations: openDeviations(repo, b.number),
     failedQc: failedQc(repo, b.number),
+    unacknowledgedExceptions: batchExceptions(db, b.number, { limits: repo.yieldLimits }).filter((e) => !e.acknowledged),
   };
 }
 

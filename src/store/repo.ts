@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { DEFAULT_YIELD_LIMITS, type YieldLimits } from './batch-review.js';
 import type { Statement } from 'better-sqlite3';
 import type {
   StationOverride,
@@ -51,6 +52,8 @@ export interface LotRow extends LotView {
 
 export class Repo {
   private readonly s: Record<string, Statement>;
+  /** Yield limits of the reconciliation (config `reconciliation`), read by the release checks. */
+  yieldLimits: YieldLimits = DEFAULT_YIELD_LIMITS;
 
   constructor(readonly db: Db) {
     const p = (sql: string): Statement => db.prepare(sql);

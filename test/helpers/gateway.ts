@@ -120,3 +120,23 @@ export async function consumeReferenceBom(t: TestGateway, batch: string): Promis
   ok(await t.call('POST', '/stations/WEIGH-1/scans', { data: 'L-1002-A' }), 'scan L-1002-A');
   ok(await t.call('POST', '/stations/WEIGH-1/consumptions', { quantity: '1.500', unit: 'kg' }), 'consume RM-1002');
 }
+
+/** QA acknowledges every open exception of a batch record (review by exception) — tests whose subject is not the review. */
+export async function acknowledgeAllExceptions(t: TestGateway, batch: string, qaToken: string, comment = 'reviewed in test'): Promise<void> {
+  const ex = await t.call('GET', `/batches/${batch}/exceptions`);
+  if (ex.status !== 200) throw new Error(`exceptions of ${batch}: ${ex.status} ${JSON.stringify(ex.body)}`);
+  if (ex.body.open === 0) return;
+  const r = await t.call('POST', `/batches/${batch}/exceptions/acknowledge`, { all: true, comment }, qaToken);
+  if (r.status !== 200) throw new Error(`acknowledge ${batch}: ${r.status} ${JSON.stringify(r.body)}`);
+}
+
+/** QA closes every open deviation of a batch (investigation + signed closure) — for tests whose subject is not deviations. */
+export async function closeAllDeviations(t: TestGateway, batch: string, qa: { token: string; userId: string; secret: string }): Promise<void> {
+  const list = await t.call('GET', `/deviations?batch=${batch}`);
+  for (const d of list.body.items as Array<{ number: string; status: string }>) {
+    if (d.status === 'closed') continue;
+    await t.call('PATCH', `/deviations/${d.number}`, { rootCause: 'test', impact: 'none' }, qa.token);
+    const r = await t.call('POST', `/deviations/${d.number}/close`, { signature: { userId: qa.userId, secret: qa.secret, meaning: 'closed' } }, qa.token);
+    if (r.status !== 200) throw new Error(`close ${d.number}: ${r.status} ${JSON.stringify(r.body)}`);
+  }
+}

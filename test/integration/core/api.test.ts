@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestGateway, seedReferenceLine, type TestGateway } from '../../helpers/gateway.js';
+import { startTestGateway, seedReferenceLine, acknowledgeAllExceptions, type TestGateway } from '../../helpers/gateway.js';
 
 describe('gateway core over HTTP', () => {
   let t: TestGateway;
@@ -115,6 +115,7 @@ describe('gateway core over HTTP', () => {
     const qaSig = { userId: 'qa1', secret: '482915', meaning: 'released' };
     expect((await t.call('POST', `/batches/${n}/transitions`, { to: 'released', reason: 'ok', signature: qaSig })).body.code).toBe('LG_ERR_FORBIDDEN');
     expect((await t.call('POST', `/batches/${n}/transitions`, { to: 'released', reason: 'batch record reviewed' }, qa.body.token)).body.code).toBe('LG_ERR_SIGNATURE_REQUIRED');
+    await acknowledgeAllExceptions(t, n, qa.body.token);
     const rel = await t.call('POST', `/batches/${n}/transitions`, { to: 'released', reason: 'batch record reviewed', signature: qaSig }, qa.body.token);
     expect(rel.body.batch.status).toBe('released');
     expect(rel.body.record.payload.signature).toMatchObject({ by: 'qa1', name: 'Quinn QA', role: 'qa', meaning: 'released' });

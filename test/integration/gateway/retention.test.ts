@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErpSimulator } from '../../../simulators/erp/erp.js';
 import { applyRetention } from '../../../src/upstream/retention.js';
-import { startTestGateway, seedReferenceLine, consumeReferenceBom, type TestGateway } from '../../helpers/gateway.js';
+import { startTestGateway, seedReferenceLine, consumeReferenceBom, acknowledgeAllExceptions, closeAllDeviations, type TestGateway } from '../../helpers/gateway.js';
 import { waitFor } from '../../helpers/net.js';
 
 /**
@@ -39,8 +39,11 @@ describe('retention keeps the batch record', () => {
     // The finished goods lot it made, expiring mid-2030: the batch's expiry.
     expect((await t.call('POST', '/lots', { id: 'FG-1', material: 'RM-1010', expiry: '2030-06-30', status: 'released', quantity: '1000', producedBy: batch })).status).toBe(201);
     await t.call('POST', `/batches/${batch}/overrides/${overrideRecord.id}/review`, { comment: 'reviewed' }, qa);
-    const rel = await t.call('POST', `/batches/${batch}/transitions`, { to: 'released', reason: 'reviewed', signature: { meaning: 'Approved for release' } }, qa);
-    expect(rel.status).toBe(200);
+    expect((await t.call('PUT', '/me/signing-secret', { kind: 'pin', secret: '482915' }, qa)).status).toBe(200);
+    await closeAllDeviations(t, batch, { token: qa, userId: 'qa1', secret: '482915' });
+    await acknowledgeAllExceptions(t, batch, qa);
+    const rel = await t.call('POST', `/batches/${batch}/transitions`, { to: 'released', reason: 'reviewed', signature: { userId: 'qa1', secret: '482915', meaning: 'released' } }, qa);
+    expect(rel.status, JSON.stringify(rel.body)).toBe(200);
     releaseRecord = rel.body.record;
     // A second batch still open.
     open = (await t.call('POST', '/batches', { product: 'GADGET-B', plannedQty: '10', unit: 'pcs', bom: [] })).body.number;
@@ -64,7 +67,7 @@ describe('retention keeps the batch record', () => {
     expect(purged).toBeGreaterThan(0);
     expect(has(releaseRecord.id)).toBe(true);
     expect(has(overrideRecord.id)).toBe(true);
-    expect((t.gw.db.prepare('SELECT payload FROM records WHERE id = ?').get(releaseRecord.id) as { payload: string }).payload).toContain('Approved for release');
+    expect((t.gw.db.prepare('SELECT payload FROM records WHERE id = ?').get(releaseRecord.id) as { payload: string }).payload).toContain('"meaning":"released"');
     expect(types(batch)).toEqual(before.filter((x) => x !== 'scan.duplicate'));
     expect(has(materialCreated)).toBe(false); // master data: no batch, no lot (its audit entry stays)
     // The lot the batch made, and the lots it consumed, keep their records too.
@@ -79,7 +82,8 @@ describe('retention keeps the batch record', () => {
     expect(has(releaseRecord.id)).toBe(false);
     expect(has(overrideRecord.id)).toBe(false);
     // consumptions point at their records (the genealogy): kept for as long as the link exists
-    expect(types(batch)).toEqual(['material.consumed', 'material.consumed']);
+    // consumptions (genealogy) and the signatures (their append-only index points at them) stay
+    expect(types(batch)).toEqual(['material.consumed', 'material.consumed', 'signature.applied', 'signature.applied']);
     expect(types(open)).toContain('batch.status_changed'); // not released: no horizon yet
     purgeAt('2199-01-01T00:00:00Z');
     expect(types(open)).toContain('batch.status_changed');
