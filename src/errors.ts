@@ -136,6 +136,12 @@ export const ERRORS = {
   LG_ERR_SINK_UNREACHABLE: e(502, 'sink {sink}: {detail}', true),
   LG_ERR_SINK_REFUSED: e(502, 'sink {sink} refused record {id} with {status}: {detail}'),
   LG_ERR_SINK_NOT_FOUND: e(404, 'sink {sink} is not configured'),
+
+  // ── station pages and kiosk panels (station pages issue) ────────────────────
+  LG_ERR_KIOSK_PAIRING_INVALID: e(403, 'the pairing code is unknown, used or expired — ask an admin for a new one'),
+  LG_ERR_KIOSK_NOT_FOUND: e(404, 'kiosk {kiosk} is not paired'),
+  LG_ERR_KIOSK_WRONG_STATION: e(403, 'this panel is paired with station {paired}, not {station} — open its own station page or pair it again'),
+  LG_ERR_SUPERVISOR_PIN_INVALID: e(403, 'the supervisor badge or PIN is not valid — scan the badge and enter the PIN again'),
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;
