@@ -58,6 +58,7 @@ export function verdictOf(r: JournalRecord): LiveEvent {
       accepted: r.status === 'accepted',
       code: r.errorCode,
       message: r.message,
+      station: r.station,
       batch: r.batch,
       lot: r.lot,
       operator: r.operator,
