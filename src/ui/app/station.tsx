@@ -172,6 +172,10 @@ function Station({ id, token, onUnauthorized }: { id: string; token: string; onU
             setView((cur) => (cur ? { ...cur, printers: cur.printers.some((p) => p.printer === data.printer) ? cur.printers.map((p) => (p.printer === data.printer ? data : p)) : [...cur.printers, data] } : cur));
           } else if (event === 'weight') {
             setWeight({ ...(data as LiveWeight), receivedAt: performance.now() });
+            // Counted for the tests and the bench (updates per second, latency); nothing reads it in the page.
+            const lg = ((window as any).__lg ??= {});
+            lg.weights = (lg.weights ?? 0) + 1;
+            lg.lastWeight = { net: data.net, at: data.at, receivedAt: Date.now() };
           } else if (event === 'reset') {
             void loadView().then((nv) => nv && setVerdicts(nv.recent.filter(isOperatorFacing)));
           } else if (event === 'unauthorized') {

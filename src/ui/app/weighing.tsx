@@ -50,7 +50,9 @@ export function WeighingPanel({ t, view, weight, verdicts }: { t: Strings; view:
   const b = view.batch;
   const lot = view.lots.length ? view.lots[view.lots.length - 1]! : null;
   const line = b && lot ? b.bom.find((l) => l.material === lot.material) : undefined;
-  const net = weight ? Number(weight.net) : null;
+  // Once the scale's placement is captured, that weight is in `consumed` already: the current
+  // addition is zero until the platform is emptied or the load moves.
+  const net = weight ? (weight.phase === 'captured' ? 0 : Number(weight.net)) : null;
   const w = line && weight && net !== null ? windowOf(line, net, weight.unit, line.unit) : null;
   const captures = verdicts.filter((v) => v.type === 'material.consumed').slice(0, 8);
   // The bar spans 0 … 120 % of the upper limit.
