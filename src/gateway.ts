@@ -166,6 +166,7 @@ export class Gateway {
         logger: this.logger.child({ component: 'ui' }),
         devices: (st) => [...this.drivers.values()].filter((d) => stationOf.get(d.id) === st).map((d) => d.health()),
         printers: (st) => (this.labels?.printerStatuses() ?? []).filter((p) => p.station === st),
+        labels: () => this.labels,
       }),
     );
 

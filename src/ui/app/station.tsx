@@ -6,6 +6,8 @@ import { openStream, type ConnState } from './sse';
 import { playVerdict, unlockAudio } from './sound';
 import { attachWedge } from './wedge';
 import { WeighingPanel, type LiveWeight } from './weighing';
+import { MachinePanel, type MachineView } from './machine';
+import { PackingPanel, type PackingView } from './packing';
 
 export interface Verdict {
   seq: number;
@@ -46,7 +48,12 @@ export interface View {
   devices: Array<{ id: string; kind: string; state: string; since: string; lastError: { code: string; message: string } | null; details?: Record<string, unknown> }>;
   printers: Array<{ printer: string; ready: boolean; condition: string; message: string | null; needsConfirmation: number; queued: number }>;
   recent: Verdict[];
+  machine?: MachineView;
+  packing?: PackingView;
 }
+
+/** Refusals a supervisor may override at the panel (the gateway's OVERRIDABLE set). */
+const OVERRIDABLE = new Set(['LG_ERR_LOT_EXPIRED', 'LG_ERR_LOT_ON_HOLD', 'LG_ERR_LOT_QUARANTINED']);
 
 /** Records a person at the station caused and must see a verdict for (machine counters are not). */
 export function isOperatorFacing(v: { type: string }): boolean {
@@ -170,6 +177,7 @@ function Station({ id, token, onUnauthorized }: { id: string; token: string; onU
             setView((cur) => (cur ? { ...cur, devices: cur.devices.map((d) => (d.id === data.id ? data : d)) } : cur));
           } else if (event === 'printer') {
             setView((cur) => (cur ? { ...cur, printers: cur.printers.some((p) => p.printer === data.printer) ? cur.printers.map((p) => (p.printer === data.printer ? data : p)) : [...cur.printers, data] } : cur));
+            refreshSoon(); // jobs to confirm and the last label come with the view
           } else if (event === 'weight') {
             setWeight({ ...(data as LiveWeight), receivedAt: performance.now() });
             // Counted for the tests and the bench (updates per second, latency); nothing reads it in the page.
@@ -286,8 +294,14 @@ function Station({ id, token, onUnauthorized }: { id: string; token: string; onU
         </div>
       )}
       <section class="main">
-        <VerdictPanel t={t} v={current} now={now} fresh={fresh} live={conn === 'live'} />
+        <VerdictPanel t={t} v={current} now={now} fresh={fresh} live={conn === 'live'}>
+          {current && !current.accepted && current.type === 'lot.scanned' && current.code && OVERRIDABLE.has(current.code) && now - Date.parse(current.at) < 10 * 60_000 && (
+            <Override key={current.seq} t={t} record={current.id} base={base} token={token} onDone={(v) => addVerdicts([v])} />
+          )}
+        </VerdictPanel>
         {view.station.role === 'weighing' && <WeighingPanel t={t} view={view} weight={weight} verdicts={verdicts} />}
+        {view.machine && <MachinePanel t={t} m={view.machine} now={now} produced={view.batch?.producedQty ?? null} unit={view.batch?.unit ?? null} />}
+        {view.packing && <PackingPanel t={t} p={view.packing} base={base} token={token} onDone={refreshSoon} />}
       </section>
       <VerdictList t={t} verdicts={verdicts} now={now} fresh={fresh} />
     </main>
@@ -342,6 +356,14 @@ export function ageText(t: Strings, ms: number): string {
   return s < 120 ? fmt(t.ago, { n: s }) : fmt(t.agoMin, { n: Math.round(s / 60) });
 }
 
+/** A duration for "time in state": 45 s, 12 min, 3 h 05 min. */
+export function durText(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 120) return `${s} s`;
+  if (s < 7200) return `${Math.floor(s / 60)} min`;
+  return `${Math.floor(s / 3600)} h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')} min`;
+}
+
 function headline(t: Strings, v: Verdict): string {
   if (!v.accepted && v.code && t.codes[v.code]) return t.codes[v.code]![0];
   const type = t.type[v.type] ?? v.type;
@@ -350,7 +372,7 @@ function headline(t: Strings, v: Verdict): string {
   return what ? `${type}: ${what}` : type;
 }
 
-function VerdictPanel({ t, v, now, fresh, live }: { t: Strings; v: Verdict | null; now: number; fresh: number; live: boolean }) {
+function VerdictPanel({ t, v, now, fresh, live, children }: { t: Strings; v: Verdict | null; now: number; fresh: number; live: boolean; children?: preact.ComponentChildren }) {
   if (!v) {
     return (
       <section class="verdict none" data-testid="verdict" data-verdict="none">
@@ -390,6 +412,7 @@ function VerdictPanel({ t, v, now, fresh, live }: { t: Strings; v: Verdict | nul
       <div class="time">
         {new Date(v.at).toLocaleTimeString()} · {ageText(t, age)}
       </div>
+      {children}
     </section>
   );
 }
@@ -410,5 +433,56 @@ function VerdictList({ t, verdicts, now, fresh }: { t: Strings; verdicts: Verdic
         ))}
       </ol>
     </section>
+  );
+}
+
+/**
+ * Supervisor override at the panel: the supervisor scans their badge into the first field (a
+ * wedge scanner types into the focused field; the page's scan detection ignores form fields),
+ * enters their PIN and a reason. The gateway checks badge + PIN and records who granted it, who
+ * asked (the operator signed in) and why.
+ */
+function Override({ t, record, base, token, onDone }: { t: Strings; record: string; base: string; token: string; onDone(v: Verdict): void }) {
+  const [open, setOpen] = useState(false);
+  const [badge, setBadge] = useState('');
+  const [pin, setPin] = useState('');
+  const [reason, setReason] = useState('');
+  const [err, setErr] = useState<string | null>(null);
+  if (!open) {
+    return (
+      <button class="override-open" data-testid="override" onClick={() => setOpen(true)}>
+        {t.override}
+      </button>
+    );
+  }
+  const submit = async (e: Event): Promise<void> => {
+    e.preventDefault();
+    setErr(null);
+    try {
+      const r = await call<{ record: Verdict }>('POST', `${base}/override`, token, { record, badge, pin, reason });
+      setOpen(false);
+      onDone(r.record);
+    } catch (x) {
+      setErr(x instanceof ApiError && x.code && t.codes[x.code] ? `${t.codes[x.code]![0]} — ${t.codes[x.code]![1]}` : (x as Error).message);
+      setPin('');
+    }
+  };
+  return (
+    <form class="override" data-testid="override-form" onSubmit={submit}>
+      <input name="badge" autocomplete="off" placeholder={t.supervisorBadge} value={badge} onInput={(e) => setBadge((e.target as HTMLInputElement).value)} autoFocus />
+      <input name="pin" type="password" inputMode="numeric" autocomplete="off" placeholder={t.pin} value={pin} onInput={(e) => setPin((e.target as HTMLInputElement).value)} />
+      <input name="reason" autocomplete="off" placeholder={t.reason} value={reason} onInput={(e) => setReason((e.target as HTMLInputElement).value)} />
+      <button type="submit" disabled={!badge || !pin || !reason.trim()}>
+        {t.grant}
+      </button>
+      <button type="button" onClick={() => setOpen(false)}>
+        {t.cancel}
+      </button>
+      {err && (
+        <p class="error" role="alert" data-testid="override-error">
+          {err}
+        </p>
+      )}
+    </form>
   );
 }

@@ -17,6 +17,9 @@ import { streamStation } from '../../api/sse.js';
 import { stationUi } from '../config.js';
 import { Kiosks, type Kiosk } from './kiosks.js';
 import { IdleSignOut } from './idle.js';
+import { Pins } from './pins.js';
+import { labelPng } from './label-images.js';
+import type { LabelService } from '../../labels/index.js';
 
 /**
  * The station pages (issue 12): a thin client of the gateway, served by the gateway itself.
@@ -43,6 +46,8 @@ export interface UiDeps {
   devices(station: string): DriverHealth[];
   /** Printers of a station. */
   printers(station: string): unknown[];
+  /** The label service (packing: jobs to confirm, label pictures). */
+  labels?: () => LabelService | null;
   /** Folder of the built page (default: <package>/dist/ui). */
   assetsDir?: string;
 }
@@ -92,6 +97,7 @@ function loadAssets(dir: string): Map<string, Asset> {
 export function uiRoutes(deps: UiDeps): (app: FastifyInstance) => Promise<void> {
   return async (app) => {
     const kiosks = new Kiosks(deps.repo.db, deps.journal, deps.clock);
+    const pins = new Pins(deps.repo.db, deps.journal);
     const idle = new IdleSignOut(deps);
     idle.start();
     app.addHook('onClose', async () => idle.stop());
@@ -202,6 +208,89 @@ export function uiRoutes(deps: UiDeps): (app: FastifyInstance) => Promise<void> 
       return { records: records.map((r) => verdictOf(r).data) };
     });
 
+    // ── packing: label pictures and the operator's decision on jobs the printer could not confirm ──
+    const stationJob = (station: string, jobId: string) => {
+      const labels = deps.labels?.();
+      const job = labels?.getJob(jobId);
+      const printers = new Set((labels?.printerStatuses() ?? []).filter((p) => p.station === station).map((p) => p.printer));
+      if (!labels || !job || !printers.has(job.printer)) throw new LgError('LG_ERR_PRINT_JOB_NOT_FOUND', { job: jobId });
+      return { labels, job };
+    };
+    app.get<{ Params: { id: string; job: string } }>(
+      '/ui/api/kiosk/stations/:id/print-jobs/:job/image',
+      { config: kio, schema: { tags: ['ui'], params: Type.Object({ id: Type.String(), job: Type.String({ maxLength: 64 }) }), description: 'The job\'s label as PNG (rendered from its ZPL on first request, then cached).' } },
+      async (req, reply) => {
+        stationJob(req.params.id, req.params.job);
+        const row = deps.repo.db.prepare('SELECT zpl FROM print_jobs WHERE id = ?').get(req.params.job) as { zpl: string };
+        const png = await labelPng(req.params.job, row.zpl);
+        return reply.type('image/png').header('cache-control', 'private, max-age=86400').send(png);
+      },
+    );
+    app.post<{ Params: { id: string; job: string }; Body: { decision: 'printed' | 'reprint'; reason?: string } }>(
+      '/ui/api/kiosk/stations/:id/print-jobs/:job/decision',
+      {
+        config: kio,
+        schema: {
+          tags: ['ui'],
+          description: 'The signed-in operator resolves a job the printer could not confirm: the same decision as POST /print-jobs/:id/decision, audited under the operator.',
+          params: Type.Object({ id: Type.String(), job: Type.String({ maxLength: 64 }) }),
+          body: Type.Object({ decision: Type.Union([Type.Literal('printed'), Type.Literal('reprint')]), reason: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })) }, { additionalProperties: false }),
+        },
+      },
+      async (req) => {
+        const by = signedIn(deps, req.params.id);
+        if (!by) throw new LgError('LG_ERR_NO_OPERATOR', { station: req.params.id });
+        const { labels } = stationJob(req.params.id, req.params.job);
+        if (req.body.decision === 'reprint' && !req.body.reason?.trim()) throw new LgError('LG_ERR_REASON_REQUIRED', { action: 'reprint a label' });
+        idle.touch(req.params.id);
+        return labels.decide(req.params.job, req.body.decision, { actor: by.id, reason: req.body.reason ?? `confirmed at panel ${req.kiosk!.id}` });
+      },
+    );
+
+    // ── supervisor at the station: badge + PIN ───────────────────────────────
+    app.put<{ Params: { id: string }; Body: { pin: string } }>(
+      '/ui/api/users/:id/pin',
+      {
+        config: { roles: ['admin'] },
+        schema: { tags: ['ui'], description: 'Set the station PIN of a supervisor/QA user (scrypt-hashed; the PIN is never stored or logged).', params: Params, body: Type.Object({ pin: Type.String({ pattern: '^[0-9]{4,12}$' }) }, { additionalProperties: false }) },
+      },
+      async (req) => {
+        const u = deps.repo.userById(req.params.id);
+        if (!u || u.disabled) throw new LgError('LG_ERR_USER_NOT_FOUND', { user: req.params.id });
+        await pins.set(u.id, req.body.pin, req.user!.id);
+        return { user: u.id, pinSet: true };
+      },
+    );
+    app.post<{ Params: { id: string }; Body: { record: string; badge: string; pin: string; reason: string } }>(
+      '/ui/api/kiosk/stations/:id/override',
+      {
+        config: kio,
+        schema: {
+          tags: ['ui'],
+          description: 'A supervisor overrides a refused lot scan at the panel: their badge and PIN sign it; the operator signed in is who asked (the override record carries both, and the reason).',
+          params: Params,
+          body: Type.Object(
+            { record: Type.String({ maxLength: 64 }), badge: Type.String({ minLength: 1, maxLength: 64 }), pin: Type.String({ minLength: 1, maxLength: 12 }), reason: Type.String({ minLength: 1, maxLength: 500 }) },
+            { additionalProperties: false },
+          ),
+        },
+      },
+      async (req, reply) => {
+        const sup = deps.repo.userByBadge(req.body.badge.trim());
+        const ok = !!sup && ['supervisor', 'qa', 'admin'].includes(sup.role) && (await pins.verify(sup.id, req.body.pin, deps.clock.now().getTime()));
+        if (!ok) {
+          deps.logger.warn({ station: req.params.id, kiosk: req.kiosk!.id, badgeKnown: !!sup }, 'supervisor override at a panel refused: badge or PIN not valid');
+          throw new LgError('LG_ERR_SUPERVISOR_PIN_INVALID');
+        }
+        const r = deps.repo.record(req.body.record);
+        if (!r || r.station !== req.params.id) throw new LgError('LG_ERR_RECORD_NOT_FOUND', { id: req.body.record });
+        const asked = deps.ops.stationContext(req.params.id).operator;
+        const rec = await deps.ops.overrideScan(r.id, `${req.body.reason} (at panel ${req.kiosk!.id}; asked by ${asked ?? 'nobody signed in'})`, { id: sup!.id, role: sup!.role });
+        idle.touch(req.params.id);
+        return reply.code(201).send({ record: verdictOf(rec).data });
+      },
+    );
+
     app.post<{ Params: { id: string } }>('/ui/api/kiosk/stations/:id/activity', { config: kio, schema: { tags: ['ui'], params: Params, description: 'A touch at the panel: restarts the idle sign-out timer.' } }, async (req) => {
       idle.touch(req.params.id);
       return { ok: true };
@@ -255,5 +344,60 @@ export function stationView(deps: UiDeps, id: string, kiosk: Kiosk): Record<stri
     devices: deps.devices(id),
     printers: deps.printers(id),
     recent,
+    ...(st.role === 'filling' ? { machine: machineView(deps, id) } : {}),
+    ...(st.role === 'packing' ? { packing: packingView(deps, id, b?.number ?? null) } : {}),
   };
+}
+
+type Rec = { payload: string; received_at: string };
+const json = (r: Rec | undefined): Record<string, unknown> => (r ? (JSON.parse(r.payload) as Record<string, unknown>) : {});
+
+/** Filling / machine station: PackML state and time in it, counters, rate, the link and its last gap. */
+function machineView(deps: UiDeps, station: string): Record<string, unknown> {
+  const db = deps.repo.db;
+  const last = (types: string[]): Rec | undefined =>
+    db.prepare(`SELECT payload, received_at FROM records WHERE station = ? AND type IN (${types.map(() => '?').join(',')}) ORDER BY seq DESC LIMIT 1`).get(station, ...types) as Rec | undefined;
+  const state = last(['machine.state_changed', 'machine.state_confirmed']);
+  const sp = json(state);
+  const counter = (kind: string): string | null => {
+    const rows = db.prepare(`SELECT payload FROM records WHERE station = ? AND type = 'counter.updated' ORDER BY seq DESC LIMIT 20`).all(station) as Rec[];
+    for (const r of rows) {
+      const p = JSON.parse(r.payload) as { counter?: string; value?: string };
+      if (p.counter === kind) return p.value ?? null;
+    }
+    return null;
+  };
+  // Rate: good units counted in the last 60 s (from the counter deltas), per minute.
+  const since = new Date(deps.clock.now().getTime() - 60_000).toISOString();
+  const deltas = db.prepare(`SELECT payload FROM records WHERE station = ? AND type = 'counter.updated' AND status = 'accepted' AND received_at >= ? ORDER BY seq DESC LIMIT 5000`).all(station, since) as Rec[];
+  let good = 0n;
+  for (const r of deltas) {
+    const p = JSON.parse(r.payload) as { counter?: string; delta?: string };
+    if (p.counter === 'good' && p.delta && /^\d+$/.test(p.delta)) good += BigInt(p.delta);
+  }
+  const gap = json(last(['machine.link_restored']));
+  const lost = last(['machine.link_lost', 'machine.link_restored']);
+  const machines = deps.devices(station).filter((d) => d.kind === 'opcua-machine');
+  return {
+    state: (sp.to ?? sp.state ?? null) as string | null,
+    enteredAt: (sp.enteredAt ?? state?.received_at ?? null) as string | null,
+    good: counter('good'),
+    rejected: counter('rejected'),
+    ratePerMin: good.toString(),
+    link: machines[0]?.state ?? null,
+    linkLost: lost ? JSON.parse(lost.payload).since ?? null : null,
+    lastGapMs: (gap.gapMs ?? null) as number | null,
+    lastGapAt: (gap.since ?? null) as string | null,
+  };
+}
+
+/** Packing station: cases of the batch, the last label, jobs waiting for the operator. */
+function packingView(deps: UiDeps, station: string, batch: string | null): Record<string, unknown> {
+  const labels = deps.labels?.();
+  const printers = (labels?.printerStatuses() ?? []).filter((p) => p.station === station).map((p) => p.printer);
+  const cases = batch ? Number((deps.repo.db.prepare(`SELECT COUNT(*) AS n FROM labels WHERE batch = ? AND kind = 'case'`).get(batch) as { n: number }).n) : 0;
+  const q = printers.length ? printers.map(() => '?').join(',') : "''";
+  const lastJob = deps.repo.db.prepare(`SELECT id FROM print_jobs WHERE printer IN (${q}) ORDER BY seq DESC LIMIT 1`).get(...printers) as { id: string } | undefined;
+  const toConfirm = (deps.repo.db.prepare(`SELECT id FROM print_jobs WHERE printer IN (${q}) AND state = 'needs_confirmation' ORDER BY seq`).all(...printers) as Array<{ id: string }>).map((j) => labels!.getJob(j.id)).filter(Boolean);
+  return { cases, lastJob: lastJob ? labels!.getJob(lastJob.id) ?? null : null, toConfirm };
 }
