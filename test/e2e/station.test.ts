@@ -49,6 +49,8 @@ describe.skipIf(!haveChromium())('station page in a real browser (issue 12)', ()
     t = await startGateway();
     ({ batch } = await seedReferenceLine(t));
     expect((await t.call('POST', '/users', { id: 'op-anna', name: 'Anna Operator', role: 'operator', badge: 'EMP-ANNA' })).status).toBe(201);
+    expect((await t.call('POST', '/users', { id: 'sup-sue', name: 'Sue Supervisor', role: 'supervisor', badge: 'EMP-SUE' })).status).toBe(201);
+    expect((await t.call('PUT', '/ui/api/users/sup-sue/pin', { pin: '4711' })).status).toBe(200);
     await waitFor(() => t.gw.drivers.get(DEV)?.health().state === 'online', 15_000, 25, 'scanner online');
     proxy = new BlipProxy(gwTarget(t));
     await proxy.start();
@@ -214,5 +216,30 @@ describe.skipIf(!haveChromium())('station page in a real browser (issue 12)', ()
     // And live again after the replay.
     const next = await scanPty('L-1001-A');
     await expect.poll(() => verdict().getAttribute('data-seq'), { timeout: 10_000 }).toBe(String(next.seq));
+  });
+
+  it('a supervisor overrides a refused lot at the panel with badge and PIN; who asked, who granted and why are recorded', async () => {
+    await scanPty('EMP-ANNA');
+    const refused = await scanPty('L-1001-HOLD');
+    await expect.poll(() => verdict().getAttribute('data-seq'), { timeout: 10_000 }).toBe(String(refused.seq));
+    await page.getByTestId('override').click();
+    const form = page.getByTestId('override-form');
+    // The supervisor's badge, typed by a wedge scanner into the focused field: not taken as a station scan.
+    await form.locator('input[name=badge]').focus();
+    await page.keyboard.type('EMP-SUE', { delay: 4 });
+    await page.keyboard.press('Enter');
+    await form.locator('input[name=pin]').fill('0000');
+    await form.locator('input[name=reason]').fill('QA released it on paper, form 12');
+    await form.locator('button[type=submit]').click();
+    await expect.poll(() => page.getByTestId('override-error').innerText(), { timeout: 10_000 }).toMatch(/PIN/);
+    await form.locator('input[name=pin]').fill('4711');
+    await form.locator('button[type=submit]').click();
+    await expect.poll(() => verdict().getAttribute('data-verdict'), { timeout: 10_000 }).toBe('accepted');
+    const o = (await t.call('GET', '/records?station=WEIGH-1&type=lot.override&order=desc&limit=1')).body.items[0];
+    expect(o).toMatchObject({ status: 'accepted', lot: 'L-1001-HOLD', operator: 'op-anna' });
+    expect(o.payload).toMatchObject({ overrides: expect.any(String), by: 'sup-sue', role: 'supervisor' });
+    expect(o.payload.reason).toMatch(/QA released it on paper, form 12.*asked by op-anna/);
+    // The badge typed into the field never became a station scan (no sign-in of Sue).
+    expect((await t.call('GET', '/stations/WEIGH-1')).body.operator).toBe('op-anna');
   });
 });
