@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { call, saveKioskToken } from './api';
 import { CATALOGUES, fmt, type Lang } from './i18n';
 
@@ -7,8 +7,7 @@ export function Pairing({ station, lang, message, onPaired }: { station: string;
   const t = CATALOGUES[lang];
   const [code, setCode] = useState('');
   const [err, setErr] = useState<string | null>(message ?? null);
-  const submit = async (e: Event): Promise<void> => {
-    e.preventDefault();
+  const pair = async (code: string): Promise<void> => {
     try {
       const r = await call<{ token: string; kiosk: { station: string } }>('POST', '/ui/api/pair', null, { code });
       if (r.kiosk.station !== station) {
@@ -22,6 +21,17 @@ export function Pairing({ station, lang, message, onPaired }: { station: string;
       setErr(fmt(t.pairFailed, { msg: (x as Error).message }));
     }
   };
+  const submit = (e: Event): void => {
+    e.preventDefault();
+    void pair(code);
+  };
+  // A link with `#pair=CODE` (printed by `linegate demo`) pairs at once; the fragment is removed.
+  useEffect(() => {
+    const m = /^#pair=([A-Za-z0-9-]{6,20})$/.exec(location.hash);
+    if (!m) return;
+    history.replaceState(null, '', location.pathname + location.search);
+    void pair(m[1]!);
+  }, []);
   return (
     <main class="pairing">
       <h1>{fmt(t.notPaired, { station })}</h1>

@@ -258,7 +258,7 @@ function Station({ id, token, onUnauthorized }: { id: string; token: string; onU
   };
 
   return (
-    <main class={`station role-${view.station.role} conn-${conn}`} data-conn={conn} lang={lang}>
+    <main class={`station role-${view.station.role}`} data-conn={conn} lang={lang}>
       {conn !== 'live' && (
         <div class="unreachable" role="alert" data-testid="unreachable">
           <div class="big">{conn === 'connecting' ? t.connecting : t.offline}</div>
