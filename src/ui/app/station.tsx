@@ -172,7 +172,9 @@ function Station({ id, token, onUnauthorized }: { id: string; token: string; onU
               const age = Date.now() + offset.current - Date.parse(rec.at);
               if (!rec.replayed && age < (v!.station.ui.verdictFreshSeconds ?? 8) * 1000) playVerdict(rec.accepted);
             }
-            refreshSoon();
+            // A refused reading changes nothing the view shows (no effects); machine and counter
+            // records do change the machine panel even when refused (counter state).
+            if (rec.accepted || !isOperatorFacing(rec) || rec.type === 'counter.updated') refreshSoon();
           } else if (event === 'device') {
             setView((cur) => (cur ? { ...cur, devices: cur.devices.map((d) => (d.id === data.id ? data : d)) } : cur));
           } else if (event === 'printer') {
@@ -246,6 +248,27 @@ function Station({ id, token, onUnauthorized }: { id: string; token: string; onU
   useEffect(() => {
     if (view) document.title = `${view.station.id} — ${view.station.name}`;
   }, [view?.station.id]);
+
+  // Measurement for `npm run bench` only (a page opened with window.__lgMeasure = true): when each
+  // verdict and weight was on screen. Effects run after the browser painted the frame.
+  const measured = useRef(new Set<number>());
+  useEffect(() => {
+    const w = window as any;
+    if (!w.__lgMeasure) return;
+    const now = performance.timeOrigin + performance.now();
+    w.__lgPainted ??= [];
+    for (const v of verdicts) {
+      if (measured.current.has(v.seq)) continue;
+      measured.current.add(v.seq);
+      if (w.__lgPainted.length < 100_000) w.__lgPainted.push([v.seq, now]);
+    }
+  }, [verdicts]);
+  useEffect(() => {
+    const w = window as any;
+    if (!w.__lgMeasure || !weight) return;
+    w.__lgWeightPainted ??= [];
+    if (w.__lgWeightPainted.length < 100_000) w.__lgWeightPainted.push([weight.net, performance.timeOrigin + performance.now()]);
+  }, [weight]);
 
   if (!view) return <main class="station loading">{t.connecting}</main>;
 
