@@ -9,7 +9,7 @@ import { haveChromium, launchBrowser } from '../helpers/browser.js';
  * Issue 12, packing station in a real browser (German catalogue): a ZPL printer simulator on a
  * TCP socket; a reset in the middle of a job leaves it for the operator to confirm, at the panel.
  */
-describe.skipIf(!haveChromium())('packing station page (issue 12)', () => {
+describe.skipIf(!haveChromium())('packing station page (issue 12)', { timeout: 90_000 }, () => {
   let printer: PrinterSimulator;
   let t: TestGateway;
   let browser: Browser;

@@ -11,7 +11,7 @@ import { haveChromium, launchBrowser } from '../helpers/browser.js';
  * MQTT broker → scale driver → the station stream (live weight) and the journal (captures).
  * BOM: RM-1001 50 kg ± 2 % → window 49 … 51 kg.
  */
-describe.skipIf(!haveChromium())('weighing station page (issue 12)', () => {
+describe.skipIf(!haveChromium())('weighing station page (issue 12)', { timeout: 90_000 }, () => {
   let broker: EmbeddedBroker;
   let t: TestGateway;
   let sim: ScaleSimulator;

@@ -28,7 +28,9 @@ export function attachWedge(target: Document, o: WedgeOptions): () => void {
       buf = '';
       return;
     }
-    const t = now();
+    // The event's own time stamp, not the time it is handled: on a busy panel queued key events
+    // keep their real spacing, so a burst is still recognised as a scan.
+    const t = o.now ? o.now() : e.timeStamp || now();
     if (buf && t - last > o.maxKeyIntervalMs) buf = '';
     last = t;
     if (e.key === 'Enter') {
