@@ -16,7 +16,7 @@ describe('station pages: kiosk credential, stream replay, idle sign-out', () => 
       stations: [
         { id: 'WEIGH-1', role: 'weighing', ui: { idleSignOutSeconds: 0 } },
         { id: 'FILL-1', role: 'filling', ui: { idleSignOutSeconds: 1 } },
-        { id: 'PACK-1', role: 'packing' },
+        { id: 'PACK-1', role: 'packing', ui: { idleSignOutSeconds: 3 } },
       ],
     });
     ({ batch } = await seedReferenceLine(t));
@@ -121,6 +121,19 @@ describe('station pages: kiosk credential, stream replay, idle sign-out', () => 
     expect((await t.call('GET', '/stations/FILL-1')).body.operator).toBeNull();
     // WEIGH-1 has idle sign-out off (0): Ben stays signed in there.
     expect((await t.call('GET', '/stations/WEIGH-1')).body.operator).toBe('op-ben');
+  });
+
+  it('idle sign-out counts activity: scans at the station keep the operator signed in; silence signs out', async () => {
+    await t.call('PUT', '/stations/PACK-1/context', { operator: 'op-ben' });
+    const t0 = Date.now();
+    while (Date.now() - t0 < 4000) {
+      await t.call('POST', '/stations/PACK-1/scans', { data: 'L-1001-A' });
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    // 4 s of scans with a 3 s idle time: still signed in.
+    expect((await t.call('GET', '/stations/PACK-1')).body.operator).toBe('op-ben');
+    expect((await t.call('GET', '/records?station=PACK-1&type=operator.signed_out')).body.items).toEqual([]);
+    await waitFor(async () => (await t.call('GET', '/stations/PACK-1')).body.operator === null, 15_000, 100, 'signed out after silence');
   });
 
   it('a revoked panel is refused at once; pairing codes are single-use and admin-only', async () => {
