@@ -140,7 +140,9 @@ export async function benchUi(opts: { scans?: number; samples?: number } = {}): 
     }
     Object.assign(out, stats('weight_to_paint', wl), { weights_painted: wl.length });
 
-    // Memory: JS heap after `samples` scale messages (200/s), after a GC on both ends.
+    // Memory: JS heap after `samples` scale messages (200/s), after a GC on both ends — with the
+    // measurement arrays above switched off and emptied, so only the page itself is weighed.
+    await page.evaluate('window.__lgMeasure = false; window.__lgPainted = []; window.__lgWeightPainted = [];');
     const cdp = await page.context().newCDPSession(page);
     await cdp.send('HeapProfiler.collectGarbage');
     const before = ((await cdp.send('Runtime.getHeapUsage')) as { usedSize: number }).usedSize;
