@@ -10,6 +10,7 @@ import { OpcuaLineSimulator } from '../simulators/opcua-line/line.js';
 import { PrinterSimulator } from '../simulators/printer/printer-sim.js';
 import { ErpSimulator } from '../simulators/erp/erp.js';
 import { GS } from './gs1/index.js';
+import { Kiosks } from './ui/server/kiosks.js';
 
 /**
  * `linegate demo` (what `npm start` runs): the gateway with every device of the config simulated
@@ -92,9 +93,19 @@ export async function runDemo(cfg: Readonly<Config>, logger: Logger): Promise<nu
   // 4. Master data, as the ERP would push it (idempotent: a restarted demo keeps its history).
   const batch = await seed(gw);
   log.info({ batch }, 'demo master data in place');
+  // Station pages: one single-use pairing code per station (10 minutes), in the URL fragment
+  // (never sent to the server in a request line, so never in a log); the page redeems it.
+  const kiosks = new Kiosks(gw.repo.db, gw.journal, gw.clock);
+  const pages: string[] = [];
+  for (const st of cfg.stations) {
+    const p = await kiosks.createPairing(st.id, `${st.id} demo panel`, 'demo');
+    pages.push(`  ${st.id.padEnd(13)} ${gw.url}/ui/stations/${encodeURIComponent(st.id)}#pair=${p.code}\n`);
+  }
   process.stdout.write(
     `\n  linegate demo is running\n` +
       `  API:          ${gw.url}   (try ${gw.url}/health/ready)\n` +
+      `  stations:     ${gw.url}/ui   (open a station below once within 10 minutes to pair that browser with it)\n` +
+      pages.join('') +
       `  admin token:  ${gw.adminTokenFile ?? join(cfg.storage.stateDir, 'admin.token')} (written on first start)\n` +
       (erp ? `  ERP receiver: ${new URL(erp.url).origin}/_report\n` : '') +
       `  state:        ${cfg.storage.stateDir}\n\n`,

@@ -198,6 +198,11 @@ export const ERRORS = {
   LG_ERR_BAD_URL: e(400, 'the request URL is malformed: {url}'),
   LG_ERR_JSON_TOO_DEEP: e(400, 'the request body nests deeper than {max} levels'),
   LG_ERR_API_PORT_IN_USE: e(500, 'the API address {host}:{port} is already in use — stop the other process (another linegate?) or change api.port'),
+  // ── station pages and kiosk panels (station pages issue) ────────────────────
+  LG_ERR_KIOSK_PAIRING_INVALID: e(403, 'the pairing code is unknown, used or expired — ask an admin for a new one'),
+  LG_ERR_KIOSK_NOT_FOUND: e(404, 'kiosk {kiosk} is not paired'),
+  LG_ERR_KIOSK_WRONG_STATION: e(403, 'this panel is paired with station {paired}, not {station} — open its own station page or pair it again'),
+  LG_ERR_SUPERVISOR_PIN_INVALID: e(403, 'the supervisor badge or PIN is not valid — scan the badge and enter the PIN again'),
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

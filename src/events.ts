@@ -2,8 +2,9 @@ import type { JournalRecord } from './binding/types.js';
 
 /**
  * Live events for station pages (Server-Sent Events): scan verdicts, context changes, device and
- * printer status. In memory and best effort by design — the journal is the record; a page that
- * reconnects asks the records API for what it missed (`after=<last seq>`).
+ * printer status, live scale weights. In memory and best effort by design — the journal is the
+ * record: a `record` event carries its journal seq as SSE id, and a stream that reconnects with
+ * `Last-Event-ID` gets the station's missed records replayed from the journal (src/api/sse.ts).
  */
 export interface LiveEvent {
   event: string;
@@ -57,11 +58,25 @@ export function verdictOf(r: JournalRecord): LiveEvent {
       accepted: r.status === 'accepted',
       code: r.errorCode,
       message: r.message,
+      station: r.station,
       batch: r.batch,
       lot: r.lot,
       operator: r.operator,
       device: r.device,
       at: r.receivedAt,
+      // What a station page shows beside the verdict (weights, materials, commands); never raw bytes.
+      detail: pick(r.payload, VERDICT_DETAIL),
     },
   };
+}
+
+const VERDICT_DETAIL = ['material', 'quantity', 'quantityUnit', 'position', 'unit', 'net', 'command', 'overrides', 'by', 'reason', 'previous', 'state', 'badge'] as const;
+
+function pick(o: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of keys) {
+    const v = o[k];
+    if (v !== undefined && v !== null && (typeof v !== 'string' || v.length <= 200)) out[k] = v;
+  }
+  return out;
 }

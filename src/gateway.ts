@@ -32,6 +32,7 @@ import type { ZplPrinterConfig } from './config/devices/zpl-printer.js';
 import { defaultDevicesDir } from './util/paths.js';
 import { LgError } from './errors.js';
 import { deviceSearchPath, findDeviceDir, loadMerged } from './config/device-files.js';
+import { uiRoutes } from './ui/server/plugin.js';
 
 /**
  * Composition root: config → store → ops → api → drivers. Start order is inside-out (the journal
@@ -203,6 +204,21 @@ export class Gateway {
     this.addHealth('printers', () => this.labels?.health() ?? { state: 'online', printers: [] });
     this.addApiRoutes(machineRoutes({ stateDir: this.stateDir, repo: this.repo, journal: this.journal, logger: this.logger }));
     this.addApiRoutes(labelRoutes({ labels: () => this.labels!, triggers: () => this.labelTriggers!, ops: this.ops }));
+    // Station pages (src/ui): served by the API, fed by the same live events.
+    const stationOf = new Map(this.cfg.devices.map((d) => [d.id, d.station]));
+    this.addApiRoutes(
+      uiRoutes({
+        ops: this.ops,
+        repo: this.repo,
+        journal: this.journal,
+        events: this.events,
+        clock: this.clock,
+        logger: this.logger.child({ component: 'ui' }),
+        devices: (st) => [...this.drivers.values()].filter((d) => stationOf.get(d.id) === st).map((d) => d.health()),
+        printers: (st) => (this.labels?.printerStatuses() ?? []).filter((p) => p.station === st),
+        labels: () => this.labels,
+      }),
+    );
 
     // Every committed record → its station's live stream (verdicts within the commit's latency).
     this.journal.onCommitted((records) => {
@@ -308,6 +324,7 @@ export class Gateway {
       driver.on('reading', (r: Reading) => void this.onReading(d.station, driver, r));
     }
     driver.on('state', (h) => this.events.publish(d.station, { event: 'device', data: h as unknown as Record<string, unknown> }));
+    (driver as unknown as NodeJS.EventEmitter).on('sample', (w: Record<string, unknown>) => this.events.publish(d.station, { event: 'weight', data: w }));
     driver.start(this.abort.signal).catch((err: unknown) => log.error({ err, device: d.id }, 'driver start failed'));
   }
 

@@ -2,6 +2,7 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { DEVICE_KINDS } from './devices/index.js';
 import { UpstreamConfigSchema } from './upstream-schema.js';
 import { UpstreamConfig } from './upstream.js';
+import { StationUiSchema } from '../ui/config.js';
 
 /**
  * The configuration schema: one TypeBox source for the TypeScript types, the validation and the
@@ -77,6 +78,7 @@ export const StationSchema = Type.Object(
         description: 'Barcodes that act as commands at this station, e.g. {"CMD-CLEAR": "clear_lots"}.',
       }),
     ),
+    ui: Type.Optional(StationUiSchema),
   },
   { additionalProperties: false },
 );

@@ -17,4 +17,7 @@ export default function setup(): void {
   if (r.status !== 0) {
     process.stderr.write(`\n[global-setup] tsc reported errors (the build was still emitted):\n${r.stdout}${r.stderr}\n`);
   }
+  // The station pages (dist/ui), served by the gateway in the browser tests.
+  const ui = spawnSync(process.execPath, [join(root, 'dist', 'src', 'ui', 'build.js')], { cwd: root, encoding: 'utf8' });
+  if (ui.status !== 0) process.stderr.write(`\n[global-setup] station pages build failed:\n${ui.stdout}${ui.stderr}\n`);
 }

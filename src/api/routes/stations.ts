@@ -5,6 +5,7 @@ import { ALL_ROLES, FLOOR, actorOf, type ApiDeps } from '../context.js';
 import { Code, Decimal, RecordSchema, Text, errorResponses } from '../schemas.js';
 import { bindWeight } from '../../binding/weight.js';
 import type { WeightReading } from '../../drivers/driver.js';
+import { streamStation } from '../sse.js';
 
 const ContextSchema = Type.Object({
   station: Type.String(),
@@ -132,27 +133,11 @@ export const stationRoutes = (deps: ApiDeps): FastifyPluginAsync => async (app) 
     '/stations/:id/events',
     {
       config: { roles: ALL_ROLES },
-      schema: { tags: ['stations'], description: 'Server-Sent Events: every verdict and status change at this station, as it commits.', params: Params },
+      schema: { tags: ['stations'], description: 'Server-Sent Events: every verdict and status change at this station, as it commits. Record events carry `id: <seq>`; reconnect with `Last-Event-ID` (or `?lastEventId=`) and the missed records of this station are replayed from the journal first.', params: Params },
     },
     async (req, reply) => {
       deps.ops.station(req.params.id);
-      reply.raw.writeHead(200, {
-        'content-type': 'text/event-stream',
-        'cache-control': 'no-cache, no-transform',
-        connection: 'keep-alive',
-        'x-accel-buffering': 'no',
-      });
-      const write = (event: string, data: unknown): void => {
-        reply.raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-      };
-      write('context', deps.ops.stationContext(req.params.id));
-      const unsub = deps.events.subscribe(req.params.id, (e) => write(e.event, e.data));
-      const ping = setInterval(() => reply.raw.write(': keep-alive\n\n'), 15_000);
-      req.raw.on('close', () => {
-        clearInterval(ping);
-        unsub();
-      });
-      return reply;
+      return streamStation(deps, req.params.id, req, reply, () => [{ event: 'context', data: { ...deps.ops.stationContext(req.params.id) } }]);
     },
   );
 };

@@ -242,6 +242,10 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
       const outcome = parseWeightPayload(payload, this.o.profile, this.parseState);
       const raw = outcome.kind === 'refusal' ? this.rawFor(payload, outcome) : (outcome.text ?? rawText(payload).raw);
       out = this.machine.process(outcome, at, raw);
+      // Every weight, stable or not, for the live display of the station page (not journaled).
+      if (outcome.kind === 'weight' && this.listenerCount('sample') > 0) {
+        this.emit('sample', { device: this.id, net: decToString(outcome.sample.net), unit: outcome.sample.unit, stable: outcome.sample.stable ?? this.machine.currentPhase === 'captured', phase: this.machine.currentPhase, at: at.toISOString() });
+      }
     } catch (err) {
       // Defensive: parse and process are written not to throw; if they do, it is still a refusal.
       this.logger.error({ err }, 'scale message handling failed');
