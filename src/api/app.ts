@@ -15,7 +15,7 @@ import { signatureRoutes } from './routes/signatures.js';
 import { deviationRoutes } from './routes/deviations.js';
 import { qualityRoutes } from './routes/quality.js';
 import { reviewRoutes } from './routes/review.js';
-import { AuthGuard, isPublicRoute } from './auth.js';
+import { AuthGuard, isKioskRoute, isPublicRoute } from './auth.js';
 
 /** Deepest JSON nesting a request body may have (our bodies nest 3 levels; validators recurse). */
 export const MAX_JSON_DEPTH = 64;
@@ -73,7 +73,7 @@ export async function buildApi(deps: ApiDeps, opts: { https?: { cert: string | B
       const pub = isPublicRoute(method, r.url);
       routeTable.push({ method, url: r.url, public: pub, roles });
       patterns.push({ method, re: routePattern(r.url) });
-      if (!pub && roles.length === 0 && method !== 'HEAD') {
+      if (!pub && roles.length === 0 && method !== 'HEAD' && !isKioskRoute(r.url, r.config as { kiosk?: boolean })) {
         deps.logger.child({ component: 'api' }).error({ method, url: r.url }, `route ${method} ${r.url} declares no roles and is not in PUBLIC_ROUTES: it is refused to everybody`);
       }
     }
@@ -106,6 +106,8 @@ export async function buildApi(deps: ApiDeps, opts: { https?: { cert: string | B
     if (closing) throw new LgError('LG_ERR_NOT_READY');
     const url = req.routeOptions.url;
     if (url === undefined) return;
+    // Kiosk routes are authenticated by the kiosk credential in the UI plugin's hook (auth.ts).
+    if (isKioskRoute(url, req.routeOptions.config as { kiosk?: boolean })) return;
     auth.check(req, req.routeOptions.config?.roles, isPublicRoute(req.method, url));
   });
 

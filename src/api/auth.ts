@@ -24,7 +24,28 @@ export const PUBLIC_ROUTES: readonly string[] = [
   'GET /health/ready',
   // The API description holds no data (it is the same on every gateway).
   'GET /openapi.json',
+  // Station pages (src/ui): the page shell and its static assets hold no data; the station list
+  // names ids, names and roles only; pairing redeems a one-time code an admin issued.
+  'GET /ui',
+  'GET /ui/',
+  'GET /ui/pair',
+  'GET /ui/stations/:id',
+  'GET /ui/assets/:file',
+  'GET /ui/api/stations',
+  'POST /ui/api/pair',
 ];
+
+/**
+ * Routes a paired station panel calls with its KIOSK credential (src/ui/server/kiosks.ts), which
+ * is not a user token: the user-token check leaves them to the UI plugin's own hook, which admits
+ * only the kiosk of the station in the URL. Only routes under this prefix that are marked
+ * `config.kiosk` qualify; anything else under it is deny-by-default like every route.
+ */
+export const KIOSK_ROUTE_PREFIX = '/ui/api/kiosk/';
+
+export function isKioskRoute(url: string | undefined, config: { kiosk?: boolean } | undefined): boolean {
+  return !!url && url.startsWith(KIOSK_ROUTE_PREFIX) && config?.kiosk === true;
+}
 
 export function isPublicRoute(method: string, url: string | undefined): boolean {
   if (!url) return false;

@@ -109,8 +109,14 @@ export function uiRoutes(deps: UiDeps): (app: FastifyInstance) => Promise<void> 
       if (!req.routeOptions.config?.kiosk) return;
       const h = req.headers.authorization;
       if (!h || !/^Bearer\s+\S+$/i.test(h)) throw new LgError('LG_ERR_AUTH_REQUIRED');
-      const k = kiosks.byToken(h.replace(/^Bearer\s+/i, '').trim());
-      if (!k) throw new LgError('LG_ERR_AUTH_INVALID');
+      const token = h.replace(/^Bearer\s+/i, '').trim();
+      const k = kiosks.byToken(token);
+      if (!k) {
+        // A person's valid token is known but not allowed here (only a paired panel is): 403, like any role refusal.
+        const user = deps.repo.userByToken(token);
+        if (user) throw new LgError('LG_ERR_FORBIDDEN', { role: user.role, action: `${req.method} ${req.routeOptions.url}`, allowed: 'a paired station panel (kiosk credential)' });
+        throw new LgError('LG_ERR_AUTH_INVALID');
+      }
       const station = (req.params as { id?: string }).id;
       if (station !== k.station) throw new LgError('LG_ERR_KIOSK_WRONG_STATION', { paired: k.station, station: station ?? '?' });
       req.kiosk = k;
@@ -140,7 +146,7 @@ export function uiRoutes(deps: UiDeps): (app: FastifyInstance) => Promise<void> 
       return sendAsset(req, reply, req.params.file);
     });
 
-    app.get('/ui/api/stations', { config: pub, schema: { tags: ['ui'], description: 'Station ids, names and roles, for the index page (public: no context, no devices).' } }, async () => ({
+    app.get('/ui/api/stations', { config: pub, schema: { tags: ['ui'], security: [], description: 'Station ids, names and roles, for the index page (public: no context, no devices).' } }, async () => ({
       items: deps.ops.cfg.stations.map((s) => ({ id: s.id, name: s.name ?? s.id, role: s.role, lang: stationUi(s).lang })),
     }));
 
@@ -165,7 +171,7 @@ export function uiRoutes(deps: UiDeps): (app: FastifyInstance) => Promise<void> 
       '/ui/api/pair',
       {
         config: pub,
-        schema: { tags: ['ui'], description: 'The panel redeems a pairing code for its station-bound kiosk credential (single use).', body: Type.Object({ code: Type.String({ minLength: 6, maxLength: 20 }) }, { additionalProperties: false }) },
+        schema: { tags: ['ui'], security: [], description: 'The panel redeems a pairing code for its station-bound kiosk credential (single use).', body: Type.Object({ code: Type.String({ minLength: 6, maxLength: 20 }) }, { additionalProperties: false }) },
       },
       async (req, reply) => {
         const r = await kiosks.redeem(req.body.code);

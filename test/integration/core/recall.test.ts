@@ -25,7 +25,7 @@ async function releasedBatchWithLot(lotId: string): Promise<string> {
   expect((await t.call('POST', `/batches/${n}/production`, { good: '10', reason: 'counted' }, tokens.sup1)).status).toBeLessThan(300);
   expect((await t.call('POST', `/batches/${n}/transitions`, { to: 'completed' })).status).toBe(200);
   expect((await t.call('POST', '/lots', { id: lotId, material: 'FG-WIDGET', status: 'released', quantity: '10', producedBy: n })).status).toBe(201);
-  await acknowledgeAllExceptions(t, n, tokens.qa1);
+  await acknowledgeAllExceptions(t, n, tokens.qa1!);
   const rel = await t.call('POST', `/batches/${n}/transitions`, { to: 'released', reason: 'record reviewed', signature: sig }, tokens.qa1);
   expect(rel.body.batch?.status, JSON.stringify(rel.body)).toBe('released');
   return n;
@@ -42,7 +42,7 @@ describe('recall hold after release', () => {
     // A person also put another lot on hold by hand meanwhile: the re-release leaves it alone.
     expect((await t.call('POST', `/batches/${n}/transitions`, { to: 'released', reason: 'complaint unfounded' }, tokens.qa1)).body.code).toBe('LG_ERR_SIGNATURE_REQUIRED');
     expect((await t.call('POST', `/batches/${n}/transitions`, { to: 'released', reason: 'complaint unfounded', signature: sig }, tokens.sup1)).body.code).toBe('LG_ERR_FORBIDDEN');
-    await acknowledgeAllExceptions(t, n, tokens.qa1);
+    await acknowledgeAllExceptions(t, n, tokens.qa1!);
     const again = await t.call('POST', `/batches/${n}/transitions`, { to: 'released', reason: 'complaint unfounded', signature: sig }, tokens.qa1);
     expect(again.body.batch.status).toBe('released');
     expect(again.body.record.payload.lotsReleased).toEqual(['FG-001']);

@@ -65,7 +65,7 @@ describe('electronic signatures (21 CFR Part 11)', () => {
     expect((await t.call('PUT', '/me/signing-secret', { kind: 'pin', secret: '902614' }, tokens.sup1)).status).toBe(200);
     expect((await rel({ userId: 'sup1', secret: '902614', meaning: 'released' })).body.code).toBe('LG_ERR_FORBIDDEN');
     expect((await t.call('GET', `/batches/${n}`)).body.status).toBe('completed');
-    await acknowledgeAllExceptions(t, n, tokens.qa2);
+    await acknowledgeAllExceptions(t, n, tokens.qa2!);
     const ok = await rel({ userId: 'qa2', secret: 'correct horse battery', meaning: 'released' });
     expect(ok.status).toBe(200);
     expect(ok.body.batch.status).toBe('released');
