@@ -18,7 +18,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as OpcuaNs from 'node-opcua';
-import { PACKML_STATES, canonicalStateName, tr88Number } from '../../src/drivers/opcua/packml.js';
+import { PACKML_STATES, canonicalStateName, tr88Number } from '../../src/readings/packml.js';
 
 type Opcua = typeof OpcuaNs;
 export const SIM_NAMESPACE = 'urn:linegate:sim:opcua-line';

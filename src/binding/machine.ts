@@ -38,10 +38,10 @@
  *   LG_ERR_COUNTER_DISCONTINUITY) with both values and the bound; nothing is added to the batch,
  *   and the new value becomes the baseline (device.set_state), so counting resumes from it.
  */
-import type { MachineReading } from '../drivers/driver.js';
+import type { MachineReading } from '../readings/reading.js';
 import type { BindEnv, BindResult, Effect, RecordDraft, StationContext } from './types.js';
 import { formatMessage } from '../errors.js';
-import { canonicalStateName, tr88Number } from '../drivers/opcua/packml.js';
+import { canonicalStateName, tr88Number } from '../readings/packml.js';
 
 export interface MachineBindOptions {
   autoBatchTransitions: boolean;

@@ -168,7 +168,7 @@ export interface BindEnv {
   now: Date;
   /**
    * IANA time zone of the site (config `site.timezone`): dates such as a lot's expiry are compared
-   * with the site-local date. The gateway (Ops.bindEnv) always sets it; only pure unit tests may
+   * with the site-local date. The gateway (Stations.bindEnv, src/usecases/stations.ts) always sets it; only pure unit tests may
    * leave it out, and then UTC is used.
    */
   timezone?: string;

@@ -39,10 +39,10 @@
  *   book balance is wrong, not the scale.
  * - Each capture is its own record; nothing is aggregated.
  */
-import type { WeightReading } from '../drivers/driver.js';
+import type { WeightReading } from '../readings/reading.js';
 import { formatMessage, type ErrorCode } from '../errors.js';
 import { add, cmp, isDecimalString, mul, parseDec, sub, toString as decToString, type Dec } from '../domain/decimal.js';
-import { convertMassExact, normaliseUnit, type MassUnit } from '../drivers/mqtt-scale/units.js';
+import { convertMassExact, normaliseUnit, type MassUnit } from '../readings/units.js';
 import { localDate } from '../domain/numbering.js';
 import type { BindEnv, BindResult, BomLine, LotView, RecordDraft, StationContext, StationOverride } from './types.js';
 

@@ -7,7 +7,7 @@ import type { Journal } from '../store/journal.js';
 import type { Repo } from '../store/repo.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
-import { convertMassExact, type MassUnit } from '../drivers/mqtt-scale/units.js';
+import { convertMassExact, type MassUnit } from '../readings/units.js';
 import { parseDec, toString as decToString } from '../domain/decimal.js';
 import type { LabelService, QueuedLabel } from './queue.js';
 

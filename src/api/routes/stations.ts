@@ -4,7 +4,7 @@ import { LgError } from '../../errors.js';
 import { ALL_ROLES, FLOOR, actorOf, type ApiDeps } from '../context.js';
 import { Code, Decimal, RecordSchema, Text, errorResponses } from '../schemas.js';
 import { bindWeight } from '../../binding/weight.js';
-import type { WeightReading } from '../../drivers/driver.js';
+import type { WeightReading } from '../../readings/reading.js';
 import { streamStation } from '../sse.js';
 
 const ContextSchema = Type.Object({

@@ -12,7 +12,7 @@ export { MqttScaleDriver, placementOptionsFor, type MqttScaleDriverOptions } fro
 export { loadScaleProfile, compileProfile, ScaleProfile, type CompiledProfile } from './profile.js';
 export { parseWeightPayload, rawText, type WeightSample, type ParseOutcome, type ParseState } from './weight.js';
 export { PlacementMachine, StabilityDetector, type Emission, type TraceEntry, type Phase, type PlacementOptions, type PlacementSnapshot } from './placement.js';
-export { convertMass, convertMassExact, normaliseUnit, lexemeToDec, type MassUnit } from './units.js';
+export { convertMass, convertMassExact, normaliseUnit, lexemeToDec, type MassUnit } from '../../readings/units.js';
 export { parseJsonExact, JsonNumber } from './json.js';
 
 export const mqttScaleKind = {

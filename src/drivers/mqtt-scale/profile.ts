@@ -15,7 +15,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { LgError } from '../../errors.js';
-import { MASS_UNITS, normaliseUnit } from './units.js';
+import { MASS_UNITS, normaliseUnit } from '../../readings/units.js';
 
 const DecimalText = (description: string) => Type.String({ pattern: '^[0-9]+(\\.[0-9]{1,9})?$', description });
 const Path = (description: string) => Type.String({ pattern: '^[^.\\s]+(\\.[^.\\s]+)*$', description });

@@ -10,7 +10,7 @@
 import { type ErrorCode } from '../../errors.js';
 import { type Dec, DecimalError, add, toString as decToString } from '../../domain/decimal.js';
 import { JsonNumber, JsonSyntaxError, parseJsonExact, getPath, type JsonValue } from './json.js';
-import { addExact, convertMass, lexemeToDec, normaliseUnit, subExact, type MassUnit } from './units.js';
+import { addExact, convertMass, lexemeToDec, normaliseUnit, subExact, type MassUnit } from '../../readings/units.js';
 import type { CompiledProfile } from './profile.js';
 
 export interface WeightSample {

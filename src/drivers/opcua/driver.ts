@@ -24,13 +24,14 @@
 import { join } from 'node:path';
 import type * as OpcuaNs from 'node-opcua';
 import { loadOpcua } from './load.js';
-import { BaseDriver, type DriverContext, type MachineReading } from '../driver.js';
+import { BaseDriver, type DriverContext } from '../driver.js';
+import type { MachineReading } from '../../readings/reading.js';
 import { formatMessage, type ErrorCode } from '../../errors.js';
 import { Backoff, sleep } from '../../util/backoff.js';
 import type { OpcuaMachineConfig } from '../../config/devices/opcua-machine.js';
 import type { NodeLocation, ResolvedField, ResolvedNodeMap } from './nodemap.js';
 import { convertValue, plain, selectPath } from './values.js';
-import { mapStateValue, tr88Number } from './packml.js';
+import { mapStateValue, tr88Number } from '../../readings/packml.js';
 import { newestRejected, opcuaPkiDir } from './pki.js';
 import { withTimeout } from '../../util/async.js';
 

@@ -19,7 +19,7 @@ export { listOpcuaCertificates, trustOpcuaCertificate, opcuaPkiDir } from './pki
 export type { OpcuaCertificateInfo } from './pki.js';
 export { loadNodeMap, resolveNodeMap } from './nodemap.js';
 export type { ResolvedNodeMap, ResolvedField } from './nodemap.js';
-export { PACKML_STATES, canonicalStateName, tr88Number, mapStateValue } from './packml.js';
+export { PACKML_STATES, canonicalStateName, tr88Number, mapStateValue } from '../../readings/packml.js';
 export { OpcuaMachineConfig, opcuaMachineConfigErrors } from '../../config/devices/opcua-machine.js';
 
 export const opcuaMachineKind = {

@@ -10,7 +10,7 @@ import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { LgError } from '../../errors.js';
 import type { OpcuaMachineConfig } from '../../config/devices/opcua-machine.js';
-import { canonicalStateName } from './packml.js';
+import { canonicalStateName } from '../../readings/packml.js';
 
 const Ref = {
   nodeId: Type.Optional(Type.String({ minLength: 1 })),

@@ -4,7 +4,7 @@
  * converted comes back as `{ error }` and becomes an error reading.
  */
 import type { ErrorCode } from '../../errors.js';
-import { mapStateValue } from './packml.js';
+import { mapStateValue } from '../../readings/packml.js';
 import type { ResolvedField } from './nodemap.js';
 
 export type Converted =

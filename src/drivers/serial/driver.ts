@@ -14,7 +14,8 @@ import { formatMessage } from '../../errors.js';
 import { Backoff, sleep, type BackoffOptions } from '../../util/backoff.js';
 import type { Clock } from '../../util/clock.js';
 import type { Logger } from '../../util/log.js';
-import { BaseDriver, type ScanReading } from '../driver.js';
+import { BaseDriver } from '../driver.js';
+import type { ScanReading } from '../../readings/reading.js';
 import { Framer, type Frame, type FramerStats } from './framer.js';
 import {
   defaultSerialPortFactory,

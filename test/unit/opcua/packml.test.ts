@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { canonicalStateName, composeStates, mapStateValue, tr88Number } from '../../../src/drivers/opcua/packml.js';
+import { canonicalStateName, composeStates, mapStateValue, tr88Number } from '../../../src/readings/packml.js';
 import { loadNodeMap, resolveNodeMap } from '../../../src/drivers/opcua/nodemap.js';
 import { convertValue, selectPath } from '../../../src/drivers/opcua/values.js';
 import { LgError } from '../../../src/errors.js';

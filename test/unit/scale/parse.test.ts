@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import fc from 'fast-check';
 import { loadScaleProfile, parseWeightPayload, compileProfile, type ParseOutcome, type ParseState } from '../../../src/drivers/mqtt-scale/index.js';
 import { parseJsonExact, JsonNumber } from '../../../src/drivers/mqtt-scale/json.js';
-import { convertMass, lexemeToDec, normaliseUnit } from '../../../src/drivers/mqtt-scale/units.js';
+import { convertMass, lexemeToDec, normaliseUnit } from '../../../src/readings/units.js';
 import { toString as d, parseDec } from '../../../src/domain/decimal.js';
 import { isLgError } from '../../../src/errors.js';
 

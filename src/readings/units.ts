@@ -7,7 +7,7 @@
  * never twice, so converting 1.0005 lb gives the same result whether or not the caller first
  * rounded to the scale's resolution elsewhere. Metric ↔ metric conversions are always exact.
  */
-import { type Dec, DecimalError, trim } from '../../domain/decimal.js';
+import { type Dec, DecimalError, trim } from '../domain/decimal.js';
 
 export type MassUnit = 'g' | 'kg' | 'lb' | 'oz';
 export const MASS_UNITS: readonly MassUnit[] = ['g', 'kg', 'lb', 'oz'];
