@@ -139,6 +139,9 @@ export const ERRORS = {
   LG_ERR_SINK_UNREACHABLE: e(502, 'sink {sink}: {detail}', true),
   LG_ERR_SINK_REFUSED: e(502, 'sink {sink} refused record {id} with {status}: {detail}'),
   LG_ERR_SINK_NOT_FOUND: e(404, 'sink {sink} is not configured'),
+  // ── plant store and plant namespace (issue 16) ─────────────────────────────
+  LG_ERR_PLANT_SCHEMA_NEWER: e(500, 'plant schema {schema} is at version {version}, newer than this linegate knows ({known}): upgrade linegate on this gateway'),
+  LG_ERR_PLANT_STORE_UNREACHABLE: e(503, 'the plant database cannot be reached: {detail}', true),
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -78,7 +78,33 @@ export const MqttSinkConfig = Type.Object(
   { additionalProperties: false, description: 'The plant MQTT broker (e.g. a unified namespace), QoS 1 with a persistent session (clean=false).' },
 );
 
-export const SinkConfig = Type.Union([HttpSinkConfig, MqttSinkConfig], { description: 'One upstream destination.' });
+export const PostgresTlsConfig = Type.Object(
+  {
+    ca: Type.Optional(Type.String({ minLength: 1, description: 'Path to a CA bundle (PEM) to trust for the server, in addition to the system roots.' })),
+    cert: Type.Optional(Type.String({ minLength: 1, description: 'Path to a client certificate (PEM), for `cert` authentication.' })),
+    key: Type.Optional(Type.String({ minLength: 1, description: 'Path to the private key (PEM) of the client certificate.' })),
+    rejectUnauthorized: Type.Boolean({ default: true, description: 'Verify the server certificate (leave true outside a lab).' }),
+  },
+  { additionalProperties: false, description: 'TLS to the PostgreSQL server (sslmode=verify-full semantics when rejectUnauthorized).' },
+);
+
+export const PostgresSinkConfig = Type.Object(
+  {
+    id: Type.String({ minLength: 1, pattern: '^[A-Za-z0-9_.-]+$', description: 'Stable sink id; it names the outbox rows, so renaming it re-sends everything (harmless: the store ignores ids it has).' }),
+    kind: Type.Literal('postgres', { description: 'The plant store: every record, master data, state and genealogy edges in PostgreSQL.' }),
+    url: Type.String({ minLength: 1, pattern: '^postgres(ql)?://', description: 'Connection URL, e.g. postgres://linegate@plant-db:5432/plant. Put the password in `password`, not here.' }),
+    password: Type.Optional(Type.String({ description: 'Database password; write it as ${env:NAME} or ${cred:NAME}.' })),
+    schema: Type.String({ pattern: '^[a-z_][a-z0-9_]{0,62}$', default: 'linegate', description: 'Schema of the plant store (one per plant); created and migrated by linegate.' }),
+    tls: Type.Optional(PostgresTlsConfig),
+    timeoutMs: Type.Integer({ minimum: 100, default: 15_000, description: 'Connect timeout and statement timeout of one delivery transaction in ms; a timed-out delivery is retried.' }),
+    batch: BatchConfig,
+    maxInFlight: Type.Integer({ minimum: 1, maximum: 16, default: 2, description: 'Most concurrent delivery transactions (connections). Records of one batch are never in two at once.' }),
+    backoff: BackoffConfig,
+  },
+  { additionalProperties: false, description: 'A PostgreSQL plant store shared by every line gateway of the plant.' },
+);
+
+export const SinkConfig = Type.Union([HttpSinkConfig, MqttSinkConfig, PostgresSinkConfig], { description: 'One upstream destination.' });
 
 export const RetentionConfig = Type.Object(
   {
@@ -101,6 +127,7 @@ export type BatchConfig = Static<typeof BatchConfig>;
 export type ClientCertConfig = Static<typeof ClientCertConfig>;
 export type HttpSinkConfig = Static<typeof HttpSinkConfig>;
 export type MqttSinkConfig = Static<typeof MqttSinkConfig>;
+export type PostgresSinkConfig = Static<typeof PostgresSinkConfig>;
 export type SinkConfig = Static<typeof SinkConfig>;
 export type RetentionConfig = Static<typeof RetentionConfig>;
 export type UpstreamConfig = Static<typeof UpstreamConfig>;
