@@ -83,9 +83,12 @@ export const PostgresTlsConfig = Type.Object(
     ca: Type.Optional(Type.String({ minLength: 1, description: 'Path to a CA bundle (PEM) to trust for the server, in addition to the system roots.' })),
     cert: Type.Optional(Type.String({ minLength: 1, description: 'Path to a client certificate (PEM), for `cert` authentication.' })),
     key: Type.Optional(Type.String({ minLength: 1, description: 'Path to the private key (PEM) of the client certificate.' })),
-    rejectUnauthorized: Type.Boolean({ default: true, description: 'Verify the server certificate (leave true outside a lab).' }),
+    mode: Type.Union([Type.Literal('off'), Type.Literal('require'), Type.Literal('verify-full')], {
+      default: 'off',
+      description: "'off': no TLS unless the URL says sslmode=…; 'require': encrypted, server certificate not checked; 'verify-full': encrypted, certificate and host name checked (use this across a plant network).",
+    }),
   },
-  { additionalProperties: false, description: 'TLS to the PostgreSQL server (sslmode=verify-full semantics when rejectUnauthorized).' },
+  { additionalProperties: false, description: 'TLS to the PostgreSQL server.' },
 );
 
 export const PostgresSinkConfig = Type.Object(

@@ -55,10 +55,10 @@ export function poolConfig(cfg: Pick<PostgresSinkConfig, 'url' | 'password' | 't
   return {
     connectionString: cfg.url,
     ...(cfg.password !== undefined ? { password: cfg.password } : {}),
-    ...(tls
+    ...(tls && tls.mode && tls.mode !== 'off'
       ? {
           ssl: {
-            rejectUnauthorized: tls.rejectUnauthorized ?? true,
+            rejectUnauthorized: tls.mode === 'verify-full',
             ...(tls.ca ? { ca: readFileSync(tls.ca, 'utf8') } : {}),
             ...(tls.cert ? { cert: readFileSync(tls.cert, 'utf8') } : {}),
             ...(tls.key ? { key: readFileSync(tls.key, 'utf8') } : {}),
