@@ -1,5 +1,5 @@
 import { Type, type TSchema } from '@sinclair/typebox';
-import { HttpSinkConfig, MqttSinkConfig, PostgresSinkConfig, RetentionConfig } from './upstream.js';
+import { HttpSinkConfig, MqttSinkConfig, PostgresSinkConfig, RetentionConfig, SparkplugConfig } from './upstream.js';
 
 /** Sink schemas by kind (validated in a second pass, like devices, for precise error paths). */
 export const SINK_KINDS: Record<string, TSchema> = { http: HttpSinkConfig, mqtt: MqttSinkConfig, postgres: PostgresSinkConfig };
@@ -19,6 +19,7 @@ export const UpstreamConfigSchema = Type.Object(
     ),
     gatewayId: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Gateway id in the CloudEvents source; default: the id generated on first start (settings.json).' })),
     retention: Type.Optional(RetentionConfig),
+    sparkplug: Type.Optional(SparkplugConfig),
   },
   { additionalProperties: false, default: {} },
 );

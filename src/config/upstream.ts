@@ -66,8 +66,18 @@ export const MqttSinkConfig = Type.Object(
     topic: Type.String({
       minLength: 1,
       default: 'linegate/{site}/{line}/{type}',
-      description: 'Topic template; {site} {line} {station} {batch} {lot} {type} {device} are replaced (missing values become "_", MQTT wildcards and "/" inside values are replaced by "_").',
+      description:
+        'Topic template; {site} {line} {station} {batch} {lot} {type} {device} {enterprise} {area} are replaced (missing values become "_", MQTT wildcards and "/" inside values are replaced by "_"). "isa95" is short for {enterprise}/{site}/{area}/{line}/{station}/{type}.',
     }),
+    namespace: Type.Optional(
+      Type.Object(
+        {
+          enterprise: Type.String({ minLength: 1, description: 'ISA-95 enterprise level of the topic tree ({enterprise}).' }),
+          area: Type.String({ minLength: 1, description: 'ISA-95 area of this line ({area}), e.g. "filling-hall".' }),
+        },
+        { additionalProperties: false, description: 'The levels of the plant namespace this gateway does not know from site/line config.' },
+      ),
+    ),
     qos: Type.Literal(1, { default: 1, description: 'QoS 1 only: a record counts as delivered on PUBACK.' }),
     keepaliveS: Type.Integer({ minimum: 5, default: 30, description: 'MQTT keep-alive in seconds.' }),
     timeoutMs: Type.Integer({ minimum: 100, default: 10_000, description: 'How long to wait for the PUBACKs of one publish round before it is retried.' }),
@@ -109,6 +119,23 @@ export const PostgresSinkConfig = Type.Object(
 
 export const SinkConfig = Type.Union([HttpSinkConfig, MqttSinkConfig, PostgresSinkConfig], { description: 'One upstream destination.' });
 
+const SparkplugId = (what: string) => Type.String({ minLength: 1, maxLength: 64, pattern: '^[^/+#]+$', description: what });
+
+export const SparkplugConfig = Type.Object(
+  {
+    url: Type.String({ minLength: 1, pattern: '^(mqtts?|wss?|tcp|ssl)://', description: 'Broker URL (the plant UNS broker), e.g. mqtts://uns:8883.' }),
+    clientId: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'MQTT client id; default lg-sp-{groupId}-{edgeNodeId}.' })),
+    username: Type.Optional(Type.String({ description: 'Broker user name.' })),
+    password: Type.Optional(Type.String({ description: 'Broker password; write it as ${env:NAME}.' })),
+    clientCert: Type.Optional(ClientCertConfig),
+    groupId: SparkplugId('Sparkplug group id (e.g. the site or area).'),
+    edgeNodeId: Type.Optional(SparkplugId('Sparkplug edge node id; default: the line id.')),
+    primaryHostId: Type.Optional(SparkplugId('Primary host application id: when set, the node births only while spBv1.0/STATE/{id} says online, and dies when it goes offline.')),
+    keepaliveS: Type.Integer({ minimum: 5, default: 30, description: 'MQTT keep-alive in seconds (how soon the broker publishes the death certificate of a vanished gateway: ~1.5×).' }),
+  },
+  { additionalProperties: false, description: 'Sparkplug B edge node on the plant broker: live state of devices and stations (not the record stream — records go through the sinks).' },
+);
+
 export const RetentionConfig = Type.Object(
   {
     deliveredDays: Type.Integer({ minimum: 1, description: 'Records delivered to every sink and older than this many days may be purged. Undelivered or quarantined records are never purged.' }),
@@ -121,6 +148,7 @@ export const UpstreamConfig = Type.Object(
     gatewayId: Type.Optional(Type.String({ minLength: 1, pattern: '^[A-Za-z0-9_.-]+$', description: 'Gateway id in the CloudEvents source (urn:linegate:{site}:{line}:{gatewayId}); defaults to the host name.' })),
     sinks: Type.Array(SinkConfig, { description: 'Every configured sink receives every record.' }),
     retention: Type.Optional(RetentionConfig),
+    sparkplug: Type.Optional(SparkplugConfig),
   },
   { additionalProperties: false, description: 'Forwarding of every record to the ERP / plant broker.' },
 );
@@ -133,4 +161,5 @@ export type MqttSinkConfig = Static<typeof MqttSinkConfig>;
 export type PostgresSinkConfig = Static<typeof PostgresSinkConfig>;
 export type SinkConfig = Static<typeof SinkConfig>;
 export type RetentionConfig = Static<typeof RetentionConfig>;
+export type SparkplugConfig = Static<typeof SparkplugConfig>;
 export type UpstreamConfig = Static<typeof UpstreamConfig>;
