@@ -17,6 +17,7 @@ const BENCHES: Array<[string, () => Promise<Bench>]> = [
   ['opcua', async () => (await import('./opcua.js')).benchOpcua],
   ['labels', async () => (await import('./labels.js')).benchLabels],
   ['upstream', async () => (await import('./upstream.js')).benchUpstream],
+  ['plant', async () => (await import('./plant.js')).benchPlant],
 ];
 
 async function main(): Promise<void> {

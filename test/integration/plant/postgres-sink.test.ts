@@ -196,6 +196,26 @@ describe('PostgreSQL sink (plant store)', () => {
     expect(row!.raw).toBe('A\\u0000B\\u0000C');
   }, 30_000);
 
+  it('16.1 a consumption whose quantity cannot be projected is stored with projection_error; the rest of its group is still projected', async () => {
+    const pgdb = await database();
+    const db = openDatabase(join(tmp(), 'j.sqlite'), { synchronous: 'NORMAL' });
+    cleanups.push(() => void db.close());
+    // Records 1, 4, 7, … are consumptions of 1.5 kg; record 4 carries a quantity that is not a number.
+    seed(db, 30, { line: 'L1', batches: 1, payload: (i) => (i % 3 === 1 ? { material: 'RM-1', quantity: i === 4 ? 'twelve' : '1.5', quantityUnit: 'kg' } : { i }) });
+    const d = new Dispatcher(db, [new PostgresSink(pgSinkConfig(pgdb.url))], { gatewayId: 'gw1', pollMs: 100 });
+    cleanups.push(() => d.stop());
+    await d.start();
+    await waitUntil(() => countOutbox(db, 'plant').delivered === 30, 20_000, 'delivered');
+    expect(countOutbox(db, 'plant').quarantined).toBe(0);
+    const bad = await pgdb.query<{ seq: string; projection_error: string }>(`SELECT seq, projection_error FROM plant1.records WHERE projection_error IS NOT NULL`);
+    expect(bad.map((b) => Number(b.seq))).toEqual([5]);
+    expect(bad[0]!.projection_error).toContain('SQLSTATE 22P02');
+    const [sum] = await pgdb.query<{ consumed: string; additions: string }>(`SELECT sum(consumed)::float8 AS consumed FROM plant1.lot_balances`);
+    const [edges] = await pgdb.query<{ additions: string }>(`SELECT sum(additions) AS additions FROM plant1.edges WHERE kind = 'consumed'`);
+    expect(Number(sum!.consumed)).toBe(9 * 1.5);
+    expect(Number(edges!.additions)).toBe(9);
+  }, 30_000);
+
   it('16.1 the schema is created once by concurrent gateways, versioned; a newer schema is refused with LG_ERR_PLANT_SCHEMA_NEWER and nothing is quarantined', async () => {
     const pgdb = await database();
     const dbs = [0, 1, 2].map(() => {
