@@ -159,6 +159,18 @@ describe('plant store: several lines, one database, cross-line genealogy', () =>
     expect(down.stderr).toContain('LG_ERR_PLANT_STORE_UNREACHABLE');
   });
 
+  it('16.1 `linegate plant migrate` creates a new plant schema and leaves a current one as it is', async () => {
+    const fresh = await runCli(['plant', 'migrate', '--postgres', pgdb.url, '--schema', 'plant2', '--json']);
+    expect(fresh.code).toBe(0);
+    expect(JSON.parse(fresh.stdout)).toMatchObject({ schema: 'plant2', applied: [1] });
+    const again = await runCli(['plant', 'migrate', '--postgres', pgdb.url, '--schema', 'plant1', '--json']);
+    expect(JSON.parse(again.stdout)).toMatchObject({ schema: 'plant1', applied: [] });
+    expect((await pgdb.query(`SELECT version FROM plant2.schema_migrations`)).length).toBe(1);
+    const bad = await runCli(['plant', 'migrate', '--postgres', pgdb.url, '--schema', 'Bad-Name']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('LG_ERR_VALIDATION');
+  });
+
   it('16.2 the read-only plant API answers the recall question', async () => {
     const pool = new pg.Pool({ connectionString: pgdb.url, max: 2 });
     const server = plantServer(new PlantTrace(pool, 'plant1'));
