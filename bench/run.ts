@@ -20,6 +20,7 @@ const BENCHES: Array<[string, () => Promise<Bench>]> = [
   ['upstream-resume', async () => (await import('./upstream-resume.js')).benchUpstreamResume],
   ['release-checks', async () => (await import('./release-checks.js')).benchReleaseChecks],
   ['ui', async () => (await import('./ui.js')).benchUi],
+  ['plant', async () => (await import('./plant.js')).benchPlant],
 ];
 
 async function main(): Promise<void> {

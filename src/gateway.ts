@@ -24,6 +24,7 @@ import { bindMachine } from './binding/machine.js';
 import type { StationContext } from './binding/types.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker/embedded.js';
 import { applyRetention, createDispatcher, type Dispatcher } from './upstream/index.js';
+import { SparkplugNode } from './upstream/sparkplug.js';
 import { upstreamRoutes } from './api/routes/upstream.js';
 import { labelRoutes } from './api/routes/labels.js';
 import { machineRoutes } from './api/routes/machines.js';
@@ -267,6 +268,20 @@ export class Gateway {
     await this.labelTriggers!.recover();
     // Stopped after the inputs (stop hooks run in reverse) and before the database closes.
     this.onStop('upstream dispatcher', () => this.dispatcher?.stop({ timeoutMs: 5000 }));
+    if (this.cfg.upstream.sparkplug) {
+      // Sparkplug B: live state on the plant broker (records themselves go through the sinks).
+      const sp = new SparkplugNode(this.cfg.upstream.sparkplug, {
+        devices: this.cfg.devices.filter((d) => d.enabled !== false).map((d) => ({ id: d.id, kind: d.kind })),
+        stations: this.cfg.stations.map((st) => st.id),
+        line: this.cfg.line.id,
+        bdSeqFile: join(this.stateDir, 'sparkplug-bdseq'),
+        logger: this.logger.child({ component: 'sparkplug' }),
+      });
+      this.journal.onCommitted((records) => sp.onRecords(records));
+      this.addHealth('sparkplug', () => ({ state: sp.state().born ? 'online' : 'degraded', ...sp.state() }));
+      await sp.start();
+      this.onStop('sparkplug edge node', () => sp.close());
+    }
     if (this.cfg.upstream.retention) {
       const purge = (): void => {
         try {

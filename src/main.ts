@@ -43,6 +43,9 @@ Usage:
                                           recompute every electronic signature of a batch against its record
   linegate trace batch NUMBER | lot ID | supplier-lot LOT [--config FILE]
                                           genealogy: what went into a batch / where a lot went
+  linegate plant migrate | plant trace supplier-lot LOT | lot ID | batch [LINE/]NUMBER | plant serve
+          (--postgres URL [--schema S] | --config FILE) [--json]
+                                          the plant store (PostgreSQL): schema, cross-line genealogy
   linegate opcua certs [--config FILE]    list OPC UA server certificates (trusted / rejected, thumbprint, subject)
   linegate opcua trust THUMBPRINT|FILE [--config FILE]
                                           trust a server certificate after checking its thumbprint with the PLC's
@@ -172,6 +175,10 @@ export async function main(argv: string[]): Promise<number> {
       } finally {
         db.close();
       }
+    }
+    case 'plant': {
+      const { plantCommand } = await import('./upstream/plant-cli.js');
+      return plantCommand(rest, loadOrExit);
     }
     case 'opcua': {
       const [sub, arg] = positionals;

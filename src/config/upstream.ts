@@ -77,8 +77,18 @@ export const MqttSinkConfig = Type.Object(
     topic: Type.String({
       minLength: 1,
       default: 'linegate/{site}/{line}/{type}',
-      description: 'Topic template; {site} {line} {station} {batch} {lot} {type} {device} are replaced (missing values become "_", MQTT wildcards and "/" inside values are replaced by "_").',
+      description:
+        'Topic template; {site} {line} {station} {batch} {lot} {type} {device} {enterprise} {area} are replaced (missing values become "_", MQTT wildcards and "/" inside values are replaced by "_"). "isa95" is short for {enterprise}/{site}/{area}/{line}/{station}/{type}.',
     }),
+    namespace: Type.Optional(
+      Type.Object(
+        {
+          enterprise: Type.String({ minLength: 1, description: 'ISA-95 enterprise level of the topic tree ({enterprise}).' }),
+          area: Type.String({ minLength: 1, description: 'ISA-95 area of this line ({area}), e.g. "filling-hall".' }),
+        },
+        { additionalProperties: false, description: 'The levels of the plant namespace this gateway does not know from site/line config.' },
+      ),
+    ),
     qos: Type.Literal(1, { default: 1, description: 'QoS 1 only: a record counts as delivered on PUBACK.' }),
     keepaliveS: Type.Integer({ minimum: 5, default: 30, description: 'MQTT keep-alive in seconds.' }),
     timeoutMs: Type.Integer({ minimum: 100, default: 10_000, description: 'How long to wait for the PUBACKs of one publish round before it is retried.' }),
@@ -89,7 +99,53 @@ export const MqttSinkConfig = Type.Object(
   { additionalProperties: false, description: 'The plant MQTT broker (e.g. a unified namespace), QoS 1 with a persistent session (clean=false).' },
 );
 
-export const SinkConfig = Type.Union([HttpSinkConfig, MqttSinkConfig], { description: 'One upstream destination.' });
+export const PostgresTlsConfig = Type.Object(
+  {
+    ca: Type.Optional(Type.String({ minLength: 1, description: 'Path to a CA bundle (PEM) to trust for the server, in addition to the system roots.' })),
+    cert: Type.Optional(Type.String({ minLength: 1, description: 'Path to a client certificate (PEM), for `cert` authentication.' })),
+    key: Type.Optional(Type.String({ minLength: 1, description: 'Path to the private key (PEM) of the client certificate.' })),
+    mode: Type.Union([Type.Literal('off'), Type.Literal('require'), Type.Literal('verify-full')], {
+      default: 'off',
+      description: "'off': no TLS unless the URL says sslmode=…; 'require': encrypted, server certificate not checked; 'verify-full': encrypted, certificate and host name checked (use this across a plant network).",
+    }),
+  },
+  { additionalProperties: false, description: 'TLS to the PostgreSQL server.' },
+);
+
+export const PostgresSinkConfig = Type.Object(
+  {
+    id: Type.String({ minLength: 1, pattern: '^[A-Za-z0-9_.-]+$', description: 'Stable sink id; it names the outbox rows, so renaming it re-sends everything (harmless: the store ignores ids it has).' }),
+    kind: Type.Literal('postgres', { description: 'The plant store: every record, master data, state and genealogy edges in PostgreSQL.' }),
+    url: Type.String({ minLength: 1, pattern: '^postgres(ql)?://', description: 'Connection URL, e.g. postgres://linegate@plant-db:5432/plant. Put the password in `password`, not here.' }),
+    password: Type.Optional(Type.String({ description: 'Database password; write it as ${env:NAME} or ${cred:NAME}.' })),
+    schema: Type.String({ pattern: '^[a-z_][a-z0-9_]{0,62}$', default: 'linegate', description: 'Schema of the plant store (one per plant); created and migrated by linegate.' }),
+    tls: Type.Optional(PostgresTlsConfig),
+    timeoutMs: Type.Integer({ minimum: 100, default: 15_000, description: 'Connect timeout and statement timeout of one delivery transaction in ms; a timed-out delivery is retried.' }),
+    batch: BatchConfig,
+    maxInFlight: Type.Integer({ minimum: 1, maximum: 16, default: 2, description: 'Most concurrent delivery transactions (connections). Records of one batch are never in two at once.' }),
+    backoff: BackoffConfig,
+  },
+  { additionalProperties: false, description: 'A PostgreSQL plant store shared by every line gateway of the plant.' },
+);
+
+export const SinkConfig = Type.Union([HttpSinkConfig, MqttSinkConfig, PostgresSinkConfig], { description: 'One upstream destination.' });
+
+const SparkplugId = (what: string) => Type.String({ minLength: 1, maxLength: 64, pattern: '^[^/+#]+$', description: what });
+
+export const SparkplugConfig = Type.Object(
+  {
+    url: Type.String({ minLength: 1, pattern: '^(mqtts?|wss?|tcp|ssl)://', description: 'Broker URL (the plant UNS broker), e.g. mqtts://uns:8883.' }),
+    clientId: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'MQTT client id; default lg-sp-{groupId}-{edgeNodeId}.' })),
+    username: Type.Optional(Type.String({ description: 'Broker user name.' })),
+    password: Type.Optional(Type.String({ description: 'Broker password; write it as ${env:NAME}.' })),
+    clientCert: Type.Optional(ClientCertConfig),
+    groupId: SparkplugId('Sparkplug group id (e.g. the site or area).'),
+    edgeNodeId: Type.Optional(SparkplugId('Sparkplug edge node id; default: the line id.')),
+    primaryHostId: Type.Optional(SparkplugId('Primary host application id: when set, the node births only while spBv1.0/STATE/{id} says online, and dies when it goes offline.')),
+    keepaliveS: Type.Integer({ minimum: 5, default: 30, description: 'MQTT keep-alive in seconds (how soon the broker publishes the death certificate of a vanished gateway: ~1.5×).' }),
+  },
+  { additionalProperties: false, description: 'Sparkplug B edge node on the plant broker: live state of devices and stations (not the record stream — records go through the sinks).' },
+);
 
 export const RetentionConfig = Type.Object(
   {
@@ -111,6 +167,7 @@ export const UpstreamConfig = Type.Object(
     gatewayId: Type.Optional(Type.String({ minLength: 1, pattern: '^[A-Za-z0-9_.-]+$', description: 'Gateway id in the CloudEvents source (urn:linegate:{site}:{line}:{gatewayId}); defaults to the host name.' })),
     sinks: Type.Array(SinkConfig, { description: 'Every configured sink receives every record.' }),
     retention: Type.Optional(RetentionConfig),
+    sparkplug: Type.Optional(SparkplugConfig),
   },
   { additionalProperties: false, description: 'Forwarding of every record to the ERP / plant broker.' },
 );
@@ -120,6 +177,8 @@ export type BatchConfig = Static<typeof BatchConfig>;
 export type ClientCertConfig = Static<typeof ClientCertConfig>;
 export type HttpSinkConfig = Static<typeof HttpSinkConfig>;
 export type MqttSinkConfig = Static<typeof MqttSinkConfig>;
+export type PostgresSinkConfig = Static<typeof PostgresSinkConfig>;
 export type SinkConfig = Static<typeof SinkConfig>;
 export type RetentionConfig = Static<typeof RetentionConfig>;
+export type SparkplugConfig = Static<typeof SparkplugConfig>;
 export type UpstreamConfig = Static<typeof UpstreamConfig>;

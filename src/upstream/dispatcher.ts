@@ -50,6 +50,7 @@ import { silentLogger, type Logger } from '../util/log.js';
 import { toCloudEvent, type CloudEvent } from './cloudevents.js';
 import { HttpSink } from './sinks/http.js';
 import { MqttSink } from './sinks/mqtt.js';
+import { PostgresSink } from './sinks/postgres.js';
 import type { OutgoingRecord, RecordOutcome, SendResult, Sink } from './sinks/sink.js';
 import { rowToRecord as journalRowToRecord } from '../store/journal.js';
 
@@ -79,7 +80,7 @@ export interface SinkError {
 
 export interface SinkStats {
   sink: string;
-  kind: 'http' | 'mqtt';
+  kind: Sink['kind'];
   state: 'stopped' | 'running' | 'backoff' | 'stopping';
   /** Records owed to this sink (outbox state pending), from the database. */
   backlog: number;
@@ -161,6 +162,7 @@ const RECORD_COLS = `r.seq, r.id, r.type, r.status, r.error_code, r.message, r.s
 
 /** Build a sink from its config. */
 export function createSink(cfg: SinkConfig, logger?: Logger): Sink {
+  if (cfg.kind === 'postgres') return new PostgresSink(cfg, logger?.child({ component: 'upstream', sink: cfg.id }));
   return cfg.kind === 'http' ? new HttpSink(cfg) : new MqttSink(cfg, logger?.child({ component: 'upstream', sink: cfg.id }));
 }
 

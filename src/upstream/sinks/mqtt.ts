@@ -17,11 +17,20 @@ import type { OutgoingRecord, RecordOutcome, SendResult, Sink, SinkLimits } from
 
 const TOPIC_FIELDS = ['site', 'line', 'station', 'batch', 'lot', 'type', 'device'] as const;
 
-/** Fill the topic template; values cannot inject levels or wildcards. */
-export function renderTopic(template: string, rec: Pick<OutgoingRecord, (typeof TOPIC_FIELDS)[number]>): string {
-  return template.replace(/\{(\w+)\}/g, (whole, key: string) => {
-    if (!(TOPIC_FIELDS as readonly string[]).includes(key)) return whole;
-    const v = rec[key as (typeof TOPIC_FIELDS)[number]];
+/** The ISA-95 equipment hierarchy as a topic tree (a unified namespace); `topic: isa95` selects it. */
+export const ISA95_TOPIC = '{enterprise}/{site}/{area}/{line}/{station}/{type}';
+
+/** Fill the topic template; values cannot inject levels or wildcards. `{enterprise}`/`{area}` come from the sink's namespace. */
+export function renderTopic(
+  template: string,
+  rec: Pick<OutgoingRecord, (typeof TOPIC_FIELDS)[number]>,
+  ns: { enterprise?: string; area?: string } = {},
+): string {
+  const t = template === 'isa95' ? ISA95_TOPIC : template;
+  return t.replace(/\{(\w+)\}/g, (whole, key: string) => {
+    const isNs = key === 'enterprise' || key === 'area';
+    if (!isNs && !(TOPIC_FIELDS as readonly string[]).includes(key)) return whole;
+    const v = isNs ? ns[key as 'enterprise' | 'area'] : rec[key as (typeof TOPIC_FIELDS)[number]];
     if (v === null || v === undefined || v === '') return '_';
     return String(v).replace(/[/+#\u0000]/g, '_');
   });
@@ -92,7 +101,7 @@ export class MqttSink implements Sink {
     // then wait for every PUBACK or the timeout.
     const acks = records.map((rec) =>
       client
-        .publishAsync(renderTopic(this.cfg.topic, rec), rec.body, { qos: 1 })
+        .publishAsync(renderTopic(this.cfg.topic, rec, this.cfg.namespace), rec.body, { qos: 1 })
         .then((): RecordOutcome => ({ outcome: 'delivered' }))
         .catch((err: Error): RecordOutcome => ({ outcome: 'retry', detail: err.message })),
     );
