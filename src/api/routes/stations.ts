@@ -132,7 +132,7 @@ export const stationRoutes = (deps: ApiDeps): FastifyPluginAsync => async (app) 
     '/stations/:id/events',
     {
       config: { roles: ALL_ROLES },
-      schema: { tags: ['stations'], description: 'Server-Sent Events: every verdict and status change at this station, as it commits.', params: Params },
+      schema: { tags: ['stations'], description: 'Server-Sent Events: every verdict and status change at this station, as it commits.', params: Params, produces: ['text/event-stream'] },
     },
     async (req, reply) => {
       deps.ops.station(req.params.id);
