@@ -16,7 +16,8 @@ import { ErrorBody } from './schemas.js';
  * responses; those win.
  *
  * Event streams: a route that answers Server-Sent Events declares `produces: ['text/event-stream']`
- * in its schema (the swagger convention); it is documented with that content type.
+ * in its schema (the swagger convention); it is documented with that content type. Likewise any
+ * other non-JSON answer without a response schema (`produces: ['application/x-ndjson']`).
  */
 
 const METHOD_VERBS: Record<string, string> = { GET: 'get', POST: 'post', PUT: 'put', PATCH: 'patch', DELETE: 'delete', OPTIONS: 'options', HEAD: 'head' };
@@ -83,7 +84,10 @@ export function openapiTransform({ schema, url, route }: { schema?: unknown; url
     };
   }
   if (!Object.keys(response).some((c) => /^2/.test(c))) {
-    response['200'] = { description: 'Success', type: 'object', additionalProperties: true };
+    // No 2xx declared: JSON, or the media types the route declares it produces (e.g. NDJSON), as text.
+    response['200'] = s.produces?.length
+      ? { description: 'Success', content: Object.fromEntries(s.produces.map((t) => [t, { schema: { type: 'string' } }])) }
+      : { description: 'Success', type: 'object', additionalProperties: true };
   }
   const codes = ['400', '401', '429', '500', '503'];
   if (!pub) codes.push('403');

@@ -87,9 +87,12 @@ describe('17 OpenAPI document', () => {
     expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(['400', '401', '403', '404', '413', '415', '429', '500', '503']));
   });
 
-  it('17 the station event stream is documented as text/event-stream', () => {
+  it('17 the station event stream is documented as text/event-stream, its errors as JSON; the quarantine export as NDJSON', () => {
     const op = doc.paths['/stations/{id}/events'].get;
     expect(Object.keys(op.responses['200'].content)).toEqual(['text/event-stream']);
+    expect(Object.keys(op.responses['403'].content)).toEqual(['application/json']);
+    const exp = doc.paths['/upstream/sinks/{sink}/quarantine/export'].get;
+    expect(Object.keys(exp.responses['200'].content)).toEqual(['application/x-ndjson']);
   });
 
   it('17 Redocly lint (recommended rules) reports no error', async () => {
