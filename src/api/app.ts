@@ -16,6 +16,7 @@ import { deviationRoutes } from './routes/deviations.js';
 import { qualityRoutes } from './routes/quality.js';
 import { reviewRoutes } from './routes/review.js';
 import { AuthGuard, isKioskRoute, isPublicRoute } from './auth.js';
+import { openapiFinish, openapiTransform } from './openapi.js';
 
 /** Deepest JSON nesting a request body may have (our bodies nest 3 levels; validators recurse). */
 export const MAX_JSON_DEPTH = 64;
@@ -87,12 +88,18 @@ export async function buildApi(deps: ApiDeps, opts: { https?: { cert: string | B
       info: {
         title: 'linegate API',
         version: '1',
+        license: { name: 'MIT', identifier: 'MIT' },
         description:
           'MES edge gateway API. Authenticate with `Authorization: Bearer <token>`. Errors are `{code, message, details}` with a stable `LG_ERR_…` code.',
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
+      // Relative: the document is the same on every gateway; it is served by the gateway it describes.
+      servers: [{ url: '/', description: 'The gateway serving this document (api.host:api.port; HTTPS with security.tls)' }],
     },
+    // Summaries, operationIds, roles, error responses and SSE for every route, also ones added later (openapi.ts).
+    transform: openapiTransform as never,
+    transformObject: openapiFinish as never,
   });
 
   // Authentication, deny by default (see auth.ts): a route needs a valid bearer token with one of

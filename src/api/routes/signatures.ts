@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { LgError } from '../../errors.js';
 import { ALL_ROLES, MANAGERS, actorOf, type ApiDeps } from '../context.js';
-import { Code, Text, errorResponses } from '../schemas.js';
+import { Code, RecordSchema, Text, errorResponses } from '../schemas.js';
 
 /** The two components of an electronic signature, plus its meaning (21 CFR Part 11 §11.50, §11.200). */
 export const SignatureBody = Type.Object(
@@ -76,7 +76,7 @@ export const signatureRoutes = (deps: ApiDeps): FastifyPluginAsync => async (app
         summary: "Unlock a user's signing after failed attempts (signed by another admin)",
         params: Type.Object({ id: Code('User id', 40) }),
         body: Type.Object({ reason: Text('Why'), signature: SignatureBody }, { additionalProperties: false }),
-        response: errorResponses,
+        response: { 200: Type.Object({ record: RecordSchema }), ...errorResponses },
       },
     },
     async (req) => ({ record: await deps.ops.signatures.unlock(req.params.id, req.body.reason, req.body.signature, actorOf(req)) }),

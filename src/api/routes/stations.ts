@@ -133,7 +133,7 @@ export const stationRoutes = (deps: ApiDeps): FastifyPluginAsync => async (app) 
     '/stations/:id/events',
     {
       config: { roles: ALL_ROLES },
-      schema: { tags: ['stations'], description: 'Server-Sent Events: every verdict and status change at this station, as it commits. Record events carry `id: <seq>`; reconnect with `Last-Event-ID` (or `?lastEventId=`) and the missed records of this station are replayed from the journal first.', params: Params },
+      schema: { tags: ['stations'], description: 'Server-Sent Events: every verdict and status change at this station, as it commits. Record events carry `id: <seq>`; reconnect with `Last-Event-ID` (or `?lastEventId=`) and the missed records of this station are replayed from the journal first.', params: Params, produces: ['text/event-stream'] },
     },
     async (req, reply) => {
       deps.ops.station(req.params.id);

@@ -46,7 +46,7 @@ export const upstreamRoutes = (dispatcher: () => Dispatcher) => async (app: Fast
 
   app.get<{ Params: { sink: string } }>(
     '/upstream/sinks/:sink/quarantine/export',
-    { config: { roles: MANAGERS }, schema: { tags: ['upstream'], description: 'NDJSON: each quarantined record with the receiver\'s answer and the exact CloudEvent.', params: Sink } },
+    { config: { roles: MANAGERS }, schema: { tags: ['upstream'], description: 'NDJSON: each quarantined record with the receiver\'s answer and the exact CloudEvent.', params: Sink, produces: ['application/x-ndjson'] } },
     async (req, reply) => {
       const it = dispatcher().exportQuarantined(req.params.sink);
       reply.header('content-type', 'application/x-ndjson');
