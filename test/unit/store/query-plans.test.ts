@@ -86,7 +86,7 @@ describe('18 type=prefix* as a range: same answer as a prefix, literal, case-sen
     const journal = new Journal(db, { site: 'S', line: 'L1', sinks: [] });
     const types = ['lot.scanned', 'lot.override', 'lots.imported', 'LOT.upper', 'lot_x.y', 'label.queued', 'lot%.odd'];
     for (const [i, type] of types.entries()) {
-      await journal.append({ type, status: i % 2 ? 'rejected' : 'accepted', errorCode: i % 2 ? (i === 1 ? 'LG_ERR_LOT_EXPIRED' : 'LG_ERR_OTHER') : null, payload: { i } });
+      await journal.append({ type, status: i % 2 ? 'rejected' : 'accepted', errorCode: i % 2 ? (i === 1 ? 'LG_ERR_LOT_EXPIRED' : 'LG_ERR_LOT_ON_HOLD') : null, payload: { i } });
     }
     const repo = new Repo(db);
     expect(repo.listRecords({ type: 'lot.*', limit: 100 }).items.map((r) => r.type)).toEqual(['lot.scanned', 'lot.override']);
