@@ -455,7 +455,8 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
     this.connected = false;
     this.subscribed = false;
     if (this.stopping) return;
-    if (wasConnected) {
+    // Dropped by us after a failed commit: the journal's error is what health must keep naming.
+    if (wasConnected && !this.ackFailed) {
       this.logger.warn({ topic: this.topic }, 'scale broker connection lost');
       this.setError('LG_ERR_DEVICE_DISCONNECTED', formatMessage('LG_ERR_DEVICE_DISCONNECTED', { kind: 'scale', device: this.id, detail: `connection to ${redactUrl(this.o.config.broker.url)} lost` }));
     }
