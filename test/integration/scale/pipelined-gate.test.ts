@@ -212,6 +212,6 @@ for (const [name, make] of brokers) {
         await proxy.close();
         dir.cleanup();
       }
-    });
+    }, 300_000);
   });
 }
