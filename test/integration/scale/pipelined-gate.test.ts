@@ -24,7 +24,7 @@ import { tempDir } from '../../helpers/tmp.js';
 import { baseConfig } from '../../helpers/gateway.js';
 import { startDaemon, writeConfig, type Daemon } from '../../helpers/daemon.js';
 import { aedesBroker, hasMosquitto, mosquittoBroker, type TestBroker } from './brokers.js';
-import { startMqttProxy, type MqttProxy } from './mqtt-proxy.js';
+import { startMqttProxy, type MqttProxy } from '../../../simulators/mqtt-proxy.js';
 
 const devicesDir = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..', 'devices');
 const ZERO = '{"weight":{"gross":0,"unit":"kg","stable":true}}';
