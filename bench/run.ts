@@ -1,19 +1,26 @@
+import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 /**
  * `npm run bench`: every benchmark, one after the other, printing figures. Timing targets live
  * here, never in tests. Run it on an otherwise idle machine: figures on a loaded one are lower.
- * `npm run bench -- journal scale` runs only those.
+ * `npm run bench -- journal scale` runs only those; `--quick` runs smaller sizes of the ones
+ * that take long (issue 18: under 2 minutes in all). Benches write their files under ./var (the
+ * real disk, not a tmpfs where fsync is free), created here: a fresh clone has none.
  */
 type Bench = () => Promise<Record<string, number>>;
+const QUICK = process.argv.includes('--quick');
 
 const BENCHES: Array<[string, () => Promise<Bench>]> = [
-  ['journal', async () => (await import('./journal.js')).benchJournal],
+  ['journal', async () => { const { benchJournal } = await import('./journal.js'); return () => benchJournal(QUICK ? { n: 10_000, seconds: 2 } : {}); }],
+  ['journal-peers', async () => { const { benchJournalPeers } = await import('./peers.js'); return () => benchJournalPeers(QUICK ? { n: 10_000 } : {}); }],
+  ['queries', async () => { const { benchQueries } = await import('./peers.js'); return () => benchQueries(QUICK ? { records: 200_000, lots: 20_000 } : {}); }],
   ['gs1', async () => (await import('./gs1.js')).benchGs1],
   ['scan-serial', async () => (await import('./scan-serial.js')).benchSerial],
   ['scan-verdict', async () => (await import('./scan-verdict.js')).benchScanVerdict],
   ['scale', async () => (await import('./scale.js')).benchScale],
+  ['durable', async () => { const { benchDurable } = await import('./durable.js'); return () => benchDurable(QUICK ? { loads: 3000 } : {}); }],
   ['opcua', async () => (await import('./opcua.js')).benchOpcua],
   ['labels', async () => (await import('./labels.js')).benchLabels],
   ['upstream', async () => (await import('./upstream.js')).benchUpstream],
@@ -24,7 +31,8 @@ const BENCHES: Array<[string, () => Promise<Bench>]> = [
 ];
 
 async function main(): Promise<void> {
-  const only = process.argv.slice(2);
+  const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+  mkdirSync(resolve('var'), { recursive: true });
   const results: Record<string, Record<string, number> | string> = {};
   for (const [name, load] of BENCHES) {
     if (only.length && !only.includes(name)) continue;

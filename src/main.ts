@@ -157,7 +157,7 @@ export async function main(argv: string[]): Promise<number> {
           if (!tree) throw new LgError('LG_ERR_BATCH_NOT_FOUND', { batch: key });
           process.stdout.write(formatBackward(tree));
         } else {
-          const ids = what === 'lot' ? [key] : (db.prepare('SELECT id FROM lots WHERE supplier_lot = ? ORDER BY id').all(key) as Array<{ id: string }>).map((r) => r.id);
+          const ids = what === 'lot' ? [key] : repo.lotIdsBySupplierLot({ supplierLot: key });
           if (ids.length === 0) throw new LgError('LG_ERR_LOT_NOT_FOUND', { lot: key });
           const affected = new Set<string>();
           for (const id of ids) {

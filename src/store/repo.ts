@@ -169,13 +169,14 @@ export class Repo {
   }
 
   listLots(f: { material?: string; status?: string; limit: number; after?: string }): LotRow[] {
-    const where: string[] = [];
-    const args: unknown[] = [];
-    if (f.material) (where.push('material = ?'), args.push(f.material));
-    if (f.status) (where.push('status = ?'), args.push(f.status));
-    if (f.after) (where.push('id > ?'), args.push(f.after));
-    const sql = `SELECT * FROM lots ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id LIMIT ?`;
-    return (this.db.prepare(sql).all(...args, f.limit) as Row[]).map(toLot);
+    const q = lotsQuery(f);
+    return (this.db.prepare(q.sql).all(...q.args) as Row[]).map(toLot);
+  }
+
+  /** The recall question's first step: the internal lots received under a supplier's lot number. */
+  lotIdsBySupplierLot(f: { supplierLot: string; supplier?: string; material?: string }): string[] {
+    const q = supplierLotQuery(f);
+    return (this.db.prepare(q.sql).all(...q.args) as Array<{ id: string }>).map((r) => r.id);
   }
 
   userByBadge(badge: string): UserView | undefined {
@@ -498,41 +499,107 @@ export class Repo {
   }
 
   listRecords(f: RecordFilter): { items: JournalRecord[]; next: number | null } {
-    const where: string[] = [];
-    const args: unknown[] = [];
-    const eq = (col: string, v: string | undefined): void => {
-      if (v !== undefined) (where.push(`${col} = ?`), args.push(v));
-    };
-    eq('batch', f.batch);
-    eq('lot', f.lot);
-    eq('station', f.station);
-    eq('status', f.status);
-    eq('device', f.device);
-    if (f.type !== undefined) {
-      if (f.type.endsWith('*')) (where.push('type LIKE ?'), args.push(f.type.slice(0, -1).replace(/[%_]/g, '') + '%'));
-      else eq('type', f.type);
-    }
-    if (f.from) (where.push('received_at >= ?'), args.push(f.from));
-    if (f.to) (where.push('received_at < ?'), args.push(f.to));
-    if (f.after !== undefined) (where.push(f.order === 'desc' ? 'seq < ?' : 'seq > ?'), args.push(f.after));
-    const sql = `SELECT * FROM records ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY seq ${f.order === 'desc' ? 'DESC' : 'ASC'} LIMIT ?`;
-    const rows = this.db.prepare(sql).all(...args, f.limit + 1) as Row[];
+    const q = recordsQuery(f);
+    const rows = this.db.prepare(q.sql).all(...q.args) as Row[];
     const items = rows.slice(0, f.limit).map(rowToRecord);
     return { items, next: rows.length > f.limit ? items[items.length - 1]!.seq : null };
   }
 
-  listAudit(f: { entity?: string; entityId?: string; after?: number; limit: number }): { items: AuditEntry[]; next: number | null } {
-    const where: string[] = [];
-    const args: unknown[] = [];
-    if (f.entity) (where.push('entity = ?'), args.push(f.entity));
-    if (f.entityId) (where.push('entity_id = ?'), args.push(f.entityId));
-    if (f.after !== undefined) (where.push('seq > ?'), args.push(f.after));
-    const rows = this.db
-      .prepare(`SELECT * FROM audit ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY seq LIMIT ?`)
-      .all(...args, f.limit + 1) as Row[];
+  listAudit(f: AuditFilter): { items: AuditEntry[]; next: number | null } {
+    const q = auditQuery(f);
+    const rows = this.db.prepare(q.sql).all(...q.args) as Row[];
     const items = rows.slice(0, f.limit).map(toAudit);
     return { items, next: rows.length > f.limit ? items[items.length - 1]!.seq : null };
   }
+}
+
+/**
+ * The SQL of the documented list filters, built here so that test/unit/store/query-plans.test.ts
+ * checks the plan of exactly the statements the API runs (issue 18: each uses an index).
+ */
+export interface Query {
+  sql: string;
+  args: unknown[];
+}
+
+export interface AuditFilter {
+  entity?: string;
+  entityId?: string;
+  after?: number;
+  limit: number;
+}
+
+export function lotsQuery(f: { material?: string; status?: string; limit: number; after?: string }): Query {
+  const where: string[] = [];
+  const args: unknown[] = [];
+  if (f.material) (where.push('material = ?'), args.push(f.material));
+  if (f.status) (where.push('status = ?'), args.push(f.status));
+  if (f.after) (where.push('id > ?'), args.push(f.after));
+  return { sql: `SELECT * FROM lots ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id LIMIT ?`, args: [...args, f.limit] };
+}
+
+export function supplierLotQuery(f: { supplierLot: string; supplier?: string; material?: string }): Query {
+  const where = ['supplier_lot = ?'];
+  const args: unknown[] = [f.supplierLot];
+  if (f.supplier) (where.push('supplier = ?'), args.push(f.supplier));
+  if (f.material) (where.push('material = ?'), args.push(f.material));
+  return { sql: `SELECT id FROM lots WHERE ${where.join(' AND ')} ORDER BY id`, args };
+}
+
+export function auditQuery(f: AuditFilter): Query {
+  const where: string[] = [];
+  const args: unknown[] = [];
+  if (f.entity) (where.push('entity = ?'), args.push(f.entity));
+  if (f.entityId) (where.push('entity_id = ?'), args.push(f.entityId));
+  if (f.after !== undefined) (where.push('seq > ?'), args.push(f.after));
+  return { sql: `SELECT * FROM audit ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY seq LIMIT ?`, args: [...args, f.limit + 1] };
+}
+
+export function recordsQuery(f: RecordFilter): Query {
+  const where: string[] = [];
+  const args: unknown[] = [];
+  const eq = (col: string, v: string | undefined): void => {
+    if (v !== undefined) (where.push(`${col} = ?`), args.push(v));
+  };
+  eq('batch', f.batch);
+  eq('lot', f.lot);
+  eq('station', f.station);
+  eq('status', f.status);
+  eq('device', f.device);
+  eq('error_code', f.errorCode);
+  if (f.type !== undefined) {
+    // A prefix is a range on the type index (issue 18): LIKE is case-insensitive in SQLite and
+    // cannot use a BINARY index, so it walked the whole journal. The prefix is literal (% and _
+    // match themselves).
+    if (f.type.endsWith('*')) {
+      const range = prefixRange(f.type.slice(0, -1));
+      if (range) {
+        where.push('type >= ?');
+        args.push(range.from);
+        if (range.to !== null) (where.push('type < ?'), args.push(range.to));
+      }
+    } else eq('type', f.type);
+  }
+  if (f.from) (where.push('received_at >= ?'), args.push(f.from));
+  if (f.to) (where.push('received_at < ?'), args.push(f.to));
+  if (f.after !== undefined) (where.push(f.order === 'desc' ? 'seq < ?' : 'seq > ?'), args.push(f.after));
+  const sql = `SELECT * FROM records ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY seq ${f.order === 'desc' ? 'DESC' : 'ASC'} LIMIT ?`;
+  return { sql, args: [...args, f.limit + 1] };
+}
+
+/**
+ * The half-open range [from, to) of strings starting with `prefix`, in SQLite's BINARY (UTF-8
+ * byte) order, which is code point order: `to` is the prefix with its last code point + 1. Null
+ * for an empty prefix (everything); `to` null when the last code point is the largest there is.
+ */
+export function prefixRange(prefix: string): { from: string; to: string | null } | null {
+  if (prefix === '') return null;
+  const cps = [...prefix];
+  const last = cps.pop()!.codePointAt(0)!;
+  if (last >= 0x10ffff) return { from: prefix, to: null };
+  // Skip the surrogate block: it is not valid in UTF-8 text.
+  const next = last + 1 === 0xd800 ? 0xe000 : last + 1;
+  return { from: prefix, to: cps.join('') + String.fromCodePoint(next) };
 }
 
 export interface RecordFilter {
@@ -541,6 +608,7 @@ export interface RecordFilter {
   station?: string;
   type?: string;
   status?: string;
+  errorCode?: string;
   device?: string;
   from?: string;
   to?: string;

@@ -42,11 +42,7 @@ export const genealogyRoutes = (deps: ApiDeps): FastifyPluginAsync => async (app
       },
     },
     async (req) => {
-      const where = ['supplier_lot = ?'];
-      const args: string[] = [req.query.supplierLot];
-      if (req.query.supplier) (where.push('supplier = ?'), args.push(req.query.supplier));
-      if (req.query.material) (where.push('material = ?'), args.push(req.query.material));
-      const ids = (deps.repo.db.prepare(`SELECT id FROM lots WHERE ${where.join(' AND ')} ORDER BY id`).all(...args) as Array<{ id: string }>).map((r) => r.id);
+      const ids = deps.repo.lotIdsBySupplierLot(req.query);
       const io = deps.repo.genealogyIO();
       const trees = ids.map((id) => traceForward(id, io)!).filter(Boolean);
       const batches = new Set<string>();

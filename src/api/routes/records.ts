@@ -28,6 +28,7 @@ const RecordQuery = Type.Object(
     device: Type.Optional(Type.String()),
     type: Type.Optional(Type.String({ description: 'Record type; a trailing * matches a prefix (lot.*)' })),
     status: Type.Optional(Type.Union([Type.Literal('accepted'), Type.Literal('rejected')])),
+    errorCode: Type.Optional(Type.String({ pattern: '^LG_ERR_[A-Z0-9_]+$', description: 'Error code (LG_ERR_…) of rejected or flagged records' })),
     from: Type.Optional(Type.String({ format: 'date-time', description: 'Received at or after (ISO time)' })),
     to: Type.Optional(Type.String({ format: 'date-time', description: 'Received before (ISO time)' })),
     after: Type.Optional(Type.Integer({ minimum: 0, description: 'Cursor: the seq of the last record of the previous page' })),

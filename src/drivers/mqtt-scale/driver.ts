@@ -22,6 +22,29 @@
  * commit gate that is right after processing, i.e. a few ms before the gateway's journal commits a
  * capture. With `setCommitGate`, the PUBACK of a message that produced a capture or refusal waits
  * for the journal, so a crash in between leads to redelivery, not loss.
+ *
+ * Pipelined commit gate (issue 18). Waiting in handleMessage for the commit stalls MQTT.js's packet
+ * pump, so one connection got one fsync per capture (537–1,199 durable records/s). Instead each
+ * QoS 1 message takes a place in an ordered acknowledgement queue and the pump goes on at once;
+ * the journal's group commit then holds every capture of the broker's in-flight window, and the
+ * PUBACKs go out strictly in the order the PUBLISH packets arrived (MQTT 3.1.1 §4.6), each only
+ * once the commit holding it and every earlier one are done. Mechanism, without forking MQTT.js
+ * (5.16.0, pinned): handleMessage's callback called WITH an error makes MQTT.js skip its own
+ * PUBACK and read the next packet (handlers/publish.js); we then send the PUBACK ourselves
+ * through the client's packet writer (`_sendPacket`, not public API — the only way to emit a
+ * PUBACK later), only on the same connection it belongs to (a PUBACK for a packet id of a dead
+ * connection could acknowledge a different message on the next). The window is bounded
+ * (`maxInFlight`, default 1000; announced to MQTT 5 brokers as Receive Maximum): when it is full
+ * the pump waits. Mosquitto's own max_inflight_messages (20 by default) bounds it further.
+ *
+ * A failed commit (disk full, I/O error) acknowledges nothing: the driver stops acknowledging on
+ * that connection, rolls the placement state back to the last acknowledged message (as a restart
+ * would), reports LG_ERR_STORE_WRITE_FAILED and drops the connection; the broker keeps the
+ * unacknowledged messages and redelivers them on the reconnect (with backoff), so everything
+ * resumes once the journal commits again. Messages after the failed one whose records did commit
+ * are redelivered too; replayed from the rolled-back state they can record a second capture of
+ * the same load — visible in the journal, never a lost one. The placement state file is written
+ * from the state at the last ACKNOWLEDGED message, never from one still waiting for its commit.
  */
 import { readFileSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
@@ -50,6 +73,23 @@ export interface MqttScaleDriverOptions {
   backoff?: { baseMs: number; maxMs: number };
   /** Ring trace length (messages). */
   traceSize?: number;
+  /** Largest number of QoS 1 messages processed but not yet acknowledged (the commit window). */
+  maxInFlight?: number;
+}
+
+/** Passed to MQTT.js's handleMessage callback: "do not send the PUBACK" (we send it in order). */
+const DEFER_ACK = new Error('linegate: PUBACK deferred to the commit gate');
+
+interface AckEntry {
+  /** Connection generation the message arrived on; a PUBACK is only ever sent on that one. */
+  gen: number;
+  /** MQTT packet id (QoS 1), or null (QoS 0, handlePayload from the bench/tests, stop()). */
+  messageId: number | null;
+  settled: boolean;
+  /** Placement state right after this message, when it changed it. */
+  snapshot: PlacementSnapshot | null;
+  /** Called once the entry leaves the queue (acknowledged, or dropped after a failed commit). */
+  waiters: Array<() => void>;
 }
 
 function dec(s: string | undefined): Dec | undefined {
@@ -79,7 +119,7 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
   readonly topic: string;
   readonly clientId: string;
   private client: MqttClient | null = null;
-  private readonly machine: PlacementMachine;
+  private machine: PlacementMachine;
   private readonly parseState: ParseState = { lastTare: null };
   private readonly backoff: Backoff;
   private reconnectTimer: NodeJS.Timeout | null = null;
@@ -99,6 +139,18 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
   private commitGate: ((r: WeightReading) => Promise<unknown>) | null = null;
   private gatedLastReadingAt: Date | null = null;
   private pendingGates = 0;
+  /** Ordered acknowledgement queue (see the file comment). */
+  private readonly acks: AckEntry[] = [];
+  /** Pump callbacks held while the window is full. */
+  private readonly paused: Array<() => void> = [];
+  private gen = 0;
+  /** The current connection's acknowledgements stopped after a failed commit. */
+  private ackFailed = false;
+  /** Placement state at the last acknowledged message: what the state file and a rollback use. */
+  private confirmed: PlacementSnapshot;
+  private readonly maxInFlight: number;
+  /** Pipeline figures, for health and the bench. */
+  readonly pipeline = { acked: 0, maxQueued: 0, commitFailures: 0 };
   private readonly silenceMs: number;
   private readonly stateFile: string | null;
   private readonly tls: { ca: string | undefined; cert: string | undefined; key: string | undefined };
@@ -124,7 +176,10 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
       }
     };
     this.tls = { ca: pem(c.broker.tls?.ca, 'ca'), cert: pem(c.broker.tls?.cert, 'cert'), key: pem(c.broker.tls?.key, 'key') };
+    this.maxInFlight = Math.max(1, Math.min(65_535, o.maxInFlight ?? 1000));
     this.restoreState();
+    this.confirmed = this.machine.snapshot();
+    this.lastQueuedKey = this.phaseKey();
   }
 
   async start(signal: AbortSignal): Promise<void> {
@@ -149,22 +204,29 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
       ...(this.tls.key ? { key: this.tls.key } : {}),
       ...(c.broker.tls?.rejectUnauthorized !== undefined ? { rejectUnauthorized: c.broker.tls.rejectUnauthorized } : {}),
       // MQTT 5: ask the broker to keep the session after disconnect (clean:false alone means 0 s in v5).
-      ...(c.broker.protocolVersion === 5 ? { properties: { sessionExpiryInterval: 7 * 24 * 3600 } } : {}),
+      // Receive Maximum: the broker keeps at most our commit window in flight.
+      ...(c.broker.protocolVersion === 5 ? { properties: { sessionExpiryInterval: 7 * 24 * 3600, receiveMaximum: this.maxInFlight } } : {}),
     };
     const client = mqtt.connect(c.broker.url, opts);
     this.client = client;
     client.on('connect', (connack) => this.onConnect(connack.sessionPresent ?? false));
     // handleMessage, not the 'message' event: MQTT.js sends the PUBACK only when its callback runs
-    // and handles the next packet after that, so a commit gate (setCommitGate) can hold the ack.
+    // and handles the next packet after that. The pipelined gate (file comment) answers DEFER_ACK
+    // and acknowledges in order itself once the journal has committed.
     client.handleMessage = (packet, cb) => {
-      let p: Promise<void> | undefined;
-      try {
-        p = this.onMessage(typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload);
-      } catch (err) {
-        this.logger.error({ err }, 'scale message handling failed');
-      }
-      if (p) p.then(() => cb(), () => cb());
-      else cb();
+      if (client !== this.client) return cb(DEFER_ACK);
+      // After a failed commit nothing more is acknowledged on this connection (it is being
+      // dropped); the broker redelivers these messages on the next one.
+      if (this.ackFailed) return cb(DEFER_ACK);
+      const qos1 = packet.qos > 0 && packet.messageId !== undefined;
+      const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+      // Nothing waiting and nothing produced: MQTT.js acknowledges at once (the 10 Hz stream).
+      const entry = this.onMessage(payload, qos1 ? packet.messageId! : null);
+      if (!entry) return cb();
+      if (!qos1) return cb();
+      // The pump reads on while the commit runs, unless the window is full.
+      if (this.acks.length >= this.maxInFlight) this.paused.push(() => cb(DEFER_ACK));
+      else cb(DEFER_ACK);
     };
     client.on('close', () => this.onClose());
     client.on('error', (err) => {
@@ -186,12 +248,14 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
     this.silenceTimer = null;
     const out: Emission[] = [];
     this.machine.closeEpisode(out);
-    const held = this.emitAll(out);
+    if (out.length > 0) this.enqueue(out, null);
     // Bounded: a journal that does not answer must not block shutdown.
-    if (held) await Promise.race([held, new Promise((r) => setTimeout(r, 2000))]);
-    // Only a state the journal has confirmed is saved: with a capture still waiting for its commit,
-    // the file keeps the last confirmed phase, so the redelivered message is captured again.
-    if (this.pendingGates === 0) this.saveState(true);
+    const until = Date.now() + 2000;
+    while (this.acks.length > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
+    // Only a state the journal has confirmed is saved (this.confirmed): with a capture still
+    // waiting for its commit, the file keeps the last acknowledged phase, so the redelivered
+    // message is captured again.
+    this.saveState(true);
     await this.flushState();
     const client = this.client;
     this.client = null;
@@ -238,6 +302,16 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
    * bench and tests call it too. Never throws. Returns a promise only when a commit gate holds it.
    */
   handlePayload(payload: Buffer | string, at: Date = this.clock.now()): Promise<void> | undefined {
+    const entry = this.process(payload, at, null);
+    if (!entry) return undefined;
+    return new Promise<void>((resolve) => entry.waiters.push(resolve));
+  }
+
+  /**
+   * Parse and feed one message; returns its place in the acknowledgement queue, or null when it
+   * can be acknowledged at once (nothing waiting before it and nothing produced).
+   */
+  private process(payload: Buffer | string, at: Date, messageId: number | null): AckEntry | null {
     let out: Emission[];
     try {
       const outcome = parseWeightPayload(payload, this.o.profile, this.parseState);
@@ -252,12 +326,88 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
       this.logger.error({ err }, 'scale message handling failed');
       out = [{ type: 'refusal', code: 'LG_ERR_WEIGHT_PAYLOAD', detail: `internal: ${(err as Error).message}`, details: {}, at, raw: rawText(payload).raw }];
     }
+    return this.enqueue(out, messageId);
+  }
+
+  private enqueue(out: Emission[], messageId: number | null): AckEntry | null {
+    const key = this.phaseKey();
+    const snapshot = key !== this.lastQueuedKey ? this.machine.snapshot() : null;
+    this.lastQueuedKey = key;
     const held = out.length > 0 ? this.emitAll(out) : undefined;
-    if (!held) {
-      this.saveState(false);
-      return undefined;
+    if (!held && this.acks.length === 0) {
+      if (snapshot) this.confirm(snapshot);
+      this.pipeline.acked++;
+      return null;
     }
-    return held.then(() => this.saveState(false));
+    const entry: AckEntry = { gen: this.gen, messageId, settled: !held, snapshot, waiters: [] };
+    this.acks.push(entry);
+    if (this.acks.length > this.pipeline.maxQueued) this.pipeline.maxQueued = this.acks.length;
+    if (held) {
+      held.then(
+        () => {
+          entry.settled = true;
+          this.flushAcks();
+        },
+        (err: unknown) => this.commitFailed(entry, err),
+      );
+    }
+    return entry;
+  }
+
+  /** Acknowledge the settled head of the queue, in arrival order. */
+  private flushAcks(): void {
+    let last: PlacementSnapshot | null = null;
+    while (this.acks.length > 0 && this.acks[0]!.settled) {
+      const e = this.acks.shift()!;
+      if (e.messageId !== null) this.sendPuback(e);
+      this.pipeline.acked++;
+      if (e.snapshot) last = e.snapshot;
+      for (const w of e.waiters) w();
+    }
+    if (last) this.confirm(last);
+    while (this.paused.length > 0 && this.acks.length < this.maxInFlight) this.paused.shift()!();
+  }
+
+  private sendPuback(e: AckEntry): void {
+    const client = this.client;
+    // Only on the connection the PUBLISH came in on: MQTT.js would queue it for the next one.
+    if (!client || e.gen !== this.gen || !client.connected || this.ackFailed) return;
+    (client as unknown as { _sendPacket(p: { cmd: 'puback'; messageId: number }, cb: () => void): void })._sendPacket({ cmd: 'puback', messageId: e.messageId! }, () => undefined);
+  }
+
+  private confirm(s: PlacementSnapshot): void {
+    this.confirmed = s;
+    this.saveState(false);
+  }
+
+  /**
+   * A commit failed: acknowledge nothing more on this connection, roll the placement state back to
+   * the last acknowledged message, say why, and reconnect so the broker redelivers.
+   */
+  private commitFailed(entry: AckEntry, err: unknown): void {
+    if (!this.acks.includes(entry)) return; // already failed with the rest of its queue
+    this.pipeline.commitFailures++;
+    const code = (err as { code?: string }).code;
+    this.logger.error({ err, queued: this.acks.length }, 'journal commit failed: scale messages NOT acknowledged; the broker will redeliver them');
+    this.setError('LG_ERR_STORE_WRITE_FAILED', formatMessage('LG_ERR_STORE_WRITE_FAILED', { detail: `${code ?? ''} ${(err as Error).message ?? String(err)}`.trim() }));
+    const dropped = this.acks.splice(0);
+    this.ackFailed = true;
+    this.gen++;
+    const counters = { ...this.machine.counters };
+    this.machine = new PlacementMachine(placementOptionsFor(this.o.config, this.o.profile, this.o.traceSize));
+    this.machine.restore(this.confirmed, parseDec);
+    Object.assign(this.machine.counters, counters);
+    this.lastQueuedKey = this.phaseKey();
+    // Held pump callbacks belong to the connection being dropped.
+    for (const cb of this.paused.splice(0)) cb();
+    for (const e of dropped) for (const w of e.waiters) w();
+    const client = this.client;
+    if (client && !this.stopping) {
+      this.setState('degraded');
+      // Drop the connection (no DISCONNECT: the session and its unacknowledged messages stay);
+      // onClose reconnects with backoff.
+      client.stream?.destroy();
+    }
   }
 
   private rawFor(payload: Buffer | string, outcome: { details: Record<string, unknown> }): string {
@@ -271,6 +421,9 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
 
   private onConnect(sessionPresent: boolean): void {
     this.connected = true;
+    // A new connection: a new generation of packet ids, acknowledged afresh.
+    this.gen++;
+    this.ackFailed = false;
     this.connects++;
     this.sessionPresent = sessionPresent;
     this.connectedAt = this.clock.now().getTime();
@@ -299,11 +452,16 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
   }
 
   private onClose(): void {
+    // Unacknowledged messages of the dead connection are redelivered by the broker; their
+    // commits still settle the queue (the PUBACKs themselves are not sent: sendPuback checks gen).
+    this.gen++;
+    for (const cb of this.paused.splice(0)) cb();
     const wasConnected = this.connected;
     this.connected = false;
     this.subscribed = false;
     if (this.stopping) return;
-    if (wasConnected) {
+    // Dropped by us after a failed commit: the journal's error is what health must keep naming.
+    if (wasConnected && !this.ackFailed) {
       this.logger.warn({ topic: this.topic }, 'scale broker connection lost');
       this.setError('LG_ERR_DEVICE_DISCONNECTED', formatMessage('LG_ERR_DEVICE_DISCONNECTED', { kind: 'scale', device: this.id, detail: `connection to ${redactUrl(this.o.config.broker.url)} lost` }));
     }
@@ -323,14 +481,14 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
     this.reconnectTimer.unref();
   }
 
-  private onMessage(payload: Buffer): Promise<void> | undefined {
+  private onMessage(payload: Buffer, messageId: number | null): AckEntry | null {
     const now = this.clock.now();
     this.lastMessageAt = now.getTime();
     if (this.silent || this.state === 'degraded') {
       this.silent = false;
       if (this.subscribed) this.setState('online');
     }
-    return this.handlePayload(payload, now);
+    return this.process(payload, now, messageId);
   }
 
   private checkSilence(): void {
@@ -376,7 +534,10 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
         pending.push(
           Promise.resolve()
             .then(() => gate(r))
-            .catch((err: unknown) => this.logger.error({ err, reading: { value: r.value, error: r.error?.code ?? null } }, 'commit gate failed; acknowledging the message anyway'))
+            .catch((err: unknown) => {
+              this.logger.error({ err, reading: { value: r.value, error: r.error?.code ?? null } }, 'commit gate failed: the message is NOT acknowledged');
+              throw err;
+            })
             .finally(() => this.pendingGates--),
         );
         continue;
@@ -434,6 +595,8 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
     }
   }
 
+  private lastQueuedKey = '';
+
   private phaseKey(): string {
     return `${this.machine.currentPhase}|${this.machine.counters.captures}`;
   }
@@ -447,7 +610,8 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
    */
   private saveState(force: boolean): void {
     if (!this.stateFile) return;
-    const key = this.phaseKey();
+    const c = this.confirmed;
+    const key = `${c.phase}|${c.lastCapture?.at ?? ''}|${c.lastCapture?.net ?? ''}`;
     if (!force && key === this.savedPhaseKey) return;
     this.savedPhaseKey = key;
     this.stateDirty = true;
@@ -458,7 +622,7 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
     const file = this.stateFile!;
     while (this.stateDirty) {
       this.stateDirty = false;
-      const text = JSON.stringify(this.machine.snapshot());
+      const text = JSON.stringify(this.confirmed);
       try {
         await mkdir(dirname(file), { recursive: true });
         const tmp = `${file}.tmp`;
