@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -16,6 +16,7 @@ import { parseForBinding } from './binding/parse.js';
 import { affectedBatches, formatBackward, formatForward, traceBackward, traceForward } from './domain/genealogy.js';
 import { createLogger } from './util/log.js';
 import { auditKey, auditVerify, verifyBatch } from './cli/audit.js';
+import { versionLine } from './service/version.js';
 
 /**
  * linegate CLI. Exit codes (sysexits): 0 ok, 1 runtime failure (e.g. audit chain broken),
@@ -44,13 +45,8 @@ Usage:
                                           trust a server certificate after checking its thumbprint with the PLC's
   linegate user token ID [--config FILE]  issue a new token for user ID (e.g. a lost admin token) — run
                                           as the service user while linegate is stopped or running
-  linegate version                        print the version
+  linegate version | --version            print the version and build (git commit)
 `;
-
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
 
 function defaultConfigPath(): string {
   return process.env.LINEGATE_CONFIG ?? (process.env.CONFIGURATION_DIRECTORY ? join(process.env.CONFIGURATION_DIRECTORY, 'linegate.yaml') : '/etc/linegate/linegate.yaml');
@@ -88,7 +84,7 @@ export async function main(argv: string[]): Promise<number> {
       return cmd === undefined ? EXIT.USAGE : EXIT.OK;
     case 'version':
     case '--version':
-      process.stdout.write(`${version()}\n`);
+      process.stdout.write(`linegate ${versionLine()}\n`);
       return EXIT.OK;
     case 'schema':
       process.stdout.write(JSON.stringify({ $schema: 'http://json-schema.org/draft-07/schema#', ...publishedSchema() }, null, 2) + '\n');

@@ -17,4 +17,6 @@ export default function setup(): void {
   if (r.status !== 0) {
     process.stderr.write(`\n[global-setup] tsc reported errors (the build was still emitted):\n${r.stdout}${r.stderr}\n`);
   }
+  // dist/build-info.json (version, git commit), as `npm run build` writes it.
+  spawnSync(process.execPath, [join(root, 'scripts', 'build-info.mjs')], { cwd: root, encoding: 'utf8' });
 }
