@@ -172,6 +172,11 @@ export const ERRORS = {
   LG_ERR_SINK_UNREACHABLE: e(502, 'sink {sink}: {detail}', true),
   LG_ERR_SINK_REFUSED: e(502, 'sink {sink} refused record {id} with {status}: {detail}'),
   LG_ERR_SINK_NOT_FOUND: e(404, 'sink {sink} is not configured'),
+
+  // ── operations: backup, restore, metrics (issue 17) ─────────────────────────
+  LG_ERR_BACKUP_FAILED: e(500, 'backup to {file} failed: {detail} — check free space and permissions of the target folder', true),
+  LG_ERR_BACKUP_INVALID: e(500, 'backup {file} is not a usable journal: {detail} — take another backup; do not restore this one'),
+  LG_ERR_RESTORE_RUNNING: e(409, 'linegate is running on {stateDir} (pid {pid}) — stop it (systemctl stop linegate) before restoring'),
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

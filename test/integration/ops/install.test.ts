@@ -16,7 +16,7 @@ describe('17 install: linegate on the PATH, version and build', () => {
     expect(pkg.bin.linegate).toBe('dist/src/main.js');
     expect(pkg.scripts.prepare).toContain('tsc -p tsconfig.build.json');
     expect(pkg.scripts.prepare).toContain('scripts/build-info.mjs');
-    const main = readFileSync(join(ROOT, pkg.bin.linegate), 'utf8');
+    const main = readFileSync(join(ROOT, pkg.bin.linegate!), 'utf8');
     expect(main.startsWith('#!/usr/bin/env node')).toBe(true);
   });
 
