@@ -30,6 +30,7 @@ import { LabelService, loadTemplates, printerSetupFromConfig } from './labels/in
 import { LabelTriggers } from './labels/triggers.js';
 import type { ZplPrinterConfig } from './config/devices/zpl-printer.js';
 import { defaultDevicesDir } from './util/paths.js';
+import { startOps, type OpsServices } from './service/index.js';
 
 /**
  * Composition root: config → store → ops → api → drivers. Start order is inside-out (the journal
@@ -76,6 +77,8 @@ export class Gateway {
   url: string | null = null;
   adminTokenFile: string | null = null;
   anchor: AuditAnchor | null = null;
+  /** Metrics, watchdog, scheduled backups, state lock (src/service/). */
+  service: OpsServices | null = null;
 
   constructor(
     readonly cfg: Readonly<Config>,
@@ -235,6 +238,8 @@ export class Gateway {
       if (d.enabled === false) continue;
       this.startDriver(d, log);
     }
+    this.service = await startOps(this, log);
+    this.onStop('ops services', () => this.service?.stop());
     this.startedAt = this.clock.now();
     this.state = 'running';
     log.info({ url: this.url, stateDir: this.stateDir, gatewayId: this.settings.data.gatewayId, devices: this.drivers.size }, 'linegate is running');
@@ -351,6 +356,7 @@ export class Gateway {
     if (this.state === 'stopping' || this.state === 'stopped') return;
     const wasRunning = this.state !== 'created';
     this.state = 'stopping';
+    this.service?.stopping();
     const log = this.logger.child({ component: 'gateway' });
     const timeout = this.opts.stopTimeoutMs ?? 10_000;
     const bounded = async (name: string, p: Promise<unknown> | unknown, ms = timeout): Promise<void> => {
@@ -376,6 +382,7 @@ export class Gateway {
       }
       this.db.close();
     }
+    this.service?.releaseLock();
     this.state = 'stopped';
     log.info('linegate stopped');
   }
