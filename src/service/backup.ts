@@ -10,8 +10,8 @@ import { verifyAudit } from '../store/repo.js';
 /**
  * Online backup and offline restore of the journal (issue 17).
  *
- * Backup uses SQLite's backup API (better-sqlite3 `db.backup`) from a connection of its own: a
- * WAL reader, so the daemon keeps committing while it runs. The copy is one consistent snapshot:
+ * Backup uses SQLite's backup API (better-sqlite3 `db.backup`) from a connection of its own (it
+ * only reads), so the daemon keeps committing while it runs. The copy is one consistent snapshot:
  * after a first small step the rest goes in a single step, inside one read transaction, so a
  * commit by the daemon cannot make it restart over and over under load. The copy is written to
  * FILE.partial, verified (PRAGMA integrity_check, the audit hash chain, schema version) and only
@@ -78,7 +78,9 @@ export async function backupJournal(source: string, target: string): Promise<Bac
     throw new LgError('LG_ERR_BACKUP_FAILED', { file: out, detail: (err as Error).message });
   }
   if (!existsSync(source)) throw new LgError('LG_ERR_BACKUP_FAILED', { file: out, detail: `no journal at ${source}` });
-  const db = new Database(source, { readonly: true, fileMustExist: true });
+  // Read-write handle, never written through: a read-only one fails ("attempt to write a readonly
+  // database") when the daemon checkpoints the WAL during the copy.
+  const db = new Database(source, { fileMustExist: true });
   try {
     db.pragma('busy_timeout = 5000');
     // First step: 100 pages (the default); then everything at once, in one read transaction.

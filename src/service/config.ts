@@ -20,7 +20,7 @@ export const OpsSchema = Type.Object(
     backup: Type.Object(
       {
         dir: Type.Optional(Type.String({ description: 'Take scheduled online backups of the journal into this folder (off when absent).' })),
-        intervalH: Type.Number({ minimum: 0.01, default: 24, description: 'Hours between scheduled backups (the first one this long after start).' }),
+        intervalH: Type.Number({ minimum: 0.0001, default: 24, description: 'Hours between scheduled backups (the first one this long after start).' }),
         keep: Type.Integer({ minimum: 1, default: 7, description: 'Scheduled backup files kept; older ones are deleted after a verified new one.' }),
       },
       { additionalProperties: false, default: {} },
