@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// First: node-opcua's own loggers are replaced before node-opcua loads (stdout stays JSON).
+import { routeConsoleToLogger } from './service/console-log.js';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
@@ -235,6 +237,7 @@ export async function main(argv: string[]): Promise<number> {
       const file = (values.config as string | undefined) ?? (cmd === 'demo' ? 'config/demo.yaml' : defaultConfigPath());
       const cfg = loadOrExit(file);
       const logger = createLogger({ level: process.env.LINEGATE_LOG_LEVEL ?? cfg.log.level });
+      routeConsoleToLogger(logger);
       if (cmd === 'demo') {
         const { runDemo } = await import('./demo.js');
         return runDemo(cfg, logger);
