@@ -47,6 +47,8 @@ Usage:
                                           trust a server certificate after checking its thumbprint with the PLC's
   linegate user token ID [--config FILE]  issue a new token for user ID (e.g. a lost admin token) — run
                                           as the service user while linegate is stopped or running
+  linegate doctor [--config FILE]         check config, state folder and space, serial ports, ports, clock,
+                                          OPC UA certificates, sinks: one line each; exit 1 if one fails
   linegate backup FILE [--config FILE | --db FILE]
                                           online backup of the journal (consistent while running; verified)
   linegate restore FILE [--config FILE | --db FILE]
@@ -206,6 +208,12 @@ export async function main(argv: string[]): Promise<number> {
         await journal.close();
         db.close();
       }
+    }
+    case 'doctor': {
+      const { runDoctor, formatCheck } = await import('./service/doctor.js');
+      const checks = await runDoctor((values.config as string | undefined) ?? positionals[0] ?? defaultConfigPath());
+      for (const c of checks) process.stdout.write(formatCheck(c));
+      return checks.some((c) => c.verdict === 'fail') ? EXIT.FAIL : EXIT.OK;
     }
     case 'backup':
     case 'restore': {
