@@ -125,7 +125,7 @@ export async function runDoctor(file: string, opts: { timeoutMs?: number; now?: 
   // Ports: free, unless linegate itself holds them.
   const running = runningDaemon(stateDir);
   const ports: Array<{ what: string; host: string; port: number }> = [{ what: 'API', host: cfg.api.host, port: cfg.api.port }];
-  if (cfg.ops.metrics.enabled) ports.push({ what: 'metrics', host: cfg.ops.metrics.host, port: cfg.ops.metrics.port });
+  if (cfg.ops?.metrics.enabled) ports.push({ what: 'metrics', host: cfg.ops.metrics.host, port: cfg.ops.metrics.port });
   if (cfg.broker.embedded.enabled) ports.push({ what: 'embedded broker', host: cfg.broker.embedded.host, port: cfg.broker.embedded.port });
   for (const p of ports) {
     if (p.port === 0) {

@@ -20,7 +20,8 @@ export interface OpsServices {
 }
 
 export async function startOps(gw: Gateway, log: Logger): Promise<OpsServices> {
-  const cfg = gw.cfg.ops;
+  // Configs built in code (not parsed) may lack `ops`: the defaults are off.
+  const cfg = gw.cfg.ops ?? { metrics: { enabled: false, host: '127.0.0.1', port: 9464 }, backup: { intervalH: 24, keep: 7 } };
   const releaseLock = writeLock(gw.stateDir);
   let metrics: Metrics | null = null;
   if (cfg.metrics.enabled) {
@@ -33,8 +34,14 @@ export async function startOps(gw: Gateway, log: Logger): Promise<OpsServices> {
       logger: log,
     });
     for (const d of gw.drivers.values()) metrics.watchDriver(d);
-    const url = await metrics.listen(cfg.metrics);
-    log.info({ url }, 'Prometheus metrics listening');
+    try {
+      const url = await metrics.listen(cfg.metrics);
+      log.info({ url }, 'Prometheus metrics listening');
+    } catch (err) {
+      await metrics.close();
+      releaseLock();
+      throw err;
+    }
   }
   const notify = new SdNotify(log);
   let timer: NodeJS.Timeout | null = null;
