@@ -206,6 +206,10 @@ export const ERRORS = {
   // ── plant store and plant namespace (issue 16) ─────────────────────────────
   LG_ERR_PLANT_SCHEMA_NEWER: e(500, 'plant schema {schema} is at version {version}, newer than this linegate knows ({known}): upgrade linegate on this gateway'),
   LG_ERR_PLANT_STORE_UNREACHABLE: e(503, 'the plant database cannot be reached: {detail}', true),
+  // ── operations: backup, restore, metrics (issue 17) ─────────────────────────
+  LG_ERR_BACKUP_FAILED: e(500, 'backup to {file} failed: {detail} — check free space and permissions of the target folder', true),
+  LG_ERR_BACKUP_INVALID: e(500, 'backup {file} is not a usable journal: {detail} — take another backup; do not restore this one'),
+  LG_ERR_RESTORE_RUNNING: e(409, 'linegate is running on {stateDir} (pid {pid}) — stop it (systemctl stop linegate) before restoring'),
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -35,6 +35,7 @@ import { defaultDevicesDir } from './util/paths.js';
 import { LgError } from './errors.js';
 import { deviceSearchPath, findDeviceDir, loadMerged } from './config/device-files.js';
 import { uiRoutes } from './ui/server/plugin.js';
+import { startOps, type OpsServices } from './service/index.js';
 
 /**
  * Composition root: config → store → ops → api → drivers. Start order is inside-out (the journal
@@ -81,6 +82,8 @@ export class Gateway {
   url: string | null = null;
   adminTokenFile: string | null = null;
   anchor: AuditAnchor | null = null;
+  /** Metrics, watchdog, scheduled backups, state lock (src/service/). */
+  service: OpsServices | null = null;
 
   constructor(
     readonly cfg: Readonly<Config>,
@@ -299,6 +302,8 @@ export class Gateway {
       if (d.enabled === false) continue;
       this.startDriver(d, log);
     }
+    this.service = await startOps(this, log);
+    this.onStop('ops services', () => this.service?.stop());
     this.startedAt = this.clock.now();
     this.state = 'running';
     log.info({ url: this.url, stateDir: this.stateDir, gatewayId: this.settings.data.gatewayId, devices: this.drivers.size }, 'linegate is running');
@@ -421,6 +426,7 @@ export class Gateway {
     if (this.state === 'stopping' || this.state === 'stopped') return;
     const wasRunning = this.state !== 'created';
     this.state = 'stopping';
+    this.service?.stopping();
     const log = this.logger.child({ component: 'gateway' });
     const timeout = this.opts.stopTimeoutMs ?? 10_000;
     const bounded = async (name: string, p: Promise<unknown> | unknown, ms = timeout): Promise<void> => {
@@ -446,6 +452,7 @@ export class Gateway {
       }
       this.db.close();
     }
+    this.service?.releaseLock();
     this.state = 'stopped';
     log.info('linegate stopped');
   }

@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// First: node-opcua's own loggers are replaced before node-opcua loads (stdout stays JSON).
+import { routeConsoleToLogger } from './service/console-log.js';
 import { chownSync, existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +20,7 @@ import { parseForBinding } from './binding/parse.js';
 import { affectedBatches, formatBackward, formatForward, traceBackward, traceForward } from './domain/genealogy.js';
 import { createLogger } from './util/log.js';
 import { auditKey, auditVerify, verifyBatch } from './cli/audit.js';
+import { versionLine } from './service/version.js';
 
 /**
  * linegate CLI. Exit codes (sysexits): 0 ok, 1 runtime failure (e.g. audit chain broken),
@@ -59,13 +62,14 @@ Usage:
                                           User commands work on the journal directly, with linegate stopped
                                           or running, as the service user or root; each is audited as
                                           cli:<login name>.
-  linegate version                        print the version
+  linegate doctor [--config FILE]         check config, state folder and space, serial ports, ports, clock,
+                                          OPC UA certificates, sinks: one line each; exit 1 if one fails
+  linegate backup FILE [--config FILE | --db FILE]
+                                          online backup of the journal (consistent while running; verified)
+  linegate restore FILE [--config FILE | --db FILE]
+                                          replace the journal with a verified backup (refused while linegate runs)
+  linegate version | --version            print the version and build (git commit)
 `;
-
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
 
 function defaultConfigPath(): string {
   return process.env.LINEGATE_CONFIG ?? (process.env.CONFIGURATION_DIRECTORY ? join(process.env.CONFIGURATION_DIRECTORY, 'linegate.yaml') : '/etc/linegate/linegate.yaml');
@@ -103,7 +107,7 @@ export async function main(argv: string[]): Promise<number> {
       return cmd === undefined ? EXIT.USAGE : EXIT.OK;
     case 'version':
     case '--version':
-      process.stdout.write(`${version()}\n`);
+      process.stdout.write(`linegate ${versionLine()}\n`);
       return EXIT.OK;
     case 'schema':
       process.stdout.write(JSON.stringify(editorSchema(), null, 2) + '\n');
@@ -273,11 +277,43 @@ export async function main(argv: string[]): Promise<number> {
         await store.close();
       }
     }
+    case 'doctor': {
+      const { runDoctor, formatCheck } = await import('./service/doctor.js');
+      const checks = await runDoctor((values.config as string | undefined) ?? positionals[0] ?? defaultConfigPath());
+      for (const c of checks) process.stdout.write(formatCheck(c));
+      return checks.some((c) => c.verdict === 'fail') ? EXIT.FAIL : EXIT.OK;
+    }
+    case 'backup':
+    case 'restore': {
+      // Online backup / offline restore of the journal (src/service/backup.ts; README "Backup and restore").
+      const target = positionals[0];
+      if (!target) {
+        process.stderr.write(`usage: linegate ${cmd} FILE [--config FILE | --db FILE]\n`);
+        return EXIT.USAGE;
+      }
+      const { backupJournal, restoreJournal, JOURNAL_FILE } = await import('./service/backup.js');
+      const dbFile = (values.db as string | undefined) ?? join(loadOrExit((values.config as string | undefined) ?? defaultConfigPath()).storage.stateDir, JOURNAL_FILE);
+      try {
+        if (cmd === 'backup') {
+          const r = await backupJournal(dbFile, target);
+          process.stdout.write(`backup ${r.file}: ${r.records} records (last seq ${r.lastSeq}), ${r.auditEntries} audit entries, schema ${r.schemaVersion}, ${r.bytes} bytes, ${r.ms} ms — integrity_check ok, audit chain intact\n`);
+        } else {
+          const r = restoreJournal(dirname(dbFile), target);
+          process.stdout.write(`restored ${target} → ${dbFile}: ${r.restored.records} records (last seq ${r.restored.lastSeq}), ${r.restored.auditEntries} audit entries${r.replaced ? `; the journal it replaced is kept as ${r.replaced}` : ''}\n`);
+          process.stdout.write('records pending upstream in the backup are sent again at the next start with their original ids (receivers deduplicate by id)\n');
+        }
+        return EXIT.OK;
+      } catch (err) {
+        process.stderr.write(`${isLgError(err) ? `${err.message} (${err.code})` : (err as Error).message}\n`);
+        return EXIT.FAIL;
+      }
+    }
     case 'run':
     case 'demo': {
       const file = (values.config as string | undefined) ?? (cmd === 'demo' ? 'config/demo.yaml' : defaultConfigPath());
       const cfg = loadOrExit(file);
       const logger = createLogger({ level: process.env.LINEGATE_LOG_LEVEL ?? cfg.log.level });
+      routeConsoleToLogger(logger);
       if (cmd === 'demo') {
         const { runDemo } = await import('./demo.js');
         return runDemo(cfg, logger);

@@ -1,4 +1,5 @@
 import { Type, type TSchema } from '@sinclair/typebox';
+import { ERRORS, type ErrorCode } from '../errors.js';
 
 /** Request/response schemas shared by the routes (TypeBox → JSON Schema → fastify/ajv and OpenAPI). */
 
@@ -10,7 +11,7 @@ export const Text = (description: string, max = 500) => Type.String({ minLength:
 
 export const ErrorBody = Type.Object(
   {
-    code: Type.String({ description: 'Stable error code from the error table (LG_ERR_…).' }),
+    code: Type.Unsafe<ErrorCode>({ type: 'string', enum: Object.keys(ERRORS), description: 'Stable error code from the error table (LG_ERR_…); see docs/errors.md.' }),
     message: Type.String({ description: 'What happened and what to do.' }),
     details: Type.Record(Type.String(), Type.Unknown()),
   },

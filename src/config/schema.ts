@@ -3,6 +3,7 @@ import { DEVICE_KINDS } from './devices/index.js';
 import { UpstreamConfigSchema } from './upstream-schema.js';
 import { UpstreamConfig } from './upstream.js';
 import { StationUiSchema } from '../ui/config.js';
+import { OpsSchema } from '../service/config.js';
 
 /**
  * The configuration schema: one TypeBox source for the TypeScript types, the validation and the
@@ -268,6 +269,7 @@ function configSchema<D extends TSchema, U extends TSchema>(devices: D, upstream
       broker: BrokerSchema,
       labels: LabelsSchema,
       log: LogSchema,
+      ops: OpsSchema,
     },
     { additionalProperties: false, title: 'linegate configuration' },
   );

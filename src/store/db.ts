@@ -28,7 +28,9 @@ export function openDatabase(path: string, opts: OpenOptions = {}): Db {
     restrictMode(path);
   }
   const db = new Database(path, { readonly: opts.readonly ?? false });
-  db.pragma('journal_mode = WAL');
+  // WAL is persistent in the file; a read-only handle cannot set it (a backup copy is in rollback
+  // mode, and `audit verify --db backup.sqlite` must still read it).
+  if (!opts.readonly) db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${opts.synchronous ?? 'FULL'}`);
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');

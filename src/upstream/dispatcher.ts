@@ -103,6 +103,8 @@ export interface SinkStats {
   failuresSinceSuccess: number;
   /** Reachability probes sent while backing off (see backoff.probeMs). */
   probesTotal: number;
+  /** Delivery attempts that failed and will be retried (metrics: linegate_delivery_retries_total). */
+  retriesTotal: number;
 }
 
 export interface QuarantinedEntry {
@@ -255,6 +257,7 @@ class SinkWorker {
   private probe: AbortController | undefined;
   private nextProbeAt = 0;
   private probesTotal = 0;
+  private retriesTotal = 0;
   private inFlight = new Map<number, { ac: AbortController; items: Item[]; done: Promise<void> }>();
   private nextReqId = 1;
   private timer: NodeJS.Timeout | undefined;
@@ -617,6 +620,7 @@ class SinkWorker {
     if (quarantined > 0) this.lastError = { code: 'LG_ERR_SINK_REFUSED', message: 'record(s) refused and quarantined', at: nowIso };
     if (retry && !splitting && !aborted) {
       const r = retry as { status?: number; detail: string };
+      this.retriesTotal++;
       if (counted) {
         this.failures++;
         this.failEpoch++;
@@ -661,6 +665,7 @@ class SinkWorker {
       resumeAt: now < this.pausedUntil ? new Date(this.pausedUntil).toISOString() : null,
       failuresSinceSuccess: this.failures,
       probesTotal: this.probesTotal,
+      retriesTotal: this.retriesTotal,
     };
   }
 

@@ -20,4 +20,6 @@ export default function setup(): void {
   // The station pages (dist/ui), served by the gateway in the browser tests.
   const ui = spawnSync(process.execPath, [join(root, 'dist', 'src', 'ui', 'build.js')], { cwd: root, encoding: 'utf8' });
   if (ui.status !== 0) process.stderr.write(`\n[global-setup] station pages build failed:\n${ui.stdout}${ui.stderr}\n`);
+  // dist/build-info.json (version, git commit), as `npm run build` writes it.
+  spawnSync(process.execPath, [join(root, 'scripts', 'build-info.mjs')], { cwd: root, encoding: 'utf8' });
 }

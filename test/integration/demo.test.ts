@@ -21,7 +21,7 @@ afterEach(() => {
 it('linegate demo: all devices online, the shift records a refused lot and weighed consumptions, SIGTERM exits 0', async () => {
   const dir = tempDir('linegate-demo-');
   dirs.push(dir.cleanup);
-  const names = ['LINEGATE_PORT', 'LINEGATE_DEMO_MQTT_PORT', 'LINEGATE_DEMO_OPCUA_PORT', 'LINEGATE_DEMO_SCANNER1_PORT', 'LINEGATE_DEMO_SCANNER2_PORT', 'LINEGATE_DEMO_PRINTER_PORT', 'LINEGATE_DEMO_ERP_PORT'];
+  const names = ['LINEGATE_PORT', 'LINEGATE_DEMO_METRICS_PORT', 'LINEGATE_DEMO_MQTT_PORT', 'LINEGATE_DEMO_OPCUA_PORT', 'LINEGATE_DEMO_SCANNER1_PORT', 'LINEGATE_DEMO_SCANNER2_PORT', 'LINEGATE_DEMO_PRINTER_PORT', 'LINEGATE_DEMO_ERP_PORT'];
   const env: NodeJS.ProcessEnv = { ...process.env, LINEGATE_DEMO_STATE: join(dir.path, 'state'), LINEGATE_LOG_LEVEL: 'warn' };
   for (const n of names) env[n] = String(await freePort());
   proc = spawn(process.execPath, [MAIN, 'demo', '--config', 'config/demo.yaml'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });

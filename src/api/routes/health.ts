@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ApiDeps } from '../context.js';
+import { buildInfo } from '../../service/version.js';
 
 /**
  * Liveness (the process answers) and readiness (the journal takes writes; per-subsystem states).
@@ -8,7 +9,10 @@ import type { ApiDeps } from '../context.js';
  * monitoring probe does not need and an attacker would; any valid token sees the details.
  */
 export const healthRoutes = (deps: ApiDeps): FastifyPluginAsync => async (app) => {
-  app.get('/health/live', { schema: { tags: ['health'], security: [] } }, async () => ({ status: 'live' }));
+  app.get('/health/live', { schema: { tags: ['health'], security: [] } }, async () => {
+    const b = buildInfo();
+    return { status: 'live', version: b.version, build: { commit: b.commit, dirty: b.dirty, builtAt: b.builtAt } };
+  });
   app.get(
     '/health/ready',
     { schema: { tags: ['health'], security: [], description: 'Without a token: status and subsystem states. With any valid token: every detail.' } },

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { format } from 'node:util';
 import type * as OpcuaNs from 'node-opcua';
 import type { Logger } from '../../util/log.js';
+import { opcuaAdvice } from '../../service/console-log.js';
 
 export type Opcua = typeof OpcuaNs;
 let opcuaModule: Promise<Opcua> | undefined;
@@ -35,6 +36,10 @@ function routeNodeOpcuaLogs(): void {
         const l = nodeOpcuaLogger;
         if (!l) return;
         let msg = format(...args);
+        // Never pass on node-opcua's advice to re-enable PKCS#1 v1.5 padding (issue 17): say what it means.
+        const advice = opcuaAdvice(msg);
+        if (advice === null) return;
+        if (advice) return l.warn({ src: ctx?.filename }, advice);
         if (msg.length > 400) msg = `${msg.slice(0, 400)}…`;
         l[level]({ src: ctx?.filename }, msg);
       };
