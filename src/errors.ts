@@ -172,6 +172,11 @@ export const ERRORS = {
   LG_ERR_SINK_UNREACHABLE: e(502, 'sink {sink}: {detail}', true),
   LG_ERR_SINK_REFUSED: e(502, 'sink {sink} refused record {id} with {status}: {detail}'),
   LG_ERR_SINK_NOT_FOUND: e(404, 'sink {sink} is not configured'),
+
+  // ── reports (batch record report, weekly review: issue 14) ──────────────────
+  LG_ERR_REPORT_MISMATCH: e(409, 'report of batch {batch}: the copy says content SHA-256 {expected}, the journal gives {actual}'),
+  LG_ERR_REPORT_STAMP_MISSING: e(422, 'no linegate report stamp found in {file}'),
+  LG_ERR_REPORT_RANGE: e(422, 'report period {from} – {to}: {detail}'),
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -26,6 +26,7 @@ import { applyRetention, createDispatcher, type Dispatcher } from './upstream/in
 import { upstreamRoutes } from './api/routes/upstream.js';
 import { labelRoutes } from './api/routes/labels.js';
 import { machineRoutes } from './api/routes/machines.js';
+import { reportRoutes } from './api/routes/reports.js';
 import { LabelService, loadTemplates, printerSetupFromConfig } from './labels/index.js';
 import { LabelTriggers } from './labels/triggers.js';
 import type { ZplPrinterConfig } from './config/devices/zpl-printer.js';
@@ -177,6 +178,7 @@ export class Gateway {
     });
     this.addApiRoutes(machineRoutes({ stateDir: this.stateDir, repo: this.repo }));
     this.addApiRoutes(labelRoutes({ labels: () => this.labels!, triggers: () => this.labelTriggers!, ops: this.ops }));
+    this.addApiRoutes(reportRoutes({ db: this.db, cfg: this.cfg, stateDir: this.stateDir, clock: this.clock }));
 
     // Every committed record → its station's live stream (verdicts within the commit's latency).
     this.journal.onCommitted((records) => {
