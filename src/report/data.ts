@@ -452,7 +452,13 @@ function gatherSections(db: Db, number: string, cfg: ReportConfigSource | null, 
     acts.get(id)!.add(what);
   };
   for (const id of parse(`{"p":${String(b.personnel ?? '[]')}}`).p as unknown[]) did(id, 'assigned');
-  for (const r of records) if (r.operator) did(r.operator, r.type === 'material.consumed' ? 'weighed/consumed' : 'operated');
+  // Signatures, deviations and QC results are named below from their own rows; every other record
+  // names what the person did by its type.
+  for (const r of records) {
+    const type = String(r.type);
+    if (!r.operator || /^(signature|deviation|qc)\./.test(type)) continue;
+    did(r.operator, ACTIVITY[type] ?? type);
+  }
   for (const s of signatures) did(s.signer, `signed (${String(s.meaning)})`);
   for (const d of deviations) {
     did(d.raisedBy, 'raised deviation');
@@ -474,6 +480,19 @@ function gatherSections(db: Db, number: string, cfg: ReportConfigSource | null, 
 
   return { config, header, personnel, materials, offBom, corrections, machine, counters, qc, deviations, labels, signatures, rejectedRecords, audit, extra };
 }
+
+const ACTIVITY: Record<string, string> = {
+  'material.consumed': 'weighed/consumed',
+  'lot.scanned': 'scanned lots',
+  'lot.override': 'override',
+  'batch.status_changed': 'changed batch status',
+  'batch.created': 'created batch',
+  'station.batch_selected': 'selected batch',
+  'batch.selected': 'selected batch',
+  'operator.signed_in': 'signed in at station',
+  'label.reprint_requested': 'requested reprint',
+  'material.consumption_corrected': 'corrected consumption',
+};
 
 function pick(o: Record<string, unknown>, keys: string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};

@@ -32,8 +32,8 @@ const ok = (r: { status: number; body: any }, what: string): any => {
 };
 const states = async (): Promise<string[]> => (await t.call('GET', `/records?batch=${batch}&type=machine.state_changed&limit=100`)).body.items.map((r: any) => r.payload.to);
 
-async function fetchRaw(path: string, token: string): Promise<{ status: number; type: string; body: Buffer; headers: Headers }> {
-  const res = await fetch(t.url + path, { headers: { authorization: `Bearer ${token}` } });
+async function fetchRaw(path: string, token: string | undefined): Promise<{ status: number; type: string; body: Buffer; headers: Headers }> {
+  const res = await fetch(t.url + path, { headers: { authorization: `Bearer ${token ?? ""}` } });
   return { status: res.status, type: res.headers.get('content-type') ?? '', body: Buffer.from(await res.arrayBuffer()), headers: res.headers };
 }
 
@@ -140,6 +140,8 @@ describe('batch record report (issue 14)', () => {
     expect(r.body.subarray(0, 5).toString()).toBe('%PDF-');
     const file = join(out.path, 'report.pdf');
     writeFileSync(file, r.body);
+    // scripts/report-screenshot.sh keeps this PDF to draw the README picture from it
+    if (process.env.LINEGATE_REPORT_PDF_OUT) writeFileSync(process.env.LINEGATE_REPORT_PDF_OUT, r.body);
     const text = pdfText(file);
     const pages = pdfPages(file);
     expect(pages).toBeGreaterThanOrEqual(2);
@@ -261,4 +263,24 @@ describe('batch record report (issue 14)', () => {
     expect((await t.call('GET', `/reports/weekly?from=${today}&to=${from}`, undefined, tokens.sup1)).body.code).toBe('LG_ERR_REPORT_RANGE');
     expect((await t.call('GET', '/reports/weekly?from=2026-02-30', undefined, tokens.sup1)).body.code).toBe('LG_ERR_REPORT_RANGE');
   });
+  it('a copy stays verifiable after later records (the report is cut at its as-of seqs); a status that moved on since is named, not hidden', async () => {
+    const pdf = join(out.path, 'before.pdf');
+    writeFileSync(pdf, (await fetchRaw(`/batches/${batch}/report.pdf`, tokens.qa1)).body);
+    const db = join(t.stateDir, 'journal.sqlite');
+    const cfgFile = join(out.path, 'live.yaml');
+    writeFileSync(cfgFile, JSON.stringify(t.gw.cfg));
+    // Later records of the batch: a new deviation (raised after the copy was made) is not part of it.
+    ok(await t.call('POST', '/deviations', { batch, type: 'unplanned', category: 'minor', title: 'Complaint received', description: 'Customer complaint CC-17' }, tokens.qa1), 'late deviation');
+    const still = await runCli(['report', 'verify', pdf, '--db', db, '--config', cfgFile]);
+    expect(still.code, still.stdout + still.stderr).toBe(0);
+    // A recall hold changes the batch's current status: the copy no longer matches, and the header is the section named.
+    ok(await t.call('POST', `/batches/${batch}/transitions`, { to: 'on_hold', reason: 'customer complaint CC-17' }, tokens.qa1), 'recall hold');
+    const moved = await runCli(['report', 'verify', pdf, '--db', db, '--config', cfgFile]);
+    expect(moved.code).toBe(1);
+    expect(moved.stdout).toContain('sections that differ: header');
+    expect(moved.stdout).toContain('current states');
+    const now = JSON.parse((await fetchRaw(`/batches/${batch}/report.json`, tokens.qa1)).body.toString('utf8'));
+    expect(now.report.sections.header.status).toBe('on_hold');
+    expect(now.report.sections.deviations.map((d: any) => d.title)).toContain('Complaint received');
+  }, 60_000);
 });
