@@ -8,5 +8,5 @@ tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 LINEGATE_REPORT_PDF_OUT="$tmp/report.pdf" npx vitest run test/integration/core/report.test.ts -t "the PDF holds the batch" >/dev/null
 mkdir -p docs
-pdftoppm -png -r 70 -f 1 -l 1 -singlefile "$tmp/report.pdf" docs/report-page1
+pdftoppm -png -r 60 -f 1 -l 1 -singlefile "$tmp/report.pdf" docs/report-page1
 echo "docs/report-page1.png ($(pdfinfo "$tmp/report.pdf" | awk '/^Pages/ {print $2}') pages in the PDF)"
