@@ -18,6 +18,7 @@ const BENCHES: Array<[string, () => Promise<Bench>]> = [
   ['labels', async () => (await import('./labels.js')).benchLabels],
   ['upstream', async () => (await import('./upstream.js')).benchUpstream],
   ['upstream-resume', async () => (await import('./upstream-resume.js')).benchUpstreamResume],
+  ['report', async () => (await import('./report.js')).benchReport],
 ];
 
 async function main(): Promise<void> {
