@@ -10,7 +10,7 @@ import { dirname } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { formatMessage } from '../errors.js';
 import { openDatabase } from '../store/db.js';
-import { makeReport, parseStamp, renderHtml, renderPdf, reportJson, stampLine, verifyCopy, stampOfFile } from '../report/index.js';
+import { makeReport, parseStamp, renderHtml, renderPdf, reportExport, verifyCopy, stampOfFile } from '../report/index.js';
 import type { ParsedStamp } from '../report/format.js';
 
 export interface ReportCliOptions {
@@ -39,7 +39,7 @@ export async function reportBatch(number: string, o: ReportCliOptions, out: Node
     const r = makeReport(db, number, { cfg: o.cfg as never, stateDir: dirname(o.dbFile), by: process.env.USER ?? null, now: new Date() });
     if (o.pdf) writeFileSync(o.pdf, await renderPdf(r.data, r.stamp));
     if (o.html) writeFileSync(o.html, renderHtml(r.data, r.stamp));
-    if (o.json) writeFileSync(o.json, `{"generatedAt":${JSON.stringify(r.stamp.generatedAt)},"checkpoint":${JSON.stringify(r.stamp.checkpoint)},"stamp":${JSON.stringify(stampLine(r.data, r.stamp))},"report":${reportJson(r.data)}}\n`);
+    if (o.json) writeFileSync(o.json, `${reportExport(r)}\n`);
     out.write(`batch record ${number}: content SHA-256 ${r.data.contentHash}, as of ${r.data.asOf.recordSeq}.${r.data.asOf.auditSeq}${o.cfg ? '' : ' (made without --config: equipment from the journal only)'}\n`);
     for (const [k, f] of [['pdf', o.pdf], ['html', o.html], ['json', o.json]] as const) if (f) out.write(`  ${k}: ${f}\n`);
     return 0;

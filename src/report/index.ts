@@ -16,13 +16,14 @@ import { verify as edVerify, type KeyObject } from 'node:crypto';
 import type { Db } from '../store/db.js';
 import { CHECKPOINT_FILE, canonicalCheckpoint, readCheckpoints, readPublicKey } from '../store/anchor.js';
 import { verifyAudit } from '../store/repo.js';
-import { currentAsOf, gatherReport, type ReportConfigSource, type ReportData } from './data.js';
-import { checkpointHead, parseStamp, type ParsedStamp, type ReportStamp } from './format.js';
+import { currentAsOf, gatherReport, reportJson, type ReportConfigSource, type ReportData } from './data.js';
+import { checkpointHead, parseStamp, stampLine, type ParsedStamp, type ReportStamp } from './format.js';
 
 export { gatherReport, registerReportSection, reportJson, type ReportData } from './data.js';
 export { renderHtml } from './html.js';
 export { renderPdf } from './pdf.js';
 export { parseStamp, stampLine, type ReportStamp } from './format.js';
+export type { ReportConfigSource } from './data.js';
 
 export interface MadeReport {
   data: ReportData;
@@ -128,4 +129,9 @@ export function verifyCopy(db: Db, st: ParsedStamp, o: { cfg: ReportConfigSource
     }
   } else lines.push('audit checkpoint head: none printed (no signed checkpoint existed when the report was made)');
   return { ok, lines, changedSections: changed };
+}
+
+/** The JSON export: the canonical report (what the hash is computed over) with its stamp. */
+export function reportExport(r: MadeReport): string {
+  return `{"generatedAt":${JSON.stringify(r.stamp.generatedAt)},"generatedBy":${JSON.stringify(r.stamp.generatedBy)},"checkpoint":${JSON.stringify(r.stamp.checkpoint)},"stamp":${JSON.stringify(stampLine(r.data, r.stamp))},"report":${reportJson(r.data)}}`;
 }

@@ -3,7 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from '../../config/schema.js';
 import type { Db } from '../../store/db.js';
 import type { Clock } from '../../util/clock.js';
-import { makeReport, renderHtml, renderPdf, reportJson, stampLine } from '../../report/index.js';
+import { join } from 'node:path';
+import { renderReport } from '../../report/run.js';
 import { gatherWeekly, renderWeeklyHtml } from '../../report/weekly.js';
 import type { UserView } from '../../binding/types.js';
 import { Json, errorResponses } from '../schemas.js';
@@ -18,15 +19,19 @@ export const REPORT_ROLES: readonly UserView['role'][] = ['supervisor', 'qa', 'a
  */
 export const reportRoutes = (deps: { db: Db; cfg: Readonly<Config>; stateDir: string; clock: Clock }) => async (app: FastifyInstance): Promise<void> => {
   const params = Type.Object({ number: Type.String({ minLength: 1, maxLength: 64 }) });
-  const make = (number: string, by: string | null) => makeReport(deps.db, number, { cfg: deps.cfg as never, stateDir: deps.stateDir, by, now: deps.clock.now() });
+  // Rendered in a worker thread on its own read-only connection (src/report/run.ts): a large PDF
+  // must not hold up the readings of the line.
+  const cfg = { site: deps.cfg.site, line: deps.cfg.line, devices: deps.cfg.devices as never };
+  const make = (number: string, by: string | null, format: 'pdf' | 'html' | 'json') =>
+    renderReport({ dbFile: join(deps.stateDir, 'journal.sqlite'), batch: number, cfg, stateDir: deps.stateDir, by, now: deps.clock.now().toISOString(), format });
   const fileName = (n: string, ext: string): string => `batch-record-${n.replace(/[^A-Za-z0-9._-]/g, '_')}.${ext}`;
 
   app.get<{ Params: { number: string } }>(
     '/batches/:number/report.html',
     { config: { roles: REPORT_ROLES }, schema: { tags: ['reports'], summary: 'The batch record as printable, self-contained HTML (print CSS, page x of y, content SHA-256)', params, response: errorResponses } },
     async (req, reply) => {
-      const r = make(req.params.number, req.user?.id ?? null);
-      return reply.type('text/html; charset=utf-8').header('x-linegate-report', stampLine(r.data, r.stamp)).send(renderHtml(r.data, r.stamp));
+      const r = await make(req.params.number, req.user?.id ?? null, 'html');
+      return reply.type('text/html; charset=utf-8').header('x-linegate-report', r.stamp).send(r.body);
     },
   );
 
@@ -34,13 +39,8 @@ export const reportRoutes = (deps: { db: Db; cfg: Readonly<Config>; stateDir: st
     '/batches/:number/report.pdf',
     { config: { roles: REPORT_ROLES }, schema: { tags: ['reports'], summary: 'The batch record as PDF (A4, page x of y, content SHA-256 and audit checkpoint head on every page)', params, response: errorResponses } },
     async (req, reply) => {
-      const r = make(req.params.number, req.user?.id ?? null);
-      const pdf = await renderPdf(r.data, r.stamp);
-      return reply
-        .type('application/pdf')
-        .header('content-disposition', `attachment; filename="${fileName(r.data.batch, 'pdf')}"`)
-        .header('x-linegate-report', stampLine(r.data, r.stamp))
-        .send(pdf);
+      const r = await make(req.params.number, req.user?.id ?? null, 'pdf');
+      return reply.type('application/pdf').header('content-disposition', `attachment; filename="${fileName(r.batch, 'pdf')}"`).header('x-linegate-report', r.stamp).send(r.body);
     },
   );
 
@@ -48,9 +48,8 @@ export const reportRoutes = (deps: { db: Db; cfg: Readonly<Config>; stateDir: st
     '/batches/:number/report.json',
     { config: { roles: REPORT_ROLES }, schema: { tags: ['reports'], summary: 'The batch record report as canonical JSON (the content the SHA-256 is computed from, plus the stamp)', params, response: errorResponses } },
     async (req, reply) => {
-      const r = make(req.params.number, req.user?.id ?? null);
-      const body = `{"generatedAt":${JSON.stringify(r.stamp.generatedAt)},"generatedBy":${JSON.stringify(r.stamp.generatedBy)},"checkpoint":${JSON.stringify(r.stamp.checkpoint)},"stamp":${JSON.stringify(stampLine(r.data, r.stamp))},"report":${reportJson(r.data)}}`;
-      return reply.type('application/json; charset=utf-8').send(body);
+      const r = await make(req.params.number, req.user?.id ?? null, 'json');
+      return reply.type('application/json; charset=utf-8').header('x-linegate-report', r.stamp).send(r.body);
     },
   );
 
