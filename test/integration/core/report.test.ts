@@ -246,7 +246,16 @@ describe('batch record report (issue 14)', () => {
   it('the weekly review lists the batch by status, the lots with on-hand, deviations and QC failures (JSON and HTML)', async () => {
     const today = new Date().toISOString().slice(0, 10);
     const from = new Date(Date.now() - 3 * 86_400_000).toISOString().slice(0, 10);
+    // A failed receiving inspection of a lot in quarantine (not used by the batch).
+    ok(await t.call('POST', '/lots', { id: 'L-1001-NEW', material: 'RM-1001', supplierLot: 'ACME-901', expiry: '2099-01-01', status: 'quarantine', quantity: '100' }), 'new lot');
+    ok(
+      await t.call('PUT', '/inspection-plans/RCV-SUGAR', { scope: 'receiving', material: 'RM-1001', name: 'Sugar goods receipt', sampleSize: 3, requiredForRelease: true, characteristics: [{ code: 'MOIST', name: 'Moisture', kind: 'measurement', unit: '%', upper: '0.5' }] }),
+      'sugar plan',
+    );
+    const failed = ok(await t.call('POST', '/qc/inspections', { plan: 'RCV-SUGAR', lot: 'L-1001-NEW', results: [{ code: 'MOIST', value: '0.9', unit: '%' }] }, tokens.op1), 'failed qc');
+    expect(failed.inspection.verdict).toBe('failed');
     const w = await t.call('GET', `/reports/weekly?from=${from}`, undefined, tokens.sup1);
+    expect(w.body.qcFailures).toEqual([expect.objectContaining({ id: failed.inspection.id, lot: 'L-1001-NEW', failed: ['MOIST'], inspectedBy: 'op1', retake: null })]);
     expect(w.status).toBe(200);
     const b = w.body.batches.find((x: any) => x.number === batch);
     expect(b).toMatchObject({ status: 'released', openDeviations: 0 });
@@ -258,8 +267,8 @@ describe('batch record report (issue 14)', () => {
     const h = await fetchRaw(`/reports/weekly?from=${from}&format=html`, tokens.qa1);
     expect(h.type).toContain('text/html');
     const html = h.body.toString('utf8');
-    for (const s of [batch, 'L-1001-A', 'L-1002-A', 'released']) expect(html).toContain(s);
-    // a period that does not contain the batch's activity does not list it as closed work
+    for (const s of [batch, 'L-1001-A', 'L-1002-A', 'released', failed.inspection.id]) expect(html).toContain(s);
+    // a period that ends before it starts, and a date that does not exist, are refused
     expect((await t.call('GET', `/reports/weekly?from=${today}&to=${from}`, undefined, tokens.sup1)).body.code).toBe('LG_ERR_REPORT_RANGE');
     expect((await t.call('GET', '/reports/weekly?from=2026-02-30', undefined, tokens.sup1)).body.code).toBe('LG_ERR_REPORT_RANGE');
   });
