@@ -132,21 +132,21 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'report': {
       const [sub, arg] = positionals;
+      if (!((sub === 'batch' && arg) || sub === 'verify')) {
+        process.stderr.write('usage: linegate report batch NUMBER --pdf FILE [--html FILE] [--json FILE] [--config FILE | --db FILE] | report verify FILE [--config FILE | --db FILE]\n');
+        return EXIT.USAGE;
+      }
       const cfgFile = values.config as string | undefined;
       // --db alone: offline on a journal copy, no config; --config (with or without --db) adds site and equipment.
       const cfg = cfgFile || !values.db ? loadOrExit(cfgFile ?? defaultConfigPath()) : null;
       const dbFile = (values.db as string | undefined) ?? join(cfg!.storage.stateDir, 'journal.sqlite');
-      if (sub === 'batch' && arg) {
-        return reportBatch(arg, { dbFile, cfg, pdf: values.pdf as string | undefined, html: values.html as string | undefined, json: values.json as string | undefined });
+      if (sub === 'batch') {
+        return reportBatch(arg!, { dbFile, cfg, pdf: values.pdf as string | undefined, html: values.html as string | undefined, json: values.json as string | undefined });
       }
-      if (sub === 'verify') {
-        return reportVerify({
-          dbFile, cfg, file: arg, batch: values.batch as string | undefined, asof: values.asof as string | undefined, sha256: values.sha256 as string | undefined,
-          checkpoints: values.checkpoints as string | undefined, publicKey: values['public-key'] as string | undefined,
-        });
-      }
-      process.stderr.write('usage: linegate report batch NUMBER --pdf FILE [--html FILE] [--json FILE] [--config FILE | --db FILE] | report verify FILE [--config FILE | --db FILE]\n');
-      return EXIT.USAGE;
+      return reportVerify({
+        dbFile, cfg, file: arg, batch: values.batch as string | undefined, asof: values.asof as string | undefined, sha256: values.sha256 as string | undefined,
+        checkpoints: values.checkpoints as string | undefined, publicKey: values['public-key'] as string | undefined,
+      });
     }
     case 'trace': {
       const [what, key] = positionals;

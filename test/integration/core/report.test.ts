@@ -16,6 +16,7 @@ import { runCli } from '../../helpers/daemon.js';
 import { seedReferenceLine, startTestGateway, type TestGateway } from '../../helpers/gateway.js';
 import { waitFor } from '../../helpers/net.js';
 import { tempDir } from '../../helpers/tmp.js';
+import { parseStamp } from '../../../src/report/format.js';
 
 const DEV = 'fill.plc';
 const pki = tempDir('lg-report-pki-');
@@ -223,6 +224,13 @@ describe('batch record report (issue 14)', () => {
       expect(good.code, good.stdout + good.stderr).toBe(0);
       expect(good.stdout).toContain('VERIFIED');
       expect(good.stdout).toContain('signed by the gateway key');
+      // A paper copy: the batch, as-of and hash typed from its footer.
+      const st = parseStamp(readFileSync(pdf).toString('latin1'))!;
+      const paper = await runCli(['report', 'verify', '--batch', batch, '--asof', `${st.asOf.recordSeq}.${st.asOf.auditSeq}`, '--sha256', st.sha256, '--db', db, '--config', cfgFile]);
+      expect(paper.code, paper.stdout + paper.stderr).toBe(0);
+      const typo = await runCli(['report', 'verify', '--batch', batch, '--asof', `${st.asOf.recordSeq}.${st.asOf.auditSeq}`, '--sha256', st.sha256.replace(/^./, (c) => (c === '0' ? '1' : '0')), '--db', db, '--config', cfgFile]);
+      expect(typo.code).toBe(1);
+      expect(typo.stdout).toContain('LG_ERR_REPORT_MISMATCH');
       // The CLI makes the same report offline from the copy.
       const made = join(dir.path, 'offline.pdf');
       const mk = await runCli(['report', 'batch', batch, '--pdf', made, '--db', db, '--config', cfgFile]);
