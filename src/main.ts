@@ -16,7 +16,6 @@ import { parseForBinding } from './binding/parse.js';
 import { affectedBatches, formatBackward, formatForward, traceBackward, traceForward } from './domain/genealogy.js';
 import { createLogger } from './util/log.js';
 import { auditKey, auditVerify, verifyBatch } from './cli/audit.js';
-import { reportBatch, reportVerify } from './cli/report.js';
 
 /**
  * linegate CLI. Exit codes (sysexits): 0 ok, 1 runtime failure (e.g. audit chain broken),
@@ -140,6 +139,8 @@ export async function main(argv: string[]): Promise<number> {
       // --db alone: offline on a journal copy, no config; --config (with or without --db) adds site and equipment.
       const cfg = cfgFile || !values.db ? loadOrExit(cfgFile ?? defaultConfigPath()) : null;
       const dbFile = (values.db as string | undefined) ?? join(cfg!.storage.stateDir, 'journal.sqlite');
+      // Imported here: pdfkit is not needed to run the gateway.
+      const { reportBatch, reportVerify } = await import('./cli/report.js');
       if (sub === 'batch') {
         return reportBatch(arg!, { dbFile, cfg, pdf: values.pdf as string | undefined, html: values.html as string | undefined, json: values.json as string | undefined });
       }

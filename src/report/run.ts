@@ -2,13 +2,13 @@
  * Run a report job in a worker thread (src/report/worker.ts), at most `MAX_PARALLEL` at a time so
  * a few people downloading reports cannot take both cores of the line PC. When the compiled worker
  * is not there (running from TypeScript sources without a build) the job runs inline instead.
+ * Nothing here imports pdfkit: the gateway loads it only in the worker (or on first inline use).
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { LgError, isErrorCode } from '../errors.js';
 import type { ReportConfigSource } from './data.js';
-import { makeReport, renderHtml, renderPdf, reportExport, stampLine } from './index.js';
 import { openDatabase } from '../store/db.js';
 
 export interface RenderJob {
@@ -37,6 +37,9 @@ function workerFile(): string | null {
 }
 
 async function inline(job: RenderJob): Promise<RenderResult> {
+  // Loaded on first use: pdfkit takes a noticeable part of a second to import, and the gateway's
+  // start (and every restart) should not pay for it.
+  const { makeReport, renderHtml, renderPdf, reportExport, stampLine } = await import('./index.js');
   const db = openDatabase(job.dbFile, { readonly: true });
   try {
     const r = makeReport(db, job.batch, { cfg: job.cfg, stateDir: job.stateDir, by: job.by, now: new Date(job.now) });
