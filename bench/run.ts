@@ -28,6 +28,7 @@ const BENCHES: Array<[string, () => Promise<Bench>]> = [
   ['release-checks', async () => (await import('./release-checks.js')).benchReleaseChecks],
   ['ui', async () => (await import('./ui.js')).benchUi],
   ['plant', async () => (await import('./plant.js')).benchPlant],
+  ['report', async () => (await import('./report.js')).benchReport],
 ];
 
 async function main(): Promise<void> {

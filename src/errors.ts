@@ -210,6 +210,10 @@ export const ERRORS = {
   LG_ERR_BACKUP_FAILED: e(500, 'backup to {file} failed: {detail} — check free space and permissions of the target folder', true),
   LG_ERR_BACKUP_INVALID: e(500, 'backup {file} is not a usable journal: {detail} — take another backup; do not restore this one'),
   LG_ERR_RESTORE_RUNNING: e(409, 'linegate is running on {stateDir} (pid {pid}) — stop it (systemctl stop linegate) before restoring'),
+  // ── reports (batch record report, weekly review: issue 14) ──────────────────
+  LG_ERR_REPORT_MISMATCH: e(409, 'report of batch {batch}: the copy says content SHA-256 {expected}, the journal gives {actual}'),
+  LG_ERR_REPORT_STAMP_MISSING: e(422, 'no linegate report stamp found in {file}'),
+  LG_ERR_REPORT_RANGE: e(422, 'report period {from} – {to}: {detail}'),
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -28,6 +28,7 @@ import { SparkplugNode } from './upstream/sparkplug.js';
 import { upstreamRoutes } from './api/routes/upstream.js';
 import { labelRoutes } from './api/routes/labels.js';
 import { machineRoutes } from './api/routes/machines.js';
+import { reportRoutes } from './api/routes/reports.js';
 import { LabelService, loadPrinterModels, loadTemplates, printerSetupFromConfig } from './labels/index.js';
 import { LabelTriggers } from './labels/triggers.js';
 import type { ZplPrinterConfig } from './config/devices/zpl-printer.js';
@@ -224,6 +225,7 @@ export class Gateway {
         labels: () => this.labels,
       }),
     );
+    this.addApiRoutes(reportRoutes({ db: this.db, cfg: this.cfg, stateDir: this.stateDir, clock: this.clock }));
 
     // Every committed record → its station's live stream (verdicts within the commit's latency).
     this.journal.onCommitted((records) => {

@@ -44,6 +44,11 @@ Usage:
   linegate audit key [--config FILE]      print the gateway's audit-signing public key (Ed25519)
   linegate verify batch NUMBER [--config FILE | --db FILE]
                                           recompute every electronic signature of a batch against its record
+  linegate report batch NUMBER --pdf FILE [--html FILE] [--json FILE] [--config FILE | --db FILE]
+                                          the batch record report (PDF/HTML/JSON), offline from the journal
+  linegate report verify FILE [--config FILE | --db FILE] [--checkpoints FILE] [--public-key FILE]
+                                          check a report copy (PDF, HTML or JSON) against the journal; a paper
+                                          copy: report verify --batch N --asof R.A --sha256 HASH
   linegate trace batch NUMBER | lot ID | supplier-lot LOT [--config FILE]
                                           genealogy: what went into a batch / where a lot went
   linegate plant migrate | plant trace supplier-lot LOT | lot ID | batch [LINE/]NUMBER | plant serve
@@ -94,7 +99,9 @@ export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   const { values, positionals } = parseArgs({
     args: rest,
-    options: { config: { type: 'string', short: 'c' }, db: { type: 'string' }, checkpoints: { type: 'string' }, 'public-key': { type: 'string' }, help: { type: 'boolean', short: 'h' }, name: { type: 'string' }, role: { type: 'string' }, badge: { type: 'string' }, 'no-secrets': { type: 'boolean' } },
+    options: { config: { type: 'string', short: 'c' }, db: { type: 'string' }, checkpoints: { type: 'string' }, 'public-key': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      name: { type: 'string' }, role: { type: 'string' }, badge: { type: 'string' }, 'no-secrets': { type: 'boolean' },
+      pdf: { type: 'string' }, html: { type: 'string' }, json: { type: 'string' }, batch: { type: 'string' }, asof: { type: 'string' }, sha256: { type: 'string' } },
     allowPositionals: true,
     strict: false,
   });
@@ -144,6 +151,26 @@ export async function main(argv: string[]): Promise<number> {
       }
       const dbFile = (values.db as string | undefined) ?? join(loadOrExit((values.config as string | undefined) ?? defaultConfigPath()).storage.stateDir, 'journal.sqlite');
       return verifyBatch(dbFile, number);
+    }
+    case 'report': {
+      const [sub, arg] = positionals;
+      if (!((sub === 'batch' && arg) || sub === 'verify')) {
+        process.stderr.write('usage: linegate report batch NUMBER --pdf FILE [--html FILE] [--json FILE] [--config FILE | --db FILE] | report verify FILE [--config FILE | --db FILE]\n');
+        return EXIT.USAGE;
+      }
+      const cfgFile = values.config as string | undefined;
+      // --db alone: offline on a journal copy, no config; --config (with or without --db) adds site and equipment.
+      const cfg = cfgFile || !values.db ? loadOrExit(cfgFile ?? defaultConfigPath()) : null;
+      const dbFile = (values.db as string | undefined) ?? join(cfg!.storage.stateDir, 'journal.sqlite');
+      // Imported here: pdfkit is not needed to run the gateway.
+      const { reportBatch, reportVerify } = await import('./cli/report.js');
+      if (sub === 'batch') {
+        return reportBatch(arg!, { dbFile, cfg, pdf: values.pdf as string | undefined, html: values.html as string | undefined, json: values.json as string | undefined });
+      }
+      return reportVerify({
+        dbFile, cfg, file: arg, batch: values.batch as string | undefined, asof: values.asof as string | undefined, sha256: values.sha256 as string | undefined,
+        checkpoints: values.checkpoints as string | undefined, publicKey: values['public-key'] as string | undefined,
+      });
     }
     case 'trace': {
       const [what, key] = positionals;
