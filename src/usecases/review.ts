@@ -58,7 +58,7 @@ export class Review {
   }
 
   /** QA acknowledges exceptions of a batch (by key, or all open ones with `all`), each with the comment. */
-  async acknowledge(batch: string, keys: string[] | 'all', comment: string, by: { id: string; role: Role }): Promise<{ acknowledged: string[]; record: JournalRecord }> {
+  async acknowledge(batch: string, keys: string[] | 'all', comment: string, by: { id: string; role: Role }): Promise<{ acknowledged: string[]; record: JournalRecord | null }> {
     if (by.role !== 'qa') throw new LgError('LG_ERR_FORBIDDEN', { role: by.role, action: 'acknowledge the exceptions of a batch record', allowed: 'qa' });
     if (!comment.trim()) throw new LgError('LG_ERR_REASON_REQUIRED', { action: 'acknowledge an exception (a comment)' });
     return this.journal.submit((tx) => {
@@ -70,6 +70,8 @@ export class Review {
         if (e.acknowledged) throw new LgError('LG_ERR_EXCEPTION_ACKNOWLEDGED', { batch, key: e.key, by: e.acknowledged.by });
       }
       const list = chosen as BatchException[];
+      // "all" with nothing open is a no-op (nothing recorded); an empty explicit list is a mistake.
+      if (list.length === 0 && keys === 'all') return { acknowledged: [], record: null };
       if (list.length === 0) throw new LgError('LG_ERR_VALIDATION', { detail: 'no exception to acknowledge' });
       const record = tx.append({
         type: 'batch.exceptions_acknowledged',
