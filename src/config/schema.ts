@@ -38,7 +38,7 @@ export const LineSchema = Type.Object(
 );
 
 export const StationRoleSchema = Type.Union(
-  [Type.Literal('weighing'), Type.Literal('filling'), Type.Literal('packing'), Type.Literal('generic')],
+  [Type.Literal('weighing'), Type.Literal('filling'), Type.Literal('packing'), Type.Literal('generic'), Type.Literal('palletising'), Type.Literal('dispatch')],
   { description: 'What the station does: decides how its readings bind (weighing consumes lots, packing labels cases…).' },
 );
 
