@@ -198,6 +198,7 @@ export const ERRORS = {
   // ── handling units and dispatch (issue 15) ──────────────────────────────────
   LG_ERR_HU_CASE_UNKNOWN: e(404, 'case serial {serial} (GTIN {gtin}) has no case label issued by this gateway — label the case first'),
   LG_ERR_HU_CASE_ON_PALLET: e(409, 'case {serial} is already on pallet {pallet} — unpack it there first'),
+  LG_ERR_HU_PALLET_MIXED: e(409, 'case {serial} ({gtin}, batch {batch}) does not match pallet {pallet} ({palletGtin}, batch {palletBatch}) — one GTIN and batch per pallet; close it first'),
   LG_ERR_HU_NO_OPEN_PALLET: e(409, 'no pallet is open at station {station}'),
   LG_ERR_HU_PALLET_EMPTY: e(409, 'pallet {pallet} holds no case; pack at least one before closing it'),
   LG_ERR_HU_PALLET_NOT_FOUND: e(404, 'no pallet with SSCC {sscc} is known to this gateway'),

@@ -1,5 +1,6 @@
 import type { BatchStatus, BindResult, JournalRecord, LotStatus, LotView, StationContext, UserView } from './binding/types.js';
-import { bindScan, OVERRIDABLE, type ParsedScan, type ScanStation } from './binding/scan.js';
+import { bindScan, OVERRIDABLE, type ParsedScan, type ScanInput, type ScanStation } from './binding/scan.js';
+import type { StationScanResult } from './binding/handling.js';
 import { checkTransition, isOpen, REASON_REQUIRED, type Role } from './domain/batch.js';
 import { checkStageFor, checkSummary } from './domain/batch-checks.js';
 import { batchChecks } from './store/batch-checks.js';
@@ -138,6 +139,7 @@ export class Ops {
     return this.journal.submit((tx) => {
       const ctx = this.stationContext(stationId);
       let result: BindResult;
+      let custom: StationScanResult | null = null;
       if (dup) {
         result = {
           record: {
@@ -158,7 +160,10 @@ export class Ops {
         // A scan posted by a person (the API) is theirs: they are its operator, also for the
         // station's requireOperator policy; whoever is signed in at the station is kept beside.
         const bindCtx = actor ? { ...ctx, operator: actor.id } : ctx;
-        result = bindScan({ raw: scan.raw, device: scan.device, receivedAt, sourceTime: scan.sourceTime ?? null, error: scan.error ?? null, parsed }, bindCtx, st.scan, this.bindEnv(tx));
+        const input = { raw: scan.raw, device: scan.device, receivedAt, sourceTime: scan.sourceTime ?? null, error: scan.error ?? null, parsed };
+        // Issue 15: palletising and dispatch stations bind their own scans first (src/usecases/dispatch.ts).
+        custom = this.stationScanBinders[ctx.role]?.(input, bindCtx, tx) ?? null;
+        result = custom ?? bindScan(input, bindCtx, st.scan, this.bindEnv(tx));
       }
       if (actor) {
         // Credited to the caller (IEC 62443-4-2 CR 2.12): `operator` is the caller — except a
@@ -169,9 +174,13 @@ export class Ops {
       }
       const rec = tx.append(result.record);
       this.repo.applyEffects(tx, rec, result.effects, actor?.id ?? (scan.device ? `device:${scan.device}` : 'api'));
+      custom?.apply?.(tx, rec);
       return rec;
     });
   }
+
+  /** Scan binders by station role, registered by the gateway (issue 15); null = bind as usual. */
+  readonly stationScanBinders: Partial<Record<string, (scan: ScanInput, ctx: StationContext, tx: TxContext) => StationScanResult | null>> = {};
 
   private isDuplicate(key: string, raw: Buffer, at: Date, windowMs: number): boolean {
     const hex = raw.toString('hex');

@@ -25,6 +25,7 @@ export const SiteSchema = Type.Object(
     gs1CompanyPrefix: Type.Optional(
       Type.String({ pattern: '^[0-9]{6,12}$', description: 'GS1 company prefix, for SSCCs and serials on labels.' }),
     ),
+    gln: Type.Optional(Type.String({ pattern: '^[0-9]{13}$', description: 'GLN of the site (EPCIS readPoint/bizLocation and shipping source, issue 15).' })),
   },
   { additionalProperties: false, description: 'The plant this gateway belongs to.' },
 );

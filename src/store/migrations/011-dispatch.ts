@@ -23,7 +23,7 @@ CREATE TABLE pallets (
   id           TEXT PRIMARY KEY,          -- UUIDv7, from opening
   sscc         TEXT UNIQUE,               -- AI (00), from closing
   station      TEXT NOT NULL,
-  status       TEXT NOT NULL CHECK (status IN ('open','closed','loaded','shipped')),
+  status       TEXT NOT NULL CHECK (status IN ('open','closing','closed','loaded','shipped')),
   on_hold      INTEGER NOT NULL DEFAULT 0,
   hold_reason  TEXT,
   hold_by      TEXT,
