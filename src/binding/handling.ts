@@ -57,8 +57,8 @@ export interface HandlingView {
 }
 
 export type HandlingEffect =
-  | { type: 'pallet.open'; station: string }
-  | { type: 'case.pack'; serial: string; gtin: string; labelId: string; batch: string | null; pallet: string | null }
+  | { type: 'pallet.open'; station: string; pallet: string }
+  | { type: 'case.pack'; serial: string; gtin: string; labelId: string; batch: string | null; pallet: string }
   | { type: 'pallet.close_request'; station: string; pallet: string }
   | { type: 'delivery.select'; station: string; delivery: string }
   | { type: 'delivery.load'; delivery: string; pallet: string; sscc: string };
@@ -73,7 +73,8 @@ export interface HandlingBindResult {
   effects: HandlingEffect[];
 }
 
-export function bindHandlingScan(scan: ScanInput, ctx: StationContext, view: HandlingView): HandlingBindResult | null {
+/** `newPalletId`: the id a pallet opened by this scan gets (ids are made by the caller; binding stays pure). */
+export function bindHandlingScan(scan: ScanInput, ctx: StationContext, view: HandlingView, newPalletId: string): HandlingBindResult | null {
   if (scan.error) return null;
   const latin = scan.raw.toString('latin1');
   const parsed = scan.parsed;
@@ -122,10 +123,10 @@ export function bindHandlingScan(scan: ScanInput, ctx: StationContext, view: Han
     if (open && open.gtin && (open.gtin !== gtin || open.batch !== label.batch)) {
       return reject('handling_unit.packed', rejection('LG_ERR_HU_PALLET_MIXED', { serial, gtin, batch: label.batch, pallet: open.id, palletGtin: open.gtin, palletBatch: open.batch }), { gtin, serial, pallet: open.id }, label.batch);
     }
-    const effects: HandlingEffect[] = open ? [] : [{ type: 'pallet.open', station: ctx.station }];
-    // `pallet: null` = the pallet opened by this same scan (its id is only known when applied).
-    effects.push({ type: 'case.pack', serial, gtin, labelId: label.labelId, batch: label.batch, pallet: open?.id ?? null });
-    return accept('handling_unit.packed', { gtin, serial, case: label.labelId, pallet: open?.id ?? null, opened: !open }, effects, label.batch);
+    const pallet = open?.id ?? newPalletId;
+    const effects: HandlingEffect[] = open ? [] : [{ type: 'pallet.open', station: ctx.station, pallet }];
+    effects.push({ type: 'case.pack', serial, gtin, labelId: label.labelId, batch: label.batch, pallet });
+    return accept('handling_unit.packed', { gtin, serial, case: label.labelId, pallet, opened: !open }, effects, label.batch);
   }
 
   if (ctx.role === 'dispatch') {

@@ -84,7 +84,7 @@ export class Dispatch {
 
   /** The station scan binder registered with Ops for `palletising` and `dispatch` stations. */
   readonly bindScan = (scan: ScanInput, ctx: StationContext, tx: TxContext): StationScanResult | null => {
-    const r = bindHandlingScan(scan, ctx, this.view());
+    const r = bindHandlingScan(scan, ctx, this.view(), uuidv7(tx.now.getTime()));
     if (!r) return null;
     return { record: r.record, effects: [], apply: (t, rec) => this.apply(t, rec, r.effects) };
   };
@@ -132,20 +132,15 @@ export class Dispatch {
 
   private apply(tx: TxContext, rec: JournalRecord, effects: HandlingEffect[]): void {
     const now = tx.now.toISOString();
-    let opened: string | null = null;
     for (const e of effects) {
       switch (e.type) {
         case 'pallet.open': {
-          opened = uuidv7(tx.now.getTime());
-          tx.db.prepare("INSERT INTO pallets (id, station, status, opened_at, opened_seq) VALUES (?, ?, 'open', ?, ?)").run(opened, e.station, now, rec.seq);
-          this.setStation(tx, e.station, { pallet: opened });
+          tx.db.prepare("INSERT INTO pallets (id, station, status, opened_at, opened_seq) VALUES (?, ?, 'open', ?, ?)").run(e.pallet, e.station, now, rec.seq);
+          this.setStation(tx, e.station, { pallet: e.pallet });
           break;
         }
         case 'case.pack': {
-          const pallet = e.pallet ?? opened;
-          if (!pallet) throw new LgError('LG_ERR_INTERNAL', { detail: 'case.pack without a pallet' });
-          tx.db.prepare('INSERT INTO pallet_cases (serial, gtin, label_id, batch, pallet, packed_at, record_seq) VALUES (?,?,?,?,?,?,?)').run(e.serial, e.gtin, e.labelId, e.batch, pallet, now, rec.seq);
-          if (opened) rec.payload.pallet = opened; // the stored payload names the pallet too (below)
+          tx.db.prepare('INSERT INTO pallet_cases (serial, gtin, label_id, batch, pallet, packed_at, record_seq) VALUES (?,?,?,?,?,?,?)').run(e.serial, e.gtin, e.labelId, e.batch, e.pallet, now, rec.seq);
           break;
         }
         case 'pallet.close_request':
@@ -161,7 +156,6 @@ export class Dispatch {
           break;
       }
     }
-    if (opened) tx.db.prepare("UPDATE records SET payload = json_set(payload, '$.pallet', ?) WHERE seq = ?").run(opened, rec.seq);
   }
 
   // ── closing a pallet: SSCC label, then the close ─────────────────────────────────────────
