@@ -61,7 +61,7 @@ beforeAll(async () => {
   t = await startTestGateway({
     site: { id: 'PLANT1', name: 'Test plant', timezone: 'Europe/Berlin', gs1CompanyPrefix: '9506000', gln: GLN_SITE },
     stations: [
-      { id: 'WEIGH-1', role: 'weighing' },
+      { id: 'WEIGH-1', role: 'weighing', policies: { duplicateWindowMs: 0 } },
       { id: 'PACK-1', role: 'packing' },
       // No duplicate window: these tests scan the same code again on purpose, at once.
       { id: 'PALLET-1', role: 'palletising', policies: { duplicateWindowMs: 0 } },
