@@ -15,7 +15,8 @@ import { Journal } from './store/journal.js';
 import { Ops } from './ops.js';
 import { systemClock } from './util/clock.js';
 import { parseForBinding } from './binding/parse.js';
-import { affectedBatches, formatBackward, formatForward, traceBackward, traceForward } from './domain/genealogy.js';
+import { affectedBatches, formatBackward, formatCustomerTrace, formatForward, traceBackward, traceForward } from './domain/genealogy.js';
+import { traceCustomers } from './usecases/exports.js';
 import { createLogger } from './util/log.js';
 import { auditKey, auditVerify, verifyBatch } from './cli/audit.js';
 
@@ -42,6 +43,7 @@ Usage:
   linegate verify batch NUMBER [--config FILE | --db FILE]
                                           recompute every electronic signature of a batch against its record
   linegate trace batch NUMBER | lot ID | supplier-lot LOT [--config FILE]
+  linegate trace customers --supplier-lot LOT [--supplier S] | --lot ID | --batch NUMBER
                                           genealogy: what went into a batch / where a lot went
   linegate opcua certs [--config FILE]    list OPC UA server certificates (trusted / rejected, thumbprint, subject)
   linegate opcua trust THUMBPRINT|FILE [--config FILE]
@@ -87,7 +89,7 @@ export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   const { values, positionals } = parseArgs({
     args: rest,
-    options: { config: { type: 'string', short: 'c' }, db: { type: 'string' }, checkpoints: { type: 'string' }, 'public-key': { type: 'string' }, help: { type: 'boolean', short: 'h' }, name: { type: 'string' }, role: { type: 'string' }, badge: { type: 'string' }, 'no-secrets': { type: 'boolean' } },
+    options: { config: { type: 'string', short: 'c' }, db: { type: 'string' }, checkpoints: { type: 'string' }, 'public-key': { type: 'string' }, help: { type: 'boolean', short: 'h' }, name: { type: 'string' }, role: { type: 'string' }, badge: { type: 'string' }, 'no-secrets': { type: 'boolean' }, 'supplier-lot': { type: 'string' }, supplier: { type: 'string' }, lot: { type: 'string' }, batch: { type: 'string' } },
     allowPositionals: true,
     strict: false,
   });
@@ -139,9 +141,11 @@ export async function main(argv: string[]): Promise<number> {
       return verifyBatch(dbFile, number);
     }
     case 'trace': {
-      const [what, key] = positionals;
-      if (!key || !['batch', 'lot', 'supplier-lot'].includes(what ?? '')) {
-        process.stderr.write('usage: linegate trace batch NUMBER | lot ID | supplier-lot LOT [--config FILE | --db FILE]\n');
+      const [what, positionalKey] = positionals;
+      // Issue 15: `trace customers --supplier-lot L [--supplier S]` (or --lot ID / --batch NUMBER).
+      const key = what === 'customers' ? ((values['supplier-lot'] ?? values.lot ?? values.batch) as string | undefined) : positionalKey;
+      if (!key || !['batch', 'lot', 'supplier-lot', 'customers'].includes(what ?? '')) {
+        process.stderr.write('usage: linegate trace batch NUMBER | lot ID | supplier-lot LOT | customers --supplier-lot LOT [--supplier S] | --lot ID | --batch NUMBER [--config FILE | --db FILE]\n');
         return EXIT.USAGE;
       }
       const dbFile = (values.db as string | undefined) ?? join(loadOrExit((values.config as string | undefined) ?? defaultConfigPath()).storage.stateDir, 'journal.sqlite');
@@ -149,7 +153,10 @@ export async function main(argv: string[]): Promise<number> {
       try {
         const repo = new Repo(db);
         const io = repo.genealogyIO();
-        if (what === 'batch') {
+        if (what === 'customers') {
+          const q = { supplierLot: values['supplier-lot'] as string | undefined, supplier: values.supplier as string | undefined, lot: values.lot as string | undefined, batch: values.batch as string | undefined };
+          process.stdout.write(formatCustomerTrace(traceCustomers(repo, q)));
+        } else if (what === 'batch') {
           const tree = traceBackward(key, io);
           if (!tree) throw new LgError('LG_ERR_BATCH_NOT_FOUND', { batch: key });
           process.stdout.write(formatBackward(tree));
@@ -164,6 +171,7 @@ export async function main(argv: string[]): Promise<number> {
             process.stdout.write(formatForward(tree));
           }
           process.stdout.write(`affected batches: ${[...affected].join(', ') || 'none'}\n`);
+          if (what === 'supplier-lot') process.stdout.write(formatCustomerTrace(traceCustomers(repo, { supplierLot: key })));
         }
         return EXIT.OK;
       } catch (err) {

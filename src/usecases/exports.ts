@@ -38,45 +38,11 @@ export class Exports {
   }
 
   dispatchIO(): DispatchIO {
-    const q = this.db.prepare(
-      `SELECT p.id, p.sscc, p.status, p.on_hold, COUNT(c.serial) AS cases, d.number, d.status AS dstatus, d.shipped_at, d.ship_to_gln, cu.id AS cid, cu.name AS cname, cu.gln AS cgln
-       FROM pallet_cases c JOIN pallets p ON p.id = c.pallet
-       LEFT JOIN deliveries d ON d.number = p.delivery LEFT JOIN customers cu ON cu.id = d.customer
-       WHERE c.batch = ? GROUP BY p.id ORDER BY p.opened_at, p.id`,
-    );
-    return {
-      palletsOfBatch: (batch) =>
-        (q.all(batch) as Row[]).map((r) => ({
-          pallet: String(r.id),
-          sscc: (r.sscc as string | null) ?? null,
-          status: String(r.status),
-          onHold: Boolean(r.on_hold),
-          cases: Number(r.cases),
-          delivery: (r.number as string | null) ?? null,
-          deliveryStatus: (r.dstatus as string | null) ?? null,
-          shippedAt: (r.shipped_at as string | null) ?? null,
-          customer: (r.cid as string | null) ?? null,
-          customerName: (r.cname as string | null) ?? null,
-          customerGln: (r.cgln as string | null) ?? null,
-          shipToGln: (r.ship_to_gln as string | null) ?? null,
-        })),
-    };
-  }
-
-  /** Lots with a supplier lot (indexed: lots_supplier_lot_only, migration 011). */
-  lotsBySupplierLot(supplierLot: string, supplier?: string): string[] {
-    const rows = supplier
-      ? this.db.prepare('SELECT id FROM lots WHERE supplier_lot = ? AND supplier = ? ORDER BY id').all(supplierLot, supplier)
-      : this.db.prepare('SELECT id FROM lots WHERE supplier_lot = ? ORDER BY id').all(supplierLot);
-    return (rows as Row[]).map((r) => String(r.id));
+    return dispatchIO(this.repo);
   }
 
   traceCustomers(q: { supplierLot?: string; supplier?: string; lot?: string; batch?: string }): CustomerTrace {
-    if (!q.supplierLot && !q.lot && !q.batch) throw new LgError('LG_ERR_VALIDATION', { detail: 'name a supplierLot, a lot or a batch' });
-    const lots = [...(q.supplierLot ? this.lotsBySupplierLot(q.supplierLot, q.supplier) : []), ...(q.lot ? [q.lot] : [])];
-    if (q.lot && !this.repo.lot(q.lot)) throw new LgError('LG_ERR_LOT_NOT_FOUND', { lot: q.lot });
-    if (q.batch && !this.repo.batch(q.batch)) throw new LgError('LG_ERR_BATCH_NOT_FOUND', { batch: q.batch });
-    return traceToCustomers({ lots, batches: q.batch ? [q.batch] : [] }, { ...this.repo.genealogyIO(), ...this.dispatchIO() });
+    return traceCustomers(this.repo, q);
   }
 
   // ── EPCIS 2.0 ────────────────────────────────────────────────────────────────────────────
@@ -301,6 +267,50 @@ export class Exports {
     add('</ProductionPerformance>');
     return lines.join('\n') + '\n';
   }
+}
+
+/** Pallets per batch with delivery and customer (SQL behind DispatchIO; indexed on pallet_cases.batch). */
+export function dispatchIO(repo: Repo): DispatchIO {
+  const q = repo.db.prepare(
+    `SELECT p.id, p.sscc, p.status, p.on_hold, COUNT(c.serial) AS cases, d.number, d.status AS dstatus, d.shipped_at, d.ship_to_gln, cu.id AS cid, cu.name AS cname, cu.gln AS cgln
+     FROM pallet_cases c JOIN pallets p ON p.id = c.pallet
+     LEFT JOIN deliveries d ON d.number = p.delivery LEFT JOIN customers cu ON cu.id = d.customer
+     WHERE c.batch = ? GROUP BY p.id ORDER BY p.opened_at, p.id`,
+  );
+  return {
+    palletsOfBatch: (batch) =>
+      (q.all(batch) as Row[]).map((r) => ({
+        pallet: String(r.id),
+        sscc: (r.sscc as string | null) ?? null,
+        status: String(r.status),
+        onHold: Boolean(r.on_hold),
+        cases: Number(r.cases),
+        delivery: (r.number as string | null) ?? null,
+        deliveryStatus: (r.dstatus as string | null) ?? null,
+        shippedAt: (r.shipped_at as string | null) ?? null,
+        customer: (r.cid as string | null) ?? null,
+        customerName: (r.cname as string | null) ?? null,
+        customerGln: (r.cgln as string | null) ?? null,
+        shipToGln: (r.ship_to_gln as string | null) ?? null,
+      })),
+  };
+}
+
+/** Lots with a supplier lot (indexed: lots_supplier_lot_only, migration 011). */
+export function lotsBySupplierLot(repo: Repo, supplierLot: string, supplier?: string): string[] {
+  const rows = supplier
+    ? repo.db.prepare('SELECT id FROM lots WHERE supplier_lot = ? AND supplier = ? ORDER BY id').all(supplierLot, supplier)
+    : repo.db.prepare('SELECT id FROM lots WHERE supplier_lot = ? ORDER BY id').all(supplierLot);
+  return (rows as Row[]).map((r) => String(r.id));
+}
+
+/** Forward trace to customers from a supplier lot (optionally of one supplier), a lot or a batch. */
+export function traceCustomers(repo: Repo, q: { supplierLot?: string; supplier?: string; lot?: string; batch?: string }): CustomerTrace {
+  if (!q.supplierLot && !q.lot && !q.batch) throw new LgError('LG_ERR_VALIDATION', { detail: 'name a supplierLot, a lot or a batch' });
+  const lots = [...(q.supplierLot ? lotsBySupplierLot(repo, q.supplierLot, q.supplier) : []), ...(q.lot ? [q.lot] : [])];
+  if (q.lot && !repo.lot(q.lot)) throw new LgError('LG_ERR_LOT_NOT_FOUND', { lot: q.lot });
+  if (q.batch && !repo.batch(q.batch)) throw new LgError('LG_ERR_BATCH_NOT_FOUND', { batch: q.batch });
+  return traceToCustomers({ lots, batches: q.batch ? [q.batch] : [] }, { ...repo.genealogyIO(), ...dispatchIO(repo) });
 }
 
 function collectBackward(n: BackwardNode, acc: Set<string>): void {

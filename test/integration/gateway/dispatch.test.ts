@@ -14,6 +14,7 @@ import { PrinterSimulator } from '../../../simulators/printer/printer-sim.js';
 import { gs1CheckDigit } from '../../../src/gs1/index.js';
 import { startTestGateway, type TestGateway } from '../../helpers/gateway.js';
 import { waitFor } from '../../helpers/net.js';
+import { runCli } from '../../helpers/daemon.js';
 
 const GS = '\x1d';
 const withCheck = (s: string) => s + gs1CheckDigit(s);
@@ -196,6 +197,12 @@ describe('issue 15: pallets, dispatch, forward trace to customers', () => {
     expect(r.customers[1].deliveries).toEqual([expect.objectContaining({ number: 'D-2', ssccs: [P2.sscc], batches: [B] })]);
     expect(r.onSite.map((p: any) => p.status)).toEqual(['open']); // the repacked case's pallet
     expect((await t.call('GET', '/genealogy/customers?supplierLot=ACME-77&supplier=Other')).body.customers).toEqual([]);
+    // The same answer from the CLI, read-only on the journal.
+    const cli = await runCli(['trace', 'customers', '--supplier-lot', 'ACME-77', '--supplier', 'Acme', '--db', join(t.stateDir, 'journal.sqlite')]);
+    expect(cli.code, cli.stderr).toBe(0);
+    expect(cli.stdout).toMatch(new RegExp(`customer C1 — Shop One \\(GLN ${GLN_C1}\\)\\n  delivery D-1 \\[shipped [^\\]]+\\] ship-to ${GLN_C1}: batches ${A}; SSCCs ${P1.sscc}`));
+    expect(cli.stdout).toContain(`delivery D-2`);
+    expect(cli.stdout).toContain(P2.sscc);
   });
 
   it('15.4 the EPCIS 2.0 export validates against the official GS1 schema; its TransformationEvents link the supplier lot to the cases; ids are stable', async () => {
