@@ -18,6 +18,7 @@ const BENCHES: Array<[string, () => Promise<Bench>]> = [
   ['labels', async () => (await import('./labels.js')).benchLabels],
   ['upstream', async () => (await import('./upstream.js')).benchUpstream],
   ['upstream-resume', async () => (await import('./upstream-resume.js')).benchUpstreamResume],
+  ['trace-customers', async () => (await import('./trace-customers.js')).benchTraceCustomers],
 ];
 
 async function main(): Promise<void> {
