@@ -180,7 +180,8 @@ export class Dispatch {
 
   private async doClose(palletId: string, req: JournalRecord): Promise<PalletInfo | null> {
     try {
-      const existing = this.db.prepare("SELECT id FROM labels WHERE kind = 'pallet' AND record_seq IN (SELECT seq FROM records WHERE type = 'label.queued' AND json_extract(payload, '$.trigger.recordId') = ?)").get(req.id) as Row | undefined;
+      // A label already issued for this close request (a crash between the two steps): found after the request's seq.
+      const existing = this.db.prepare("SELECT json_extract(payload, '$.labelId') AS id FROM records WHERE seq > ? AND type = 'label.queued' AND json_extract(payload, '$.trigger.recordId') = ? LIMIT 1").get(req.seq, req.id) as Row | undefined;
       let label: { labelId: string; sscc: string | null };
       if (existing) {
         const l = this.db.prepare('SELECT id, sscc FROM labels WHERE id = ?').get(existing.id) as Row;
@@ -258,7 +259,7 @@ export class Dispatch {
     for (const r of rows) {
       const req = r.seq ? (this.db.prepare('SELECT seq, id, type, station, operator FROM records WHERE seq = ?').get(r.seq) as Row) : null;
       if (!req) continue;
-      await this.closePallet(String(r.id), { id: String(req.id), type: String(req.type), station: (req.station as string | null) ?? null, operator: (req.operator as string | null) ?? null } as JournalRecord);
+      await this.closePallet(String(r.id), { seq: Number(req.seq), id: String(req.id), type: String(req.type), station: (req.station as string | null) ?? null, operator: (req.operator as string | null) ?? null } as JournalRecord);
     }
     return rows.length;
   }
