@@ -29,6 +29,7 @@ const BENCHES: Array<[string, () => Promise<Bench>]> = [
   ['ui', async () => (await import('./ui.js')).benchUi],
   ['plant', async () => (await import('./plant.js')).benchPlant],
   ['report', async () => (await import('./report.js')).benchReport],
+  ['trace-customers', async () => (await import('./trace-customers.js')).benchTraceCustomers],
 ];
 
 async function main(): Promise<void> {

@@ -214,6 +214,23 @@ export const ERRORS = {
   LG_ERR_REPORT_MISMATCH: e(409, 'report of batch {batch}: the copy says content SHA-256 {expected}, the journal gives {actual}'),
   LG_ERR_REPORT_STAMP_MISSING: e(422, 'no linegate report stamp found in {file}'),
   LG_ERR_REPORT_RANGE: e(422, 'report period {from} – {to}: {detail}'),
+
+  // ── handling units and dispatch (issue 15) ──────────────────────────────────
+  LG_ERR_HU_CASE_UNKNOWN: e(404, 'case serial {serial} (GTIN {gtin}) has no case label issued by this gateway — label the case first'),
+  LG_ERR_HU_CASE_ON_PALLET: e(409, 'case {serial} is already on pallet {pallet} — unpack it there first'),
+  LG_ERR_HU_PALLET_MIXED: e(409, 'case {serial} ({gtin}, batch {batch}) does not match pallet {pallet} ({palletGtin}, batch {palletBatch}) — one GTIN and batch per pallet; close it first'),
+  LG_ERR_HU_NO_OPEN_PALLET: e(409, 'no pallet is open at station {station}'),
+  LG_ERR_HU_PALLET_EMPTY: e(409, 'pallet {pallet} holds no case; pack at least one before closing it'),
+  LG_ERR_HU_PALLET_NOT_FOUND: e(404, 'no pallet with SSCC {sscc} is known to this gateway'),
+  LG_ERR_HU_PALLET_STATE: e(409, 'pallet {sscc} is {status}: {detail}'),
+  LG_ERR_HU_ON_HOLD: e(409, 'pallet {sscc} is on hold ({reason}) — QA must release it before it ships'),
+  LG_ERR_CUSTOMER_NOT_FOUND: e(404, 'customer {customer} is not known — push the customer before its deliveries'),
+  LG_ERR_DELIVERY_NOT_FOUND: e(404, 'delivery {delivery} not found'),
+  LG_ERR_DELIVERY_NOT_SELECTED: e(409, 'no delivery is selected at station {station} — scan the delivery number first'),
+  LG_ERR_DELIVERY_WRONG: e(409, 'pallet {sscc} does not belong on delivery {delivery}: {detail}'),
+  LG_ERR_DELIVERY_STATE: e(409, 'delivery {delivery} is {status}: {detail}'),
+  LG_ERR_DELIVERY_BATCH_NOT_RELEASED: e(409, 'pallet {sscc} holds batch {batch}, which is {status}; only released batches ship'),
+  LG_ERR_DELIVERY_SHIPMENT_CONFLICT: e(409, 'the shipment pushed for delivery {delivery} contradicts the recorded one: {detail}'),
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -31,6 +31,9 @@ import { machineRoutes } from './api/routes/machines.js';
 import { reportRoutes } from './api/routes/reports.js';
 import { LabelService, loadPrinterModels, loadTemplates, printerSetupFromConfig } from './labels/index.js';
 import { LabelTriggers } from './labels/triggers.js';
+import { Dispatch } from './usecases/dispatch.js';
+import { Exports } from './usecases/exports.js';
+import { dispatchRoutes } from './api/routes/dispatch.js';
 import type { ZplPrinterConfig } from './config/devices/zpl-printer.js';
 import { defaultDevicesDir } from './util/paths.js';
 import { LgError } from './errors.js';
@@ -79,6 +82,8 @@ export class Gateway {
   dispatcher: Dispatcher | null = null;
   labels: LabelService | null = null;
   labelTriggers: LabelTriggers | null = null;
+  dispatch: Dispatch | null = null;
+  exports: Exports | null = null;
   /** Address the API listens on, once listening. */
   url: string | null = null;
   adminTokenFile: string | null = null;
@@ -200,6 +205,14 @@ export class Gateway {
     });
     this.labelTriggers = new LabelTriggers({ cfg: this.cfg, ops: this.ops, repo: this.repo, journal: this.journal, labels: this.labels, clock: this.clock, logger: this.logger.child({ component: 'labels' }) });
     this.journal.onCommitted((records) => this.labelTriggers?.onCommitted(records));
+    // Issue 15: pallets and dispatch (src/usecases/dispatch.ts), trace/EPCIS/B2MML (src/usecases/exports.ts).
+    this.dispatch = new Dispatch(this.db, this.journal, this.cfg, this.clock, this.logger.child({ component: 'dispatch' }));
+    this.dispatch.labels = this.labels;
+    this.dispatch.printerFor = (s) => this.labelTriggers?.printerFor(s) ?? null;
+    this.ops.stationScanBinders.palletising = this.ops.stationScanBinders.dispatch = this.dispatch.bindScan;
+    this.journal.onCommitted((records) => this.dispatch?.onCommitted(records));
+    this.exports = new Exports(this.repo, this.cfg, () => this.clock.now());
+    this.addApiRoutes(dispatchRoutes({ dispatch: () => this.dispatch!, exports: () => this.exports! }));
     this.labels.on('printer-status', (st: { station: string | null }) => this.events.publish(st.station, { event: 'printer', data: st as unknown as Record<string, unknown> }));
     // Issue 11.11: every job change goes to its printer's station stream (a job needing confirmation
     // from a printer without a station goes to every station); /health/ready names waiting jobs.
@@ -271,6 +284,7 @@ export class Gateway {
     await this.labels!.start();
     this.onStop('label service', () => this.labels?.stop());
     await this.labelTriggers!.recover();
+    await this.dispatch!.recover();
     // Stopped after the inputs (stop hooks run in reverse) and before the database closes.
     this.onStop('upstream dispatcher', () => this.dispatcher?.stop({ timeoutMs: 5000 }));
     if (this.cfg.upstream.sparkplug) {

@@ -17,7 +17,8 @@ import { Journal } from './store/journal.js';
 import { Ops } from './ops.js';
 import { systemClock } from './util/clock.js';
 import { parseForBinding } from './binding/parse.js';
-import { affectedBatches, formatBackward, formatForward, traceBackward, traceForward } from './domain/genealogy.js';
+import { affectedBatches, formatBackward, formatCustomerTrace, formatForward, traceBackward, traceForward } from './domain/genealogy.js';
+import { traceCustomers } from './usecases/exports.js';
 import { createLogger } from './util/log.js';
 import { auditKey, auditVerify, verifyBatch } from './cli/audit.js';
 import { versionLine } from './service/version.js';
@@ -50,6 +51,7 @@ Usage:
                                           check a report copy (PDF, HTML or JSON) against the journal; a paper
                                           copy: report verify --batch N --asof R.A --sha256 HASH
   linegate trace batch NUMBER | lot ID | supplier-lot LOT [--config FILE]
+  linegate trace customers --supplier-lot LOT [--supplier S] | --lot ID | --batch NUMBER
                                           genealogy: what went into a batch / where a lot went
   linegate plant migrate | plant trace supplier-lot LOT | lot ID | batch [LINE/]NUMBER | plant serve
           (--postgres URL [--schema S] | --config FILE) [--json]
@@ -101,6 +103,7 @@ export async function main(argv: string[]): Promise<number> {
     args: rest,
     options: { config: { type: 'string', short: 'c' }, db: { type: 'string' }, checkpoints: { type: 'string' }, 'public-key': { type: 'string' }, help: { type: 'boolean', short: 'h' },
       name: { type: 'string' }, role: { type: 'string' }, badge: { type: 'string' }, 'no-secrets': { type: 'boolean' },
+      'supplier-lot': { type: 'string' }, supplier: { type: 'string' }, lot: { type: 'string' },
       pdf: { type: 'string' }, html: { type: 'string' }, json: { type: 'string' }, batch: { type: 'string' }, asof: { type: 'string' }, sha256: { type: 'string' } },
     allowPositionals: true,
     strict: false,
@@ -173,9 +176,11 @@ export async function main(argv: string[]): Promise<number> {
       });
     }
     case 'trace': {
-      const [what, key] = positionals;
-      if (!key || !['batch', 'lot', 'supplier-lot'].includes(what ?? '')) {
-        process.stderr.write('usage: linegate trace batch NUMBER | lot ID | supplier-lot LOT [--config FILE | --db FILE]\n');
+      const [what, positionalKey] = positionals;
+      // Issue 15: `trace customers --supplier-lot L [--supplier S]` (or --lot ID / --batch NUMBER).
+      const key = what === 'customers' ? ((values['supplier-lot'] ?? values.lot ?? values.batch) as string | undefined) : positionalKey;
+      if (!key || !['batch', 'lot', 'supplier-lot', 'customers'].includes(what ?? '')) {
+        process.stderr.write('usage: linegate trace batch NUMBER | lot ID | supplier-lot LOT | customers --supplier-lot LOT [--supplier S] | --lot ID | --batch NUMBER [--config FILE | --db FILE]\n');
         return EXIT.USAGE;
       }
       const dbFile = (values.db as string | undefined) ?? join(loadOrExit((values.config as string | undefined) ?? defaultConfigPath()).storage.stateDir, 'journal.sqlite');
@@ -183,7 +188,10 @@ export async function main(argv: string[]): Promise<number> {
       try {
         const repo = new Repo(db);
         const io = repo.genealogyIO();
-        if (what === 'batch') {
+        if (what === 'customers') {
+          const q = { supplierLot: values['supplier-lot'] as string | undefined, supplier: values.supplier as string | undefined, lot: values.lot as string | undefined, batch: values.batch as string | undefined };
+          process.stdout.write(formatCustomerTrace(traceCustomers(repo, q)));
+        } else if (what === 'batch') {
           const tree = traceBackward(key, io);
           if (!tree) throw new LgError('LG_ERR_BATCH_NOT_FOUND', { batch: key });
           process.stdout.write(formatBackward(tree));
@@ -198,6 +206,7 @@ export async function main(argv: string[]): Promise<number> {
             process.stdout.write(formatForward(tree));
           }
           process.stdout.write(`affected batches: ${[...affected].join(', ') || 'none'}\n`);
+          if (what === 'supplier-lot') process.stdout.write(formatCustomerTrace(traceCustomers(repo, { supplierLot: key })));
         }
         return EXIT.OK;
       } catch (err) {

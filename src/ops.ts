@@ -62,6 +62,11 @@ export class Ops {
   readonly createUser: Users['createUser'];
   readonly updateUser: Users['updateUser'];
 
+  /** Scan binders by station role (palletising, dispatch: src/usecases/dispatch.ts). */
+  get stationScanBinders(): Stations['stationScanBinders'] {
+    return this.stations.stationScanBinders;
+  }
+
   constructor(
     readonly cfg: Readonly<Config>,
     readonly journal: Journal,

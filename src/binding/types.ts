@@ -67,7 +67,7 @@ export interface BindResult {
   effects: Effect[];
 }
 
-export type StationRole = 'weighing' | 'filling' | 'packing' | 'generic';
+export type StationRole = 'weighing' | 'filling' | 'packing' | 'generic' | 'palletising' | 'dispatch';
 
 export type BatchStatus = 'planned' | 'in_process' | 'completed' | 'released' | 'on_hold' | 'rejected';
 export type LotStatus = 'quarantine' | 'released' | 'on_hold' | 'rejected' | 'depleted';

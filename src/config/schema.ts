@@ -27,6 +27,7 @@ export const SiteSchema = Type.Object(
     gs1CompanyPrefix: Type.Optional(
       Type.String({ pattern: '^[0-9]{6,12}$', description: 'GS1 company prefix, for SSCCs and serials on labels.' }),
     ),
+    gln: Type.Optional(Type.String({ pattern: '^[0-9]{13}$', description: 'GLN of the site (EPCIS readPoint/bizLocation and shipping source, issue 15).' })),
   },
   { additionalProperties: false, description: 'The plant this gateway belongs to.' },
 );
@@ -40,7 +41,7 @@ export const LineSchema = Type.Object(
 );
 
 export const StationRoleSchema = Type.Union(
-  [Type.Literal('weighing'), Type.Literal('filling'), Type.Literal('packing'), Type.Literal('generic')],
+  [Type.Literal('weighing'), Type.Literal('filling'), Type.Literal('packing'), Type.Literal('generic'), Type.Literal('palletising'), Type.Literal('dispatch')],
   { description: 'What the station does: decides how its readings bind (weighing consumes lots, packing labels cases…).' },
 );
 

@@ -157,3 +157,83 @@ export function formatForward(n: ForwardNode, indent = ''): string {
 function correctionText(x: { corrections?: number; corrected?: string; unit: string }): string {
   return x.corrections ? `, net of ${x.corrections} correction${x.corrections === 1 ? '' : 's'} (${x.corrected} ${x.unit} taken back)` : '';
 }
+
+// ── issue 15: forward trace to customers ─────────────────────────────────────────────────────
+
+/** What a forward trace to customers needs beyond the batch/lot links: pallets and deliveries per batch. */
+export interface DispatchIO {
+  /** Pallets holding cases of the batch (on site or shipped), with their delivery and customer. */
+  palletsOfBatch(batch: string): Array<{
+    pallet: string;
+    sscc: string | null;
+    status: string;
+    onHold: boolean;
+    cases: number;
+    delivery: string | null;
+    deliveryStatus: string | null;
+    shippedAt: string | null;
+    customer: string | null;
+    customerName: string | null;
+    customerGln: string | null;
+    shipToGln: string | null;
+  }>;
+}
+
+export interface CustomerTrace {
+  lots: string[];
+  batches: string[];
+  handlingUnits: Array<{ batch: string; pallet: string; sscc: string | null; status: string; onHold: boolean; cases: number; delivery: string | null }>;
+  customers: Array<{ id: string; name: string | null; gln: string | null; deliveries: Array<{ number: string; status: string | null; shippedAt: string | null; shipToGln: string | null; ssccs: string[]; batches: string[] }> }>;
+  /** Pallets not shipped yet (still on site): what a recall can still stop. */
+  onSite: Array<{ pallet: string; sscc: string | null; status: string; batch: string }>;
+}
+
+/**
+ * From lots (supplier or internal) and/or batches: every batch reached forward (through
+ * intermediates), the pallets holding their cases, and the deliveries and customers those
+ * pallets went to. Pure; `io` answers from indexed SQLite in production.
+ */
+export function traceToCustomers(start: { lots: string[]; batches: string[] }, io: GenealogyIO & DispatchIO): CustomerTrace {
+  const batches = new Set<string>();
+  for (const l of start.lots) {
+    const t = traceForward(l, io);
+    if (t) affectedBatches(t, batches);
+  }
+  for (const b of start.batches) {
+    if (!io.batch(b)) continue;
+    batches.add(b);
+    for (const out of io.lotsProducedBy(b)) {
+      const t = traceForward(out, io);
+      if (t) affectedBatches(t, batches);
+    }
+  }
+  const units: CustomerTrace['handlingUnits'] = [];
+  const customers = new Map<string, CustomerTrace['customers'][number]>();
+  const onSite: CustomerTrace['onSite'] = [];
+  for (const b of [...batches].sort()) {
+    for (const p of io.palletsOfBatch(b)) {
+      units.push({ batch: b, pallet: p.pallet, sscc: p.sscc, status: p.status, onHold: p.onHold, cases: p.cases, delivery: p.delivery });
+      if (p.status !== 'shipped') onSite.push({ pallet: p.pallet, sscc: p.sscc, status: p.status, batch: b });
+      if (!p.delivery || !p.customer) continue;
+      let c = customers.get(p.customer);
+      if (!c) customers.set(p.customer, (c = { id: p.customer, name: p.customerName, gln: p.customerGln, deliveries: [] }));
+      let d = c.deliveries.find((x) => x.number === p.delivery);
+      if (!d) c.deliveries.push((d = { number: p.delivery, status: p.deliveryStatus, shippedAt: p.shippedAt, shipToGln: p.shipToGln, ssccs: [], batches: [] }));
+      if (p.sscc && !d.ssccs.includes(p.sscc)) d.ssccs.push(p.sscc);
+      if (!d.batches.includes(b)) d.batches.push(b);
+    }
+  }
+  return { lots: [...start.lots], batches: [...batches].sort(), handlingUnits: units, customers: [...customers.values()].sort((a, b) => a.id.localeCompare(b.id)), onSite };
+}
+
+/** Human-readable answer for `linegate trace customers`. */
+export function formatCustomerTrace(t: CustomerTrace): string {
+  let out = `lots: ${t.lots.join(', ') || '(none found)'}\nbatches reached: ${t.batches.join(', ') || '(none)'}\n`;
+  if (t.customers.length === 0) out += 'customers: none (nothing made from it was loaded onto a delivery)\n';
+  for (const c of t.customers) {
+    out += `customer ${c.id}${c.name ? ` — ${c.name}` : ''}${c.gln ? ` (GLN ${c.gln})` : ''}\n`;
+    for (const d of c.deliveries) out += `  delivery ${d.number} [${d.status ?? '?'}${d.shippedAt ? ` ${d.shippedAt}` : ''}] ship-to ${d.shipToGln ?? '?'}: batches ${d.batches.join(', ')}; SSCCs ${d.ssccs.join(', ')}\n`;
+  }
+  if (t.onSite.length) out += `still on site: ${t.onSite.map((p) => `${p.sscc ?? `pallet ${p.pallet}`} (${p.status}, batch ${p.batch})`).join(', ')}\n`;
+  return out;
+}

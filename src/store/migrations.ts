@@ -21,6 +21,7 @@ import { m007 } from './migrations/007-deviations.js';
 import { m008 } from './migrations/008-quality.js';
 import { m009 } from './migrations/009-integrity.js';
 import { m010 } from './migrations/010-retention.js';
+import { m011 } from './migrations/011-dispatch.js';
 import { m012 } from './migrations/012-query-indexes.js';
 import { m013 } from './migrations/013-review.js';
 
@@ -29,6 +30,6 @@ import { m013 } from './migrations/013-review.js';
  * labels, upstream, machines and scales work so that it could proceed in parallel; a reserved
  * migration with no SQL is a no-op that only advances the version.
  */
-export const MIGRATIONS: Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m009, m010, m012, m013];
+export const MIGRATIONS: Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m009, m010, m011, m012, m013];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

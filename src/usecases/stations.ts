@@ -6,7 +6,8 @@
  * record that tells upstream about it, and the audit entry; the caller is answered after commit.
  */
 import type { BindResult, JournalRecord, StationContext } from '../binding/types.js';
-import { bindScan, OVERRIDABLE, type ParsedScan, type ScanStation } from '../binding/scan.js';
+import { bindScan, OVERRIDABLE, type ParsedScan, type ScanInput, type ScanStation } from '../binding/scan.js';
+import type { StationScanResult } from '../binding/handling.js';
 import { isOpen } from '../domain/batch.js';
 import { add, canonical, cmp, isDecimalString, sub, toString as decToString } from '../domain/decimal.js';
 import { lotRefusals } from '../domain/lot.js';
@@ -81,6 +82,7 @@ export class Stations {
     return this.journal.submit((tx) => {
       const ctx = this.stationContext(stationId);
       let result: BindResult;
+      let custom: StationScanResult | null = null;
       if (dup) {
         result = {
           record: {
@@ -101,7 +103,10 @@ export class Stations {
         // A scan posted by a person (the API) is theirs: they are its operator, also for the
         // station's requireOperator policy; whoever is signed in at the station is kept beside.
         const bindCtx = actor ? { ...ctx, operator: actor.id } : ctx;
-        result = bindScan({ raw: scan.raw, device: scan.device, receivedAt, sourceTime: scan.sourceTime ?? null, error: scan.error ?? null, parsed }, bindCtx, st.scan, this.bindEnv(tx));
+        const input = { raw: scan.raw, device: scan.device, receivedAt, sourceTime: scan.sourceTime ?? null, error: scan.error ?? null, parsed };
+        // Issue 15: palletising and dispatch stations bind their own scans first (src/usecases/dispatch.ts).
+        custom = this.stationScanBinders[ctx.role]?.(input, bindCtx, tx) ?? null;
+        result = custom ?? bindScan(input, bindCtx, st.scan, this.bindEnv(tx));
       }
       if (actor) {
         // Credited to the caller (IEC 62443-4-2 CR 2.12): `operator` is the caller — except a
@@ -112,9 +117,13 @@ export class Stations {
       }
       const rec = tx.append(result.record);
       this.repo.applyEffects(tx, rec, result.effects, actor?.id ?? (scan.device ? `device:${scan.device}` : 'api'));
+      custom?.apply?.(tx, rec);
       return rec;
     });
   }
+
+  /** Scan binders by station role, registered by the gateway (issue 15); null = bind as usual. */
+  readonly stationScanBinders: Partial<Record<string, (scan: ScanInput, ctx: StationContext, tx: TxContext) => StationScanResult | null>> = {};
 
   private isDuplicate(key: string, raw: Buffer, at: Date, windowMs: number): boolean {
     const hex = raw.toString('hex');
