@@ -1,4 +1,4 @@
-import { isPublicRoute } from './auth.js';
+import { isKioskRoute, isPublicRoute } from './auth.js';
 import { ErrorBody } from './schemas.js';
 
 /**
@@ -62,7 +62,9 @@ export function openapiTransform({ schema, url, route }: { schema?: unknown; url
   const s: Schema = { ...((schema as Schema | undefined) ?? {}) };
   if (s.hide) return { schema: s, url };
   const method = ([] as string[]).concat(route.method).find((m) => m !== 'HEAD') ?? 'GET';
-  const roles = [...(route.config?.roles ?? [])];
+  const kiosk = isKioskRoute(route.url ?? url, route.config as { kiosk?: boolean });
+  // Kiosk routes are for a paired station panel only (its kiosk credential, not a user token).
+  const roles = kiosk ? ['kiosk'] : [...(route.config?.roles ?? [])];
   const pub = isPublicRoute(method, url);
 
   s.operationId ??= operationIdOf(method, url);
@@ -71,8 +73,10 @@ export function openapiTransform({ schema, url, route }: { schema?: unknown; url
   s['x-public'] = pub;
   const who = pub
     ? 'Public: no token needed (a token that is sent is still checked).'
-    : roles.length
-      ? `Roles allowed: ${roles.join(', ')}.`
+    : kiosk
+      ? 'Roles allowed: kiosk. Only the credential of the station panel paired with this station, never a user token.'
+      : roles.length
+        ? `Roles allowed: ${roles.join(', ')}.`
       : 'Refused to everybody: the route declares no roles and is not public.';
   s.description = s.description ? `${s.description}\n\n${who}` : who;
 
