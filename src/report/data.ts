@@ -22,7 +22,6 @@
  * same transaction and returns plain JSON (or null for "not applicable"). Sections appear in the
  * JSON export and the hash at once; the HTML/PDF render unknown sections as a generic table.
  */
-import { batchExceptions, reconcile } from '../store/batch-review.js';
 import { canonicalJson, contentHash } from '../domain/snapshot.js';
 import { LgError } from '../errors.js';
 import type { Db } from '../store/db.js';
@@ -575,7 +574,7 @@ export function machineTimeline(recs: Array<{ type: string; device: string | nul
   return { segments, msInState, linkGaps };
 }
 
-// Reconciliation and yield (SOP 5.4) and the review by exception with QA's acknowledgements
-// (issue 13), on every report. Computed from the same read transaction as the rest.
-registerReportSection('reconciliation', (db, batch) => reconcile(db, batch));
-registerReportSection('exceptions', (db, batch) => batchExceptions(db, batch));
+// Not yet sections of the report: the reconciliation and the exceptions (src/store/batch-review.ts)
+// read current state (acknowledgements, produced quantity) that is not cut at the report's as-of
+// point, so a verified copy would stop verifying. They are served by GET /batches/:n/reconciliation
+// and /exceptions until they take the as-of cut.
