@@ -13,7 +13,7 @@ import Database from 'better-sqlite3';
 import { OpcuaLineSimulator } from '../../../simulators/opcua-line/line.js';
 import { PrinterSimulator } from '../../../simulators/printer/printer-sim.js';
 import { runCli } from '../../helpers/daemon.js';
-import { seedReferenceLine, startTestGateway, type TestGateway } from '../../helpers/gateway.js';
+import { acknowledgeAllExceptions, seedReferenceLine, startTestGateway, type TestGateway } from '../../helpers/gateway.js';
 import { waitFor } from '../../helpers/net.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { parseStamp } from '../../../src/report/format.js';
@@ -118,8 +118,11 @@ beforeAll(async () => {
     ok(await t.call('PATCH', `/deviations/${d.number}`, { rootCause: `cause of ${d.title}`, impact: 'none on the product', capaRef: 'CAPA-7' }, tokens.sup1), `investigate ${d.number}`);
     ok(await t.call('POST', `/deviations/${d.number}/close`, { signature: { userId: 'qa1', secret: '482915', meaning: 'closed' } }, tokens.qa1), `close ${d.number}`);
   }
+  // The simulated filler counted nothing good: the supervisor enters the production (recorded, audited).
+  ok(await t.call('POST', `/batches/${batch}/production`, { good: '990', rejected: '10', reason: 'counted at packing' }, tokens.sup1), 'production');
   ok(await t.call('POST', `/batches/${batch}/transitions`, { to: 'completed' }, tokens.sup1), 'complete');
   ok(await t.call('POST', '/signatures', { entity: 'batch', entityId: batch, signature: { userId: 'qa2', secret: 'correct horse battery', meaning: 'reviewed' } }, tokens.qa2), 'review signature');
+  await acknowledgeAllExceptions(t, batch, tokens.qa1!);
   ok(await t.call('POST', `/batches/${batch}/transitions`, { to: 'released', reason: 'record reviewed', signature: { userId: 'qa1', secret: '482915', meaning: 'released' } }, tokens.qa1), 'release');
   // The release signature triggers a signed audit checkpoint: wait for it to be on file.
   await waitFor(() => existsSync(join(t.stateDir, 'audit-checkpoints.jsonl')) && readFileSync(join(t.stateDir, 'audit-checkpoints.jsonl'), 'utf8').includes('"signature"'), 10_000, 50, 'checkpoint');
