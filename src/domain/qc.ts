@@ -117,6 +117,11 @@ export interface DueInput {
   now: Date;
 }
 
+/** How long after its due time an in-process check becomes overdue: 10 % of the interval, at most 5 minutes. */
+export function overdueGraceMs(everyMinutes: number): number {
+  return Math.min(5 * 60_000, everyMinutes * 6_000);
+}
+
 /** When the next in-process check is due, and whether it is overdue now. */
 export function dueState(d: DueInput): { due: boolean; overdue: boolean; dueAt: string | null; reason: string } {
   if (d.lastVerdict === 'failed') return { due: true, overdue: true, dueAt: d.lastAt, reason: 'the last check failed: retake it' };
@@ -125,7 +130,7 @@ export function dueState(d: DueInput): { due: boolean; overdue: boolean; dueAt: 
   if (f.everyCases && d.casesSince >= f.everyCases) return { due: true, overdue: d.casesSince > f.everyCases, dueAt: null, reason: `${d.casesSince} cases since the last check (every ${f.everyCases})` };
   if (f.everyMinutes) {
     const at = from + f.everyMinutes * 60_000;
-    const graceMs = Math.min(5 * 60_000, f.everyMinutes * 6_000); // 10 % of the interval, at most 5 minutes
+    const graceMs = overdueGraceMs(f.everyMinutes);
     const now = d.now.getTime();
     return { due: now >= at, overdue: now >= at + graceMs, dueAt: new Date(at).toISOString(), reason: `every ${f.everyMinutes} min` };
   }

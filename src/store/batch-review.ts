@@ -13,6 +13,7 @@
  */
 import { add, cmp, mul, parseDec, sub, toString as decToString } from '../domain/decimal.js';
 import type { Db } from './db.js';
+import { overdueGraceMs } from '../domain/qc.js';
 
 type Row = Record<string, unknown>;
 
@@ -213,7 +214,7 @@ export function qcOverdueHistory(db: Db, number: string, now: Date): Array<{ key
     const mins = body.frequency?.everyMinutes;
     if (mins) {
       const interval = mins * 60_000;
-      const grace = Math.min(5 * 60_000, mins * 6_000);
+      const grace = overdueGraceMs(mins);
       for (let i = 0; i < marks.length; i++) {
         const from = marks[i]!;
         const to = i + 1 < marks.length ? marks[i + 1]! : end;

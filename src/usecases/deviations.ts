@@ -19,6 +19,7 @@ import type { Role } from '../domain/batch.js';
 import { LgError } from '../errors.js';
 import type { Db } from '../store/db.js';
 import type { Journal, TxContext } from '../store/journal.js';
+import { nextCounter } from '../store/counters.js';
 import type { Logger } from '../util/log.js';
 import type { SignatureInput, Signatures } from './signatures.js';
 
@@ -214,11 +215,7 @@ export class Deviations {
 
   private nextNumber(tx: TxContext): string {
     const year = tx.now.getUTCFullYear();
-    const key = `deviation:${this.line}:${year}`;
-    const cur = this.db.prepare('SELECT value FROM counters WHERE name = ?').get(key) as { value: number } | undefined;
-    const n = (cur ? Number(cur.value) : 0) + 1;
-    this.db.prepare('INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value').run(key, n);
-    return `DEV-${this.line}-${year}-${String(n).padStart(4, '0')}`;
+    return `DEV-${this.line}-${year}-${String(nextCounter(this.db, `deviation:${this.line}:${year}`)).padStart(4, '0')}`;
   }
 
   /** Raise inside the caller's transaction (a completion justification, the sweep). */

@@ -18,6 +18,7 @@ import { dueState, judge, planProblem, type JudgedResult, type PlanBody, type Re
 import { LgError } from '../errors.js';
 import type { Db } from '../store/db.js';
 import type { Journal, TxContext } from '../store/journal.js';
+import { nextCounter } from '../store/counters.js';
 import type { Clock } from '../util/clock.js';
 import type { SignatureInput, Signatures } from './signatures.js';
 
@@ -126,11 +127,7 @@ export class Quality {
 
   private nextId(tx: TxContext): string {
     const year = tx.now.getUTCFullYear();
-    const key = `qc:${this.line}:${year}`;
-    const cur = this.db.prepare('SELECT value FROM counters WHERE name = ?').get(key) as { value: number } | undefined;
-    const n = (cur ? Number(cur.value) : 0) + 1;
-    this.db.prepare('INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value').run(key, n);
-    return `QC-${this.line}-${year}-${String(n).padStart(5, '0')}`;
+    return `QC-${this.line}-${year}-${String(nextCounter(this.db, `qc:${this.line}:${year}`)).padStart(5, '0')}`;
   }
 
   /** Record an inspection; the verdict is computed. A failed receiving inspection keeps the lot from use. */

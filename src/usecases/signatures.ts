@@ -319,8 +319,8 @@ export class Signatures {
     caller: { id: string },
   ): Promise<{ record: JournalRecord; signature: SignatureView }> {
     const signer = await this.authenticate(input, action, caller.id);
+    // signTx snapshots the entity before it appends anything: a missing one is refused with nothing written.
     return this.journal.submit((tx) => {
-      this.snapshot(entity, entityId, 0); // existence check before anything is written
       return this.signTx(tx, signer, { action, meaning: input.meaning, entity, entityId, requestedBy: caller.id, statement: input.statement ?? null });
     });
   }

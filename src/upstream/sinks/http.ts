@@ -120,6 +120,15 @@ export class HttpSink implements Sink {
     });
   }
 
+  /** Client certificate for probes, read once (the agent holds its own copy for deliveries). */
+  private probeTlsCache: Record<string, Buffer> | undefined;
+  private probeTls(): Record<string, Buffer> {
+    if (this.url.protocol !== 'https:' || !this.cfg.clientCert) return {};
+    const c = this.cfg.clientCert;
+    this.probeTlsCache ??= { cert: readFileSync(c.cert), key: readFileSync(c.key), ...(c.ca ? { ca: readFileSync(c.ca) } : {}) };
+    return this.probeTlsCache;
+  }
+
   /**
    * HEAD on the receiver URL, on its own short-lived connection (not the keep-alive pool, whose sockets
    * may be half-dead after an outage). Any HTTP answer below 500 other than 408/429 means the receiver
@@ -135,13 +144,7 @@ export class HttpSink implements Sink {
         agent: false,
         signal: combined,
         headers: { ...this.headers },
-        ...(this.url.protocol === 'https:' && this.cfg.clientCert
-          ? {
-              cert: readFileSync(this.cfg.clientCert.cert),
-              key: readFileSync(this.cfg.clientCert.key),
-              ...(this.cfg.clientCert.ca ? { ca: readFileSync(this.cfg.clientCert.ca) } : {}),
-            }
-          : {}),
+        ...this.probeTls(),
       }, (res) => {
         res.resume();
         const st = res.statusCode ?? 0;
