@@ -10,7 +10,7 @@ import { dirname } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { formatMessage } from '../errors.js';
 import { openDatabase } from '../store/db.js';
-import { makeReport, parseStamp, renderHtml, renderPdf, reportExport, verifyCopy, stampOfFile } from '../report/index.js';
+import { makeReport, parseStamp, renderMade, reportExport, verifyCopy, stampOfFile } from '../report/index.js';
 import type { ParsedStamp } from '../report/format.js';
 
 export interface ReportCliOptions {
@@ -37,8 +37,9 @@ export async function reportBatch(number: string, o: ReportCliOptions, out: Node
       return 1;
     }
     const r = makeReport(db, number, { cfg: o.cfg as never, stateDir: dirname(o.dbFile), by: process.env.USER ?? null, now: new Date() });
-    if (o.pdf) writeFileSync(o.pdf, await renderPdf(r.data, r.stamp));
-    if (o.html) writeFileSync(o.html, renderHtml(r.data, r.stamp));
+    // label pictures: rendered here (no cache written beside a journal copy that may be read-only)
+    if (o.pdf) writeFileSync(o.pdf, await renderMade(db, r, 'pdf', null));
+    if (o.html) writeFileSync(o.html, await renderMade(db, r, 'html', null));
     if (o.json) writeFileSync(o.json, `${reportExport(r)}\n`);
     out.write(`batch record ${number}: content SHA-256 ${r.data.contentHash}, as of ${r.data.asOf.recordSeq}.${r.data.asOf.auditSeq}${o.cfg ? '' : ' (made without --config: equipment from the journal only)'}\n`);
     for (const [k, f] of [['pdf', o.pdf], ['html', o.html], ['json', o.json]] as const) if (f) out.write(`  ${k}: ${f}\n`);

@@ -25,6 +25,9 @@
 import { canonicalJson, contentHash } from '../domain/snapshot.js';
 import { LgError } from '../errors.js';
 import type { Db } from '../store/db.js';
+import { batchExceptions, DEFAULT_YIELD_LIMITS, reconcile, type BatchException, type Reconciliation, type YieldLimits } from '../store/batch-review.js';
+import { jobStatesAt } from '../store/batch-asof.js';
+import { zplSha256 } from '../labels/images.js';
 
 export const REPORT_VERSION = 1;
 
@@ -99,6 +102,16 @@ export interface ReportSections {
   qc: Array<Record<string, unknown>>;
   deviations: Array<Record<string, unknown>>;
   labels: Array<Record<string, unknown>>;
+  /**
+   * One print job per label kind (the first printed one, else the first) whose picture the report
+   * shows, with the SHA-256 of its stored ZPL. The picture itself is not content: it is rendered
+   * from that ZPL by a library whose output may change between versions; the ZPL's hash does not.
+   */
+  labelSamples: Array<{ kind: string; label: string; job: string; printer: string; zplSha256: string }>;
+  /** Material, production and label reconciliation at the cut (src/store/batch-review.ts). */
+  reconciliation: Reconciliation;
+  /** Review by exception at the cut: every exception with QA's acknowledgement (if given by then). */
+  exceptions: BatchException[];
   signatures: Array<Record<string, unknown>>;
   rejectedRecords: Array<Record<string, unknown>>;
   audit: Array<Record<string, unknown>>;
@@ -131,6 +144,13 @@ export interface ReportConfigSource {
   site: { id: string; name?: string | null; timezone: string };
   line: { id: string; name?: string | null };
   devices: ReadonlyArray<{ id: string; kind: string; station?: string | null; enabled?: boolean; [k: string]: unknown }>;
+  /** Yield limits of the reconciliation (config `reconciliation`); the defaults when absent. */
+  reconciliation?: { yieldLowerPct: number | string; yieldUpperPct: number | string };
+}
+
+export function yieldLimitsOf(cfg: ReportConfigSource | null): YieldLimits {
+  const r = cfg?.reconciliation;
+  return r ? { lowerPct: String(r.yieldLowerPct), upperPct: String(r.yieldUpperPct) } : DEFAULT_YIELD_LIMITS;
 }
 
 export function configInfo(cfg: ReportConfigSource): ReportConfigInfo {
@@ -361,17 +381,20 @@ function gatherSections(db: Db, number: string, cfg: ReportConfigSource | null, 
     }));
 
   // --- labels and print jobs ----------------------------------------------------------------------
-  const labels = (
+  const labelRows = (
     db
       .prepare(
         `SELECT l.id, l.kind, l.serial, l.sscc, l.lot, l.template, l.created_at,
-                j.id AS job, j.printer, j.state, j.reprint_of, j.reprint_reason, j.decided_by, j.created_at AS job_at, j.confirmed_at, j.error_code
+                j.id AS job, j.printer, j.state, j.zpl, j.reprint_of, j.reprint_reason, j.decided_by, j.created_at AS job_at, j.confirmed_at, j.error_code
            FROM labels l LEFT JOIN print_jobs j ON j.label_id = l.id
           WHERE l.batch = ? AND l.record_seq <= ? AND (j.record_seq IS NULL OR j.record_seq <= ?)
           ORDER BY l.created_at, l.id, j.seq`,
       )
       .all(number, S, S) as Row[]
-  ).map((l) => ({
+  );
+  // A job's state as it stood at the cut (replayed from its records), not as it is now.
+  const jobAt = jobStatesAt(db, number, asOf);
+  const labels = labelRows.map((l) => ({
     label: l.id,
     kind: l.kind,
     serial: l.serial ?? null,
@@ -380,13 +403,22 @@ function gatherSections(db: Db, number: string, cfg: ReportConfigSource | null, 
     template: l.template,
     job: l.job ?? null,
     printer: l.printer ?? null,
-    state: l.state ?? null,
+    state: l.job ? (jobAt.get(String(l.job))?.state ?? null) : null,
+    zplSha256: typeof l.zpl === 'string' ? zplSha256(l.zpl) : null,
     reprint: l.reprint_of ? true : false,
     reprintReason: l.reprint_reason ?? null,
     decidedBy: l.decided_by ?? null,
     at: l.job_at ?? l.created_at,
-    errorCode: l.error_code ?? null,
   }));
+  const labelSamples: ReportSections['labelSamples'] = [];
+  for (const kind of [...new Set(labels.map((l) => String(l.kind)))].sort()) {
+    const ofKind = labels.filter((l) => l.kind === kind && l.job && l.zplSha256);
+    const pick1 = ofKind.find((l) => l.state === 'confirmed') ?? ofKind[0];
+    if (pick1) labelSamples.push({ kind, label: String(pick1.label), job: String(pick1.job), printer: String(pick1.printer ?? ''), zplSha256: String(pick1.zplSha256) });
+  }
+  const limits = yieldLimitsOf(cfg);
+  const reconciliation = reconcile(db, number, limits, asOf)!;
+  const exceptions = batchExceptions(db, number, { limits, asOf });
 
   // --- signatures: of the batch and of everything of it (deviations, QC results…) ------------------
   const devNumbers = deviations.map((d) => String(d.number));
@@ -478,7 +510,7 @@ function gatherSections(db: Db, number: string, cfg: ReportConfigSource | null, 
     if (v !== null && v !== undefined) extra[name] = v;
   }
 
-  return { config, header, personnel, materials, offBom, corrections, machine, counters, qc, deviations, labels, signatures, rejectedRecords, audit, extra };
+  return { config, header, personnel, materials, offBom, corrections, machine, counters, qc, deviations, labels, labelSamples, reconciliation, exceptions, signatures, rejectedRecords, audit, extra };
 }
 
 const ACTIVITY: Record<string, string> = {
@@ -574,7 +606,7 @@ export function machineTimeline(recs: Array<{ type: string; device: string | nul
   return { segments, msInState, linkGaps };
 }
 
-// Not yet sections of the report: the reconciliation and the exceptions (src/store/batch-review.ts)
-// read current state (acknowledgements, produced quantity) that is not cut at the report's as-of
-// point, so a verified copy would stop verifying. They are served by GET /batches/:n/reconciliation
-// and /exceptions until they take the as-of cut.
+// The reconciliation and the exceptions are sections cut at the report's as-of point: they read
+// consumptions, corrections, acknowledgements, QC results and deviations up to the cut and replay
+// production, print job states and deviation statuses from the records (src/store/batch-asof.ts),
+// so a report made at a cut hashes the same however many records arrive later.

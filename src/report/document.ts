@@ -11,6 +11,8 @@ export type Block =
   | { kind: 'kv'; rows: Array<[string, string]> }
   | { kind: 'table'; cols: Array<{ title: string; width: number }>; rows: string[][]; empty: string }
   | { kind: 'strip' }
+  /** A label picture (rendered from the job's stored ZPL; not part of the hashed content). */
+  | { kind: 'image'; job: string; caption: string }
   | { kind: 'p'; text: string };
 
 export interface ReportDocument {
@@ -48,9 +50,10 @@ export function buildDocument(d: ReportData, stamp: ReportStamp): ReportDocument
       ['Site / line', `${x.config.site.id}${x.config.site.name ? ` (${x.config.site.name})` : ''} / ${x.config.line.id}${x.config.line.name ? ` (${x.config.line.name})` : ''}`],
       ['Work order', s(h.workOrder)],
       ['Status', `${s(h.status)}${h.heldFrom ? ` (held from ${s(h.heldFrom)})` : ''}`],
-      ['Planned start', t(h.plannedStart)],
-      ['Actual start', t(h.startedAt)],
-      ['Completed', t(h.completedAt)],
+      ['Planned start', t(h.plannedStart) || 'not planned'],
+      ['Planned end', 'not planned (work orders carry no planned end)'],
+      ['Actual start', t(h.startedAt) || 'not started'],
+      ['Actual end (completed)', t(h.completedAt) || 'not completed'],
       ['Released', t(h.releasedAt)],
       ['Produced / rejected', `${s(h.producedQty)} / ${s(h.rejectedQty)} ${s(h.unit)}`],
       ['Records', `${s(h.recordCount)} (${s(h.rejectedCount)} refused or flagged)`],
@@ -97,6 +100,34 @@ export function buildDocument(d: ReportData, stamp: ReportStamp): ReportDocument
   blocks.push({ kind: 'h', text: SECTION_TITLES.counters! });
   blocks.push({ kind: 'kv', rows: [['Produced (good)', x.counters.produced], ['Rejected', x.counters.rejected], ['Counter updates', String(x.counters.updates)], ['Discontinuities', String(x.counters.discontinuities.length)]] });
   if (x.counters.discontinuities.length) table([['Time', 18], ['Device', 16], ['Counter', 12], ['Previous', 12], ['Value', 12], ['Code', 30]], x.counters.discontinuities.map((c) => [t(c.at), c.device, c.counter, c.previous, c.value, c.code]), '');
+
+  const rc = x.reconciliation;
+  blocks.push({ kind: 'h', text: SECTION_TITLES.reconciliation! });
+  table(
+    [['Material', 14], ['Planned', 12], ['Tolerance', 9], ['Min – max', 18], ['Consumed (net)', 13], ['Difference', 12], ['Within', 8], ['By lot', 24]],
+    rc.materials.map((m) => [
+      m.material,
+      `${m.planned} ${m.unit}`,
+      `± ${m.tolerancePct} %`,
+      `${m.min} – ${m.max}`,
+      `${m.consumed} ${m.unit}`,
+      m.difference,
+      m.withinTolerance ? 'yes' : 'NO',
+      m.byLot.map((l) => `${l.lot}${l.supplierLot ? ` (${l.supplierLot})` : ''}: ${l.net}${l.corrected !== '0' ? ` (−${l.corrected} corrected)` : ''}`).join('; '),
+    ]),
+    'No bill of materials to reconcile.',
+  );
+  blocks.push({
+    kind: 'kv',
+    rows: [
+      ['Produced good / rejected / total', `${rc.produced.good} / ${rc.produced.rejected} / ${rc.produced.total} ${rc.unit}`],
+      ['Yield', rc.yield.pct === null ? 'not computable (no planned quantity)' : `${rc.yield.pct} % of planned ${rc.plannedQty} ${rc.unit} (limits ${rc.yield.lowerPct}–${rc.yield.upperPct} %: ${rc.yield.within ? 'within' : 'OUTSIDE'})`],
+      [
+        'Labels',
+        `printed ${rc.labels.printed} = applied ${rc.labels.applied} + destroyed ${rc.labels.destroyed}; reprints ${rc.labels.reprints}; unaccounted ${rc.labels.unaccounted}; open ${rc.labels.open}: ${rc.labels.balanced ? 'balanced' : 'NOT balanced'}`,
+      ],
+    ],
+  });
 
   blocks.push({ kind: 'h', text: SECTION_TITLES.qc! });
   table(
@@ -145,6 +176,23 @@ export function buildDocument(d: ReportData, stamp: ReportStamp): ReportDocument
   );
   const reprints = x.labels.filter((l) => l.reprint).length;
   if (x.labels.length) blocks.push({ kind: 'p', text: `${new Set(x.labels.map((l) => l.label)).size} label identities, ${x.labels.length - reprints} first prints, ${reprints} reprints.` });
+
+  for (const sm of x.labelSamples) {
+    blocks.push({ kind: 'image', job: sm.job, caption: `${sm.kind} label ${sm.label}, print job ${sm.job} on ${sm.printer} — rendered from the stored ZPL (SHA-256 ${sm.zplSha256}); the picture is not part of the hashed content, the ZPL's hash is` });
+  }
+
+  blocks.push({ kind: 'h', text: SECTION_TITLES.exceptions! });
+  const nameOf = (id: string): string => {
+    const p = x.personnel.find((q) => q.id === id);
+    return p && p.name !== id ? `${p.name} (${id})` : id;
+  };
+  const open = x.exceptions.filter((e) => !e.acknowledged).length;
+  if (x.exceptions.length) blocks.push({ kind: 'p', text: `${x.exceptions.length} exception${x.exceptions.length === 1 ? '' : 's'}, ${x.exceptions.length - open} acknowledged by QA, ${open} not acknowledged.` });
+  table(
+    [['Kind', 12], ['Time', 15], ['Exception', 33], ['Acknowledged by', 12], ['At', 15], ['QA comment', 18]],
+    x.exceptions.map((e) => [e.kind, t(e.at), e.summary, e.acknowledged ? nameOf(e.acknowledged.by) : 'NOT acknowledged', e.acknowledged ? t(e.acknowledged.at) : '', e.acknowledged?.comment ?? '']),
+    'No exceptions.',
+  );
 
   blocks.push({ kind: 'h', text: SECTION_TITLES.rejectedRecords! });
   table([['#', 7], ['Time', 17], ['Type', 18], ['Code', 26], ['Station/device', 14], ['Operator', 10], ['Clock', 7]], x.rejectedRecords.map((r) => [r.seq, t(r.at), r.type, r.code, r.device ?? r.station, r.operator, r.clockSynced ? 'synced' : 'NOT synced']), 'None.');

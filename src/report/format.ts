@@ -173,6 +173,8 @@ export const SECTION_TITLES: Record<string, string> = {
   corrections: 'Consumption corrections',
   machine: 'Machine timeline (PackML)',
   counters: 'Counters and output',
+  reconciliation: 'Reconciliation and yield',
+  exceptions: 'Exceptions (review by exception) and QA acknowledgements',
   qc: 'QC results',
   deviations: 'Deviations',
   labels: 'Labels and print jobs',

@@ -42,7 +42,10 @@ export function stateStripSvg(d: ReportData, doc: Pick<ReportDocument, 'stripEnd
   return `${parts.join('')}<div class="legend">${legend}</div>`;
 }
 
-function block(b: Block, d: ReportData, doc: ReportDocument): string {
+/** Label pictures by print job id (PNG), made by src/report/images.ts; absent ones are said so. */
+export type LabelImages = ReadonlyMap<string, Buffer | { error: string }>;
+
+function block(b: Block, d: ReportData, doc: ReportDocument, images: LabelImages): string {
   switch (b.kind) {
     case 'h':
       return `<h2>${esc(b.text)}</h2>`;
@@ -52,6 +55,13 @@ function block(b: Block, d: ReportData, doc: ReportDocument): string {
       return `<table class="kv">${b.rows.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')}</table>`;
     case 'strip':
       return `<figure>${stateStripSvg(d, doc)}</figure>`;
+    case 'image': {
+      const img = images.get(b.job);
+      const pic = Buffer.isBuffer(img)
+        ? `<img class="label" alt="${esc(`label of print job ${b.job}`)}" src="data:image/png;base64,${img.toString('base64')}">`
+        : `<p class="empty">${esc(`Label picture not available: ${img ? img.error : 'not rendered'}`)}</p>`;
+      return `<figure class="labelpic" data-job="${esc(b.job)}">${pic}<figcaption>${esc(b.caption)}</figcaption></figure>`;
+    }
     case 'table':
       if (b.rows.length === 0) return b.empty ? `<p class="empty">${esc(b.empty)}</p>` : '';
       return (
@@ -62,7 +72,7 @@ function block(b: Block, d: ReportData, doc: ReportDocument): string {
   }
 }
 
-export function renderHtml(d: ReportData, stamp: ReportStamp): string {
+export function renderHtml(d: ReportData, stamp: ReportStamp, images: LabelImages = new Map()): string {
   const doc = buildDocument(d, stamp);
   const css = `
 @page { size: A4; margin: 16mm 12mm 24mm 12mm;
@@ -77,6 +87,7 @@ table { border-collapse: collapse; width: 100%; margin: 2pt 0 6pt; table-layout:
 .grid thead { display: table-header-group; } .grid th { background: #eee; } .grid tr { break-inside: avoid; }
 .kv th { text-align: left; width: 32%; font-weight: 600; padding: 1pt 6pt 1pt 0; vertical-align: top; } .kv td { overflow-wrap: anywhere; }
 .empty { color: #555; font-style: italic; } figure { margin: 4pt 0; } .strip { max-width: 100%; height: auto; }
+.labelpic img { width: 50mm; border: 0.5pt solid #999; } .labelpic figcaption { font-size: 7.5pt; color: #333; overflow-wrap: anywhere; } .labelpic { break-inside: avoid; }
 .legend { font-size: 8pt; } .lg { margin-right: 8pt; white-space: nowrap; } .lg i { display: inline-block; width: 9pt; height: 9pt; margin-right: 3pt; vertical-align: -1pt; border: 0.5pt solid #555; }
 .foot { margin-top: 16pt; border-top: 1px solid #999; font-size: 8pt; color: #333; } .mono { font-family: monospace; overflow-wrap: anywhere; }
 @media print { body { padding: 0; max-width: none; } .foot { display: none; } }`;
@@ -88,7 +99,7 @@ table { border-collapse: collapse; width: 100%; margin: 2pt 0 6pt; table-layout:
 <body>
 <h1>${esc(doc.title)}</h1>
 <p class="sub">${esc(doc.subtitle)}</p>
-${doc.blocks.map((b) => block(b, d, doc)).join('\n')}
+${doc.blocks.map((b) => block(b, d, doc, images)).join('\n')}
 <div class="foot"><div>${esc(doc.footer)}</div><div class="mono">${esc(doc.footerHash)}</div></div>
 </body></html>
 `;

@@ -17,10 +17,14 @@ import type { Db } from '../store/db.js';
 import { CHECKPOINT_FILE, canonicalCheckpoint, readCheckpoints, readPublicKey } from '../store/anchor.js';
 import { verifyAudit } from '../store/repo.js';
 import { currentAsOf, gatherReport, reportJson, type ReportConfigSource, type ReportData } from './data.js';
+import { renderHtml } from './html.js';
+import { reportLabelImages } from './images.js';
+import { renderPdf } from './pdf.js';
 import { checkpointHead, parseStamp, stampLine, type ParsedStamp, type ReportStamp } from './format.js';
 
 export { gatherReport, registerReportSection, reportJson, type ReportData } from './data.js';
-export { renderHtml } from './html.js';
+export { renderHtml, type LabelImages } from './html.js';
+export { reportLabelImages } from './images.js';
 export { renderPdf } from './pdf.js';
 export { parseStamp, stampLine, type ReportStamp } from './format.js';
 export type { ReportConfigSource } from './data.js';
@@ -34,6 +38,13 @@ export function makeReport(db: Db, batch: string, o: { cfg: ReportConfigSource |
   const data = gatherReport(db, batch, { cfg: o.cfg });
   const checkpoint = o.stateDir ? checkpointHead(o.stateDir, data.asOf.auditSeq) : null;
   return { data, stamp: { generatedAt: o.now.toISOString(), generatedBy: o.by, checkpoint } };
+}
+
+/** Render a made report: PDF and HTML with the label pictures (cached, src/report/images.ts), or the JSON export. */
+export async function renderMade(db: Db, r: MadeReport, format: 'pdf' | 'html' | 'json', stateDir: string | null): Promise<Buffer | string> {
+  if (format === 'json') return reportExport(r);
+  const images = await reportLabelImages(db, r.data, { stateDir });
+  return format === 'pdf' ? renderPdf(r.data, r.stamp, images) : renderHtml(r.data, r.stamp, images);
 }
 
 /** The stamp of a report file: PDF (Info dictionary), HTML (meta tag) or JSON export. */

@@ -11,6 +11,7 @@
 import PDFDocument from 'pdfkit';
 import type { ReportData } from './data.js';
 import { buildDocument, type Block, type ReportDocument } from './document.js';
+import type { LabelImages } from './html.js';
 import { stampLine, stateColour, stripLayout, timeFormatter, type ReportStamp } from './format.js';
 
 const WINANSI_EXTRA = new Set([...'€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ']);
@@ -27,7 +28,7 @@ export function pdfText(v: string): string {
 type Doc = InstanceType<typeof PDFDocument>;
 const M = { top: 48, bottom: 64, left: 40, right: 40 };
 
-export async function renderPdf(d: ReportData, stamp: ReportStamp): Promise<Buffer> {
+export async function renderPdf(d: ReportData, stamp: ReportStamp, images: LabelImages = new Map()): Promise<Buffer> {
   const rdoc = buildDocument(d, stamp);
   const doc: Doc = new PDFDocument({
     size: 'A4',
@@ -54,7 +55,7 @@ export async function renderPdf(d: ReportData, stamp: ReportStamp): Promise<Buff
   doc.font('Helvetica-Bold').fontSize(16).text(pdfText(rdoc.title), M.left, M.top);
   doc.font('Helvetica').fontSize(9).fillColor('#444').text(pdfText(rdoc.subtitle), { width: W });
   doc.fillColor('#000').moveDown(0.5);
-  for (const b of rdoc.blocks) drawBlock(doc, b, d, rdoc, W);
+  for (const b of rdoc.blocks) drawBlock(doc, b, d, rdoc, W, images);
 
   // Footers last, when the page count is known.
   const range = doc.bufferedPageRange();
@@ -78,7 +79,7 @@ function ensure(doc: Doc, h: number): void {
   if (doc.y + h > doc.page.height - M.bottom) doc.addPage();
 }
 
-function drawBlock(doc: Doc, b: Block, d: ReportData, rdoc: ReportDocument, W: number): void {
+function drawBlock(doc: Doc, b: Block, d: ReportData, rdoc: ReportDocument, W: number, images: LabelImages): void {
   switch (b.kind) {
     case 'h': {
       ensure(doc, 40);
@@ -112,6 +113,28 @@ function drawBlock(doc: Doc, b: Block, d: ReportData, rdoc: ReportDocument, W: n
     case 'strip':
       drawStrip(doc, d, rdoc, W);
       return;
+    case 'image': {
+      const img = images.get(b.job);
+      doc.font('Helvetica').fontSize(7.5).fillColor('#333');
+      const capH = doc.heightOfString(pdfText(b.caption), { width: W });
+      if (Buffer.isBuffer(img)) {
+        // a 4x6 label at 60 mm wide: about 90 mm high on the page
+        const w = 170;
+        const h = w * 1.5;
+        ensure(doc, h + capH + 8);
+        const y = doc.y + 2;
+        doc.image(img, M.left, y, { fit: [w, h] });
+        doc.rect(M.left, y, w, h).lineWidth(0.4).strokeColor('#999').stroke();
+        doc.fillColor('#333').text(pdfText(b.caption), M.left, y + h + 3, { width: W });
+      } else {
+        ensure(doc, capH + 16);
+        doc.font('Helvetica-Oblique').fillColor('#555').text(pdfText(`Label picture not available: ${img ? img.error : 'not rendered'}`), M.left, doc.y, { width: W });
+        doc.font('Helvetica').fillColor('#333').text(pdfText(b.caption), M.left, doc.y, { width: W });
+      }
+      doc.fillColor('#000').moveDown(0.4);
+      doc.x = M.left;
+      return;
+    }
     case 'table':
       drawTable(doc, b, W);
   }

@@ -39,11 +39,11 @@ function workerFile(): string | null {
 async function inline(job: RenderJob): Promise<RenderResult> {
   // Loaded on first use: pdfkit takes a noticeable part of a second to import, and the gateway's
   // start (and every restart) should not pay for it.
-  const { makeReport, renderHtml, renderPdf, reportExport, stampLine } = await import('./index.js');
+  const { makeReport, renderMade, stampLine } = await import('./index.js');
   const db = openDatabase(job.dbFile, { readonly: true });
   try {
     const r = makeReport(db, job.batch, { cfg: job.cfg, stateDir: job.stateDir, by: job.by, now: new Date(job.now) });
-    const body = job.format === 'pdf' ? await renderPdf(r.data, r.stamp) : job.format === 'html' ? renderHtml(r.data, r.stamp) : reportExport(r);
+    const body = await renderMade(db, r, job.format, job.stateDir);
     return { ok: true, body, stamp: stampLine(r.data, r.stamp), batch: r.data.batch };
   } catch (err) {
     if (err instanceof LgError) return { ok: false, code: err.code, details: err.details, message: err.message };

@@ -7,14 +7,14 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { isLgError } from '../errors.js';
 import { openDatabase } from '../store/db.js';
-import { makeReport, renderHtml, renderPdf, reportExport, stampLine } from './index.js';
+import { makeReport, renderMade, stampLine } from './index.js';
 import type { RenderJob, RenderResult } from './run.js';
 
 async function run(job: RenderJob): Promise<RenderResult> {
   const db = openDatabase(job.dbFile, { readonly: true });
   try {
     const r = makeReport(db, job.batch, { cfg: job.cfg, stateDir: job.stateDir, by: job.by, now: new Date(job.now) });
-    const body = job.format === 'pdf' ? await renderPdf(r.data, r.stamp) : job.format === 'html' ? renderHtml(r.data, r.stamp) : reportExport(r);
+    const body = await renderMade(db, r, job.format, job.stateDir);
     return { ok: true, body, stamp: stampLine(r.data, r.stamp), batch: r.data.batch };
   } finally {
     db.close();

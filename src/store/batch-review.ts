@@ -14,6 +14,10 @@
 import { add, cmp, mul, parseDec, sub, toString as decToString } from '../domain/decimal.js';
 import type { Db } from './db.js';
 import { overdueGraceMs } from '../domain/qc.js';
+import { completedAt, cutTime, deviationStatusAt, jobStatesAt, producedAt, type Cut } from './batch-asof.js';
+
+/** No cut: everything up to now (a seq no journal reaches). */
+const ALL = Number.MAX_SAFE_INTEGER;
 
 type Row = Record<string, unknown>;
 
@@ -110,17 +114,22 @@ function ratioPct(a: string, b: string): string | null {
   return decToString({ units: q, scale: 2 });
 }
 
-export function reconcile(db: Db, number: string, limits: YieldLimits = DEFAULT_YIELD_LIMITS): Reconciliation | null {
+/**
+ * The reconciliation of a batch — now, or (with `cut`) as it stood when the journal ended at
+ * `cut.recordSeq`: consumptions, corrections, production and label jobs up to the cut only.
+ */
+export function reconcile(db: Db, number: string, limits: YieldLimits = DEFAULT_YIELD_LIMITS, cut?: Cut): Reconciliation | null {
   const b = db.prepare('SELECT number, product, planned_qty, unit, produced_qty, rejected_qty FROM batches WHERE number = ?').get(number) as Row | undefined;
   if (!b) return null;
+  const S = cut?.recordSeq ?? ALL;
   const bom = db.prepare('SELECT material, quantity, unit, tolerance_pct FROM batch_bom WHERE batch = ? ORDER BY material').all(number) as Row[];
   const cons = db
     .prepare(
       `SELECT c.material, c.lot, l.supplier, l.supplier_lot, COUNT(*) AS additions, GROUP_CONCAT(c.quantity, ' ') AS qs
-         FROM consumptions c LEFT JOIN lots l ON l.id = c.lot WHERE c.batch = ? GROUP BY c.material, c.lot ORDER BY c.material, MIN(c.record_seq)`,
+         FROM consumptions c LEFT JOIN lots l ON l.id = c.lot WHERE c.batch = ? AND c.record_seq <= ? GROUP BY c.material, c.lot ORDER BY c.material, MIN(c.record_seq)`,
     )
-    .all(number) as Row[];
-  const corr = db.prepare(`SELECT material, lot, GROUP_CONCAT(quantity, ' ') AS qs FROM consumption_corrections WHERE batch = ? GROUP BY material, lot`).all(number) as Row[];
+    .all(number, S) as Row[];
+  const corr = db.prepare(`SELECT material, lot, GROUP_CONCAT(quantity, ' ') AS qs FROM consumption_corrections WHERE batch = ? AND record_seq <= ? GROUP BY material, lot`).all(number, S) as Row[];
   const sumList = (s: unknown): string => decToString(String(s ?? '').split(' ').filter(Boolean).reduce((acc, q) => add(acc, q), parseDec('0')));
   const corrected = new Map(corr.map((r) => [`${String(r.material)}\u0000${String(r.lot)}`, sumList(r.qs)]));
   const materials: ReconciliationLine[] = bom.map((l) => {
@@ -158,8 +167,9 @@ export function reconcile(db: Db, number: string, limits: YieldLimits = DEFAULT_
       byLot,
     };
   });
-  const good = String(b.produced_qty);
-  const rejected = String(b.rejected_qty);
+  const prod = cut ? producedAt(db, number, cut) : { good: String(b.produced_qty), rejected: String(b.rejected_qty) };
+  const good = prod.good;
+  const rejected = prod.rejected;
   const y = ratioPct(good, String(b.planned_qty));
   const within = y === null ? null : cmp(y, limits.lowerPct) >= 0 && cmp(y, limits.upperPct) <= 0;
   return {
@@ -170,14 +180,14 @@ export function reconcile(db: Db, number: string, limits: YieldLimits = DEFAULT_
     materials,
     produced: { good, rejected, total: decToString(add(good, rejected)) },
     yield: { pct: y, lowerPct: limits.lowerPct, upperPct: limits.upperPct, within },
-    labels: labelReconciliation(db, number),
+    labels: labelReconciliation(db, number, cut),
   };
 }
 
-export function labelReconciliation(db: Db, number: string): LabelReconciliation {
-  const jobs = db
-    .prepare(`SELECT j.id, j.label_id, j.state, j.attempts, j.reprint_of, j.decided_by FROM print_jobs j JOIN labels l ON l.id = j.label_id WHERE l.batch = ? ORDER BY j.seq`)
-    .all(number) as Row[];
+export function labelReconciliation(db: Db, number: string, cut?: Cut): LabelReconciliation {
+  const jobs = cut
+    ? [...jobStatesAt(db, number, cut).values()].map((j) => ({ id: j.id, label_id: j.labelId, state: j.state, attempts: j.attempts, reprint_of: j.reprintOf }) as Row)
+    : (db.prepare(`SELECT j.id, j.label_id, j.state, j.attempts, j.reprint_of, j.decided_by FROM print_jobs j JOIN labels l ON l.id = j.label_id WHERE l.batch = ? ORDER BY j.seq`).all(number) as Row[]);
   const printedLabels = new Set<string>();
   let printed = 0;
   let reprints = 0;
@@ -201,15 +211,23 @@ export function labelReconciliation(db: Db, number: string): LabelReconciliation
  * the start (or an inspection) and the next inspection (or the completion, or now) more time passed
  * than the plan's interval plus its grace, or more case labels were printed than its case interval.
  */
-export function qcOverdueHistory(db: Db, number: string, now: Date): Array<{ key: string; plan: string; name: string; reason: string; at: string }> {
+export function qcOverdueHistory(db: Db, number: string, now: Date, cut?: Cut): Array<{ key: string; plan: string; name: string; reason: string; at: string }> {
   const b = db.prepare('SELECT product, started_at, completed_at FROM batches WHERE number = ?').get(number) as Row | undefined;
   if (!b || !b.started_at) return [];
+  const S = cut?.recordSeq ?? ALL;
+  if (cut) {
+    // as it stood at the cut: "now" is the moment of the cut, the completion only if it came before
+    const at = cutTime(db, cut);
+    if (!at || Date.parse(at) < Date.parse(String(b.started_at))) return [];
+    now = new Date(at);
+    b.completed_at = completedAt(db, number, cut);
+  }
   const plans = db.prepare(`SELECT id, body FROM inspection_plans WHERE scope = 'in_process' AND product = ? AND active = 1`).all(String(b.product)) as Row[];
   const out: Array<{ key: string; plan: string; name: string; reason: string; at: string }> = [];
   const end = b.completed_at ? Date.parse(String(b.completed_at)) : now.getTime();
   for (const p of plans) {
     const body = JSON.parse(String(p.body)) as { name: string; frequency?: { everyMinutes?: number; everyCases?: number } };
-    const times = (db.prepare('SELECT inspected_at FROM qc_inspections WHERE batch = ? AND plan = ? ORDER BY record_seq').all(number, String(p.id)) as Row[]).map((r) => Date.parse(String(r.inspected_at)));
+    const times = (db.prepare('SELECT inspected_at FROM qc_inspections WHERE batch = ? AND plan = ? AND record_seq <= ? ORDER BY record_seq').all(number, String(p.id), S) as Row[]).map((r) => Date.parse(String(r.inspected_at)));
     const marks = [Date.parse(String(b.started_at)), ...times];
     const mins = body.frequency?.everyMinutes;
     if (mins) {
@@ -226,7 +244,7 @@ export function qcOverdueHistory(db: Db, number: string, now: Date): Array<{ key
     }
     const every = body.frequency?.everyCases;
     if (every) {
-      const cases = (db.prepare(`SELECT created_at FROM labels WHERE batch = ? AND kind = 'case' ORDER BY created_at`).all(number) as Row[]).map((r) => Date.parse(String(r.created_at)));
+      const cases = (db.prepare(`SELECT created_at FROM labels WHERE batch = ? AND kind = 'case' AND record_seq <= ? ORDER BY created_at`).all(number, S) as Row[]).map((r) => Date.parse(String(r.created_at)));
       for (let i = 0; i < marks.length; i++) {
         const from = marks[i]!;
         const to = i + 1 < marks.length ? marks[i + 1]! : end;
@@ -241,10 +259,16 @@ export function qcOverdueHistory(db: Db, number: string, now: Date): Array<{ key
   return out;
 }
 
-/** Every exception of a batch, with its acknowledgement if QA gave one. */
-export function batchExceptions(db: Db, number: string, opts: { limits?: YieldLimits; now?: Date } = {}): BatchException[] {
+/**
+ * Every exception of a batch, with its acknowledgement if QA gave one — now, or (with `asOf`) as the
+ * record stood at that cut: records, acknowledgements, deviations (and their status), QC results,
+ * production and label jobs up to the cut only, so a report made at the cut never changes.
+ */
+export function batchExceptions(db: Db, number: string, opts: { limits?: YieldLimits; now?: Date; asOf?: Cut } = {}): BatchException[] {
+  const cut = opts.asOf;
+  const S = cut?.recordSeq ?? ALL;
   const acks = new Map<string, { by: string; at: string; comment: string }>();
-  for (const a of db.prepare('SELECT key, acknowledged_by, acknowledged_at, comment FROM exception_acks WHERE batch = ?').all(number) as Row[]) {
+  for (const a of db.prepare('SELECT key, acknowledged_by, acknowledged_at, comment FROM exception_acks WHERE batch = ? AND record_seq <= ?').all(number, S) as Row[]) {
     acks.set(String(a.key), { by: String(a.acknowledged_by), at: String(a.acknowledged_at), comment: String(a.comment) });
   }
   const out: BatchException[] = [];
@@ -256,9 +280,10 @@ export function batchExceptions(db: Db, number: string, opts: { limits?: YieldLi
       `SELECT id, type, status, error_code, message, received_at, clock_synced, device, payload FROM records
         WHERE batch = ? AND (status = 'rejected' OR error_code IS NOT NULL
           OR type IN ('lot.override','machine.link_restored','counter.discontinuity','label.reprint_requested','label.unconfirmed'))
+          AND seq <= ?
         ORDER BY seq`,
     )
-    .all(number) as Row[];
+    .all(number, S) as Row[];
   for (const r of recs) {
     const id = String(r.id);
     const at = String(r.received_at);
@@ -279,9 +304,10 @@ export function batchExceptions(db: Db, number: string, opts: { limits?: YieldLi
     .prepare(
       `SELECT COUNT(*) AS n, MIN(seq) AS first, MAX(seq) AS last, MIN(received_at) AS since FROM records
         WHERE batch = ? AND clock_synced = 0 AND type NOT LIKE 'batch.%' AND type NOT LIKE 'signature.%' AND type NOT LIKE 'deviation.%' AND type NOT LIKE 'audit.%'
-          AND type NOT LIKE 'qc.%' AND type NOT IN ('lot.override_reviewed', 'lot.status_changed', 'lot.stock_counted', 'lot.stock_count_approved', 'lot.stock_count_rejected')`,
+          AND type NOT LIKE 'qc.%' AND type NOT IN ('lot.override_reviewed', 'lot.status_changed', 'lot.stock_counted', 'lot.stock_count_approved', 'lot.stock_count_rejected')
+          AND seq <= ?`,
     )
-    .get(number) as Row;
+    .get(number, S) as Row;
   if (Number(unsynced.n) > 0) {
     push({
       key: `clock-unsynced:${String(unsynced.first)}-${String(unsynced.last)}`,
@@ -291,15 +317,21 @@ export function batchExceptions(db: Db, number: string, opts: { limits?: YieldLi
       recordId: null,
     });
   }
+  const devAt = cut ? deviationStatusAt(db, number, cut) : null;
   for (const d of db.prepare('SELECT number, title, status, raised_at FROM deviations WHERE batch = ? ORDER BY number').all(number) as Row[]) {
+    if (devAt) {
+      const st = devAt.get(String(d.number));
+      if (st === undefined) continue; // raised after the cut
+      d.status = st;
+    }
     push({ key: `deviation:${String(d.number)}`, kind: 'deviation', at: String(d.raised_at), summary: `${String(d.number)} (${String(d.status)}): ${String(d.title)}`, recordId: null });
   }
   const qc = db
-    .prepare(`SELECT q.id, q.plan, q.verdict, q.inspected_at FROM qc_inspections q WHERE q.batch = ? AND q.verdict = 'failed' ORDER BY q.record_seq`)
-    .all(number) as Row[];
+    .prepare(`SELECT q.id, q.plan, q.verdict, q.inspected_at FROM qc_inspections q WHERE q.batch = ? AND q.verdict = 'failed' AND q.record_seq <= ? ORDER BY q.record_seq`)
+    .all(number, S) as Row[];
   for (const q of qc) push({ key: `qc:${String(q.id)}`, kind: 'qc_failed', at: String(q.inspected_at), summary: `in-process check ${String(q.id)} (${String(q.plan)}) failed`, recordId: null });
-  for (const o of qcOverdueHistory(db, number, opts.now ?? new Date())) push({ key: o.key, kind: 'qc_overdue', at: o.at, summary: `in-process check ${o.name} (${o.plan}) overdue: ${o.reason}`, recordId: null });
-  const rec = reconcile(db, number, opts.limits);
+  for (const o of qcOverdueHistory(db, number, opts.now ?? new Date(), cut)) push({ key: o.key, kind: 'qc_overdue', at: o.at, summary: `in-process check ${o.name} (${o.plan}) overdue: ${o.reason}`, recordId: null });
+  const rec = reconcile(db, number, opts.limits, cut);
   if (rec && rec.yield.within === false) {
     push({ key: 'yield', kind: 'yield', at: null, summary: `yield ${rec.yield.pct} % of planned, outside ${rec.yield.lowerPct}–${rec.yield.upperPct} %`, recordId: null });
   }

@@ -21,7 +21,7 @@ export const reportRoutes = (deps: { db: Db; cfg: Readonly<Config>; stateDir: st
   const params = Type.Object({ number: Type.String({ minLength: 1, maxLength: 64 }) });
   // Rendered in a worker thread on its own read-only connection (src/report/run.ts): a large PDF
   // must not hold up the readings of the line.
-  const cfg = { site: deps.cfg.site, line: deps.cfg.line, devices: deps.cfg.devices as never };
+  const cfg = { site: deps.cfg.site, line: deps.cfg.line, devices: deps.cfg.devices as never, reconciliation: deps.cfg.reconciliation };
   const make = (number: string, by: string | null, format: 'pdf' | 'html' | 'json') =>
     renderReport({ dbFile: join(deps.stateDir, 'journal.sqlite'), batch: number, cfg, stateDir: deps.stateDir, by, now: deps.clock.now().toISOString(), format });
   const fileName = (n: string, ext: string): string => `batch-record-${n.replace(/[^A-Za-z0-9._-]/g, '_')}.${ext}`;

@@ -17,6 +17,9 @@ import { acknowledgeAllExceptions, seedReferenceLine, startTestGateway, type Tes
 import { waitFor } from '../../helpers/net.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { parseStamp } from '../../../src/report/format.js';
+import { gatherReport } from '../../../src/report/data.js';
+import { createHash } from 'node:crypto';
+import { readdirSync, statSync } from 'node:fs';
 
 const DEV = 'fill.plc';
 const pki = tempDir('lg-report-pki-');
@@ -176,7 +179,9 @@ describe('batch record report (issue 14)', () => {
     const html = r.body.toString('utf8');
     expect(html).toContain('counter(page)');
     expect(html).toContain('counter(pages)');
-    expect(html).not.toMatch(/<script|<link|<img|src=|url\((?!#)/i);
+    // self-contained: no scripts, no external assets; the one picture per label kind is a data: URI
+    expect(html).not.toMatch(/<script|<link|url\((?!#)/i);
+    expect(html.match(/src="(?!data:image\/png;base64,)/g)).toBeNull();
     expect(html).toMatch(/<svg[^>]+class="strip"/);
     expect(html).toContain('data-state="Execute"');
     expect(html).toContain('data-state="NoLink"');
@@ -283,6 +288,138 @@ describe('batch record report (issue 14)', () => {
     expect((await t.call('GET', `/reports/weekly?from=${today}&to=${from}`, undefined, tokens.sup1)).body.code).toBe('LG_ERR_REPORT_RANGE');
     expect((await t.call('GET', '/reports/weekly?from=2026-02-30', undefined, tokens.sup1)).body.code).toBe('LG_ERR_REPORT_RANGE');
   });
+  it('the PDF holds every part the issue lists (header, personnel, equipment, materials, timeline, counters, reconciliation, QC, deviations, labels, exceptions with acknowledgements, audit, signatures, zone, hash)', async () => {
+    const file = join(out.path, 'checklist.pdf');
+    writeFileSync(file, (await fetchRaw(`/batches/${batch}/report.pdf`, tokens.qa1)).body);
+    const text = pdfText(file);
+    const flat = text.replace(/\s+/g, ' ');
+    const json = JSON.parse((await fetchRaw(`/batches/${batch}/report.json`, tokens.qa1)).body.toString('utf8')).report;
+    const x = json.sections;
+    // header
+    for (const s of ['Batch number', batch, 'WIDGET-A', 'Widget A', '09506000134352', 'Planned quantity', '1000 pcs', 'Work order', 'WO-1', 'Site / line', 'PLANT1', 'Status', 'released', 'Planned start', 'Planned end', 'Actual start', 'Actual end (completed)'])
+      expect(flat, s).toContain(s);
+    // personnel with roles; equipment with id and profile
+    for (const p of x.personnel as any[]) {
+      expect(flat, p.id).toContain(p.name);
+      if (p.role) expect(flat).toContain(p.role);
+    }
+    expect((x.personnel as any[]).map((p) => p.role)).toEqual(expect.arrayContaining(['operator', 'supervisor', 'qa']));
+    for (const e of x.config.equipment as any[]) {
+      expect(flat).toContain(e.id);
+      if (e.profile) expect(flat).toContain(e.profile);
+    }
+    // materials: target, tolerance, each consumption with lot, supplier lot, expiry, quantity, device, operator
+    for (const m of x.materials as any[]) {
+      expect(flat).toContain(`target ${m.target} ${m.unit} ± ${m.tolerancePct} %`);
+      for (const c of m.consumptions) for (const v of [c.lot, c.supplierLot, c.expiry, `${c.quantity} ${c.unit}`, c.device ?? c.station, c.operator]) expect(flat, String(v)).toContain(String(v));
+    }
+    // machine timeline (drawn; its table), counters and yield, reconciliation
+    for (const s of ['Machine timeline (PackML)', 'no link (gap)', 'Execute', 'Counters and output', 'Reconciliation and yield', 'Produced good / rejected / total', '990 / 10 / 1000 pcs', 'Yield', '99.00 %', `printed ${x.reconciliation.labels.printed} = applied ${x.reconciliation.labels.applied} + destroyed ${x.reconciliation.labels.destroyed}`, 'balanced'])
+      expect(flat, s).toContain(s);
+    // QC, deviations with their investigation, labels with the reprint reason
+    for (const s of ['QC results', 'RCV-CITRIC', 'Deviations', 'Scale not levelled', 'Root cause', 'cause of Scale not levelled', 'CAPA-7', 'Labels and print jobs', 'label smudged at the applicator', '(reprint)'])
+      expect(flat, s).toContain(s);
+    // every exception with QA's acknowledgement (printed name, comment)
+    expect(flat).toContain('Exceptions (review by exception) and QA acknowledgements');
+    expect((x.exceptions as any[]).length).toBeGreaterThanOrEqual(3);
+    expect((x.exceptions as any[]).every((e) => e.acknowledged?.by === 'qa1')).toBe(true);
+    for (const kind of new Set((x.exceptions as any[]).map((e) => e.kind))) expect(flat, kind).toContain(kind);
+    expect(flat).toContain('Quinn QA (qa1)');
+    expect(flat).toContain('reviewed in test');
+    expect(flat).not.toContain('NOT acknowledged');
+    // the audit excerpt, every signature manifestation, page x of y, the zone, the hash
+    expect(flat).toContain('Audit trail excerpt');
+    expect(flat).toContain('batch.exceptions_acknowledged');
+    const t0 = new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Berlin', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
+    for (const g of x.signatures as any[]) {
+      expect(flat).toContain(g.printedName);
+      expect(flat).toContain(t0.format(new Date(g.signedAt)));
+      expect(flat).toMatch(new RegExp(`\\b${g.meaning}\\b`));
+    }
+    expect(flat).toMatch(/all times Europe\/Berlin \(UTC\+0[12]:00\)/);
+    expect(flat).toMatch(/Page 1 of \d+/);
+    expect(text.replace(/\s+/g, '')).toContain(`SHA-256${json.contentHash}`);
+    // one label picture per label kind, drawn as an image in the PDF
+    const images = execFileSync('pdfimages', ['-list', file], { encoding: 'utf8' }).trim().split('\n').slice(2);
+    expect(images.length).toBe((x.labelSamples as any[]).length);
+  }, 60_000);
+
+  it('shows one label picture per label kind, rendered from the stored ZPL once and then served from the cache; the ZPL hash is content, the picture is not', async () => {
+    const json = JSON.parse((await fetchRaw(`/batches/${batch}/report.json`, tokens.qa1)).body.toString('utf8')).report;
+    const samples = json.sections.labelSamples as any[];
+    // one per kind the batch printed (its batch label and its case label)
+    expect(samples.map((s) => s.kind)).toEqual([...new Set((json.sections.labels as any[]).map((l) => l.kind))].sort());
+    expect(samples.map((s) => s.kind)).toEqual(['batch', 'case']);
+    for (const sm of samples) {
+      const zpl = (t.gw.db.prepare('SELECT zpl FROM print_jobs WHERE id = ?').get(sm.job) as { zpl: string }).zpl;
+      expect(sm.zplSha256).toBe(createHash('sha256').update(zpl).digest('hex'));
+      // the printed original is the sample, not its reprint
+      expect(json.sections.labels.find((l: any) => l.job === sm.job)).toMatchObject({ kind: sm.kind, reprint: false, state: 'confirmed' });
+    }
+    expect(JSON.stringify(json)).not.toContain('base64');
+    const html = (await fetchRaw(`/batches/${batch}/report.html`, tokens.qa1)).body.toString('utf8');
+    expect(html.match(/<figure class="labelpic"/g)).toHaveLength(samples.length);
+    for (const sm of samples) {
+      const m = new RegExp(`<figure class="labelpic" data-job="${sm.job}"><img class="label" alt="[^"]*" src="data:image/png;base64,([A-Za-z0-9+/=]+)">`).exec(html);
+      expect(m, sm.kind).not.toBeNull();
+      const png = Buffer.from(m![1]!, 'base64');
+      expect(png.readUInt32BE(0)).toBe(0x89504e47);
+      // IHDR: a 4x6 in label (101.6 × 152.4 mm) at 8 dots/mm
+      expect(Math.abs(png.readUInt32BE(16) - 101.6 * 8)).toBeLessThan(1);
+      expect(Math.abs(png.readUInt32BE(20) - 152.4 * 8)).toBeLessThan(1);
+    }
+    // cached on disk by job id and ZPL hash: a second report renders nothing (no file is rewritten)
+    const dir = join(t.stateDir, 'label-images');
+    const files = readdirSync(dir).filter((f) => f.endsWith('.png')).sort();
+    expect(files).toEqual(samples.map((sm) => expect.stringContaining(`${sm.job}-${sm.zplSha256}`)).sort());
+    const mtimes = files.map((f) => statSync(join(dir, f)).mtimeMs);
+    const again = (await fetchRaw(`/batches/${batch}/report.pdf`, tokens.qa1)).body;
+    expect(again.subarray(0, 5).toString()).toBe('%PDF-');
+    expect(files.map((f) => statSync(join(dir, f)).mtimeMs)).toEqual(mtimes);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.png')).sort()).toEqual(files);
+  }, 60_000);
+
+  it('reconciliation and exceptions are report sections cut at the as-of point: later records and acknowledgements leave the old report unchanged, the new report shows them', async () => {
+    const cfg = t.gw.cfg as any;
+    const live = JSON.parse((await fetchRaw(`/batches/${batch}/report.json`, tokens.qa1)).body.toString('utf8')).report;
+    // at the newest cut the sections say what the review API says now
+    expect(live.sections.reconciliation).toEqual(ok(await t.call('GET', `/batches/${batch}/reconciliation`, undefined, tokens.qa1), 'reconciliation'));
+    const api = ok(await t.call('GET', `/batches/${batch}/exceptions`, undefined, tokens.qa1), 'exceptions');
+    expect(live.sections.exceptions).toEqual(api.items);
+    const pdf = join(out.path, 'cut.pdf');
+    writeFileSync(pdf, (await fetchRaw(`/batches/${batch}/report.pdf`, tokens.qa1)).body);
+    const st = parseStamp(readFileSync(pdf).toString('latin1'))!;
+    // later: a reprint of the case label (one more printed copy) and a new deviation, then QA acknowledges the new exceptions
+    const job = live.sections.labelSamples.find((sm: any) => sm.kind === 'case').job;
+    const rp = await t.call('POST', `/print-jobs/${job}/reprint`, { reason: 'second copy for the retained sample' }, tokens.sup1);
+    const reprinted = rp.status < 300;
+    const before = live.sections.reconciliation.labels;
+    if (reprinted) await waitFor(async () => (await t.call('GET', `/batches/${batch}/reconciliation`, undefined, tokens.qa1)).body.labels.printed === before.printed + 1, 20_000, 50, 'late reprint confirmed');
+    ok(await t.call('POST', '/deviations', { batch, type: 'unplanned', category: 'minor', title: 'Late finding', description: 'found after the report was printed' }, tokens.qa1), 'late deviation');
+    const open = (ok(await t.call('GET', `/batches/${batch}/exceptions`, undefined, tokens.qa1), 'exceptions').items as any[]).filter((e) => !e.acknowledged);
+    expect(open.length).toBeGreaterThanOrEqual(1);
+    ok(await t.call('POST', `/batches/${batch}/exceptions/acknowledge`, { all: true, comment: 'late items reviewed' }, tokens.qa1), 'ack late');
+    // the report at the old cut: the same sections, the same hash
+    const old = gatherReport(t.gw.db, batch, { cfg, asOf: st.asOf });
+    expect(old.sections.exceptions).toEqual(live.sections.exceptions);
+    expect(old.sections.reconciliation).toEqual(live.sections.reconciliation);
+    expect(old.sections.labels).toEqual(live.sections.labels);
+    expect(old.sectionHashes).toEqual(live.sectionHashes);
+    expect(old.contentHash).toBe(st.sha256);
+    const cfgFile = join(out.path, 'cut.yaml');
+    writeFileSync(cfgFile, JSON.stringify(t.gw.cfg));
+    const v = await runCli(['report', 'verify', pdf, '--db', join(t.stateDir, 'journal.sqlite'), '--config', cfgFile]);
+    expect(v.code, v.stdout + v.stderr).toBe(0);
+    // the report now shows them
+    const now = JSON.parse((await fetchRaw(`/batches/${batch}/report.json`, tokens.qa1)).body.toString('utf8')).report;
+    expect(now.contentHash).not.toBe(st.sha256);
+    const late = (now.sections.exceptions as any[]).filter((e) => !live.sections.exceptions.some((o: any) => o.key === e.key));
+    expect(late.map((e) => e.kind)).toEqual(expect.arrayContaining(['deviation', ...(reprinted ? ['reprint'] : [])]));
+    expect(late.every((e) => e.acknowledged?.comment === 'late items reviewed')).toBe(true);
+    if (reprinted) expect(now.sections.reconciliation.labels).toMatchObject({ printed: before.printed + 1, applied: before.applied, destroyed: before.destroyed + 1, reprints: before.reprints + 1, balanced: true });
+    expect(reprinted, `reprint after release: ${JSON.stringify(rp.body)}`).toBe(true);
+  }, 90_000);
+
   it('a copy stays verifiable after later records (the report is cut at its as-of seqs); a status that moved on since is named, not hidden', async () => {
     const pdf = join(out.path, 'before.pdf');
     writeFileSync(pdf, (await fetchRaw(`/batches/${batch}/report.pdf`, tokens.qa1)).body);
