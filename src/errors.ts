@@ -214,6 +214,9 @@ export const ERRORS = {
   LG_ERR_REPORT_MISMATCH: e(409, 'report of batch {batch}: the copy says content SHA-256 {expected}, the journal gives {actual}'),
   LG_ERR_REPORT_STAMP_MISSING: e(422, 'no linegate report stamp found in {file}'),
   LG_ERR_REPORT_RANGE: e(422, 'report period {from} – {to}: {detail}'),
+  LG_ERR_WEEKLY_REVIEW_NOT_FOUND: e(404, 'weekly review {id} not found'),
+  LG_ERR_WEEKLY_REVIEW_SIGNED: e(409, 'weekly review {id} is already signed ({meaning}) by {by} at {at}: freeze a new review of the period to sign again'),
+  LG_ERR_WEEKLY_REVIEW_CHANGED: e(409, 'weekly review {id}: {detail} — the content was changed after it was frozen; it cannot be signed'),
 
   // ── handling units and dispatch (issue 15) ──────────────────────────────────
   LG_ERR_HU_CASE_UNKNOWN: e(404, 'case serial {serial} (GTIN {gtin}) has no case label issued by this gateway — label the case first'),

@@ -238,7 +238,7 @@ export class Gateway {
         labels: () => this.labels,
       }),
     );
-    this.addApiRoutes(reportRoutes({ db: this.db, cfg: this.cfg, stateDir: this.stateDir, clock: this.clock }));
+    this.addApiRoutes(reportRoutes({ db: this.db, cfg: this.cfg, stateDir: this.stateDir, clock: this.clock, journal: this.journal, signatures: this.ops.signatures }));
 
     // Every committed record → its station's live stream (verdicts within the commit's latency).
     this.journal.onCommitted((records) => {

@@ -45,7 +45,7 @@ export function stateStripSvg(d: ReportData, doc: Pick<ReportDocument, 'stripEnd
 /** Label pictures by print job id (PNG), made by src/report/images.ts; absent ones are said so. */
 export type LabelImages = ReadonlyMap<string, Buffer | { error: string }>;
 
-function block(b: Block, d: ReportData, doc: ReportDocument, images: LabelImages): string {
+function block(b: Block, d: ReportData | null, doc: ReportDocument, images: LabelImages): string {
   switch (b.kind) {
     case 'h':
       return `<h2>${esc(b.text)}</h2>`;
@@ -54,7 +54,7 @@ function block(b: Block, d: ReportData, doc: ReportDocument, images: LabelImages
     case 'kv':
       return `<table class="kv">${b.rows.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')}</table>`;
     case 'strip':
-      return `<figure>${stateStripSvg(d, doc)}</figure>`;
+      return d ? `<figure>${stateStripSvg(d, doc)}</figure>` : '';
     case 'image': {
       const img = images.get(b.job);
       const pic = Buffer.isBuffer(img)
@@ -73,7 +73,13 @@ function block(b: Block, d: ReportData, doc: ReportDocument, images: LabelImages
 }
 
 export function renderHtml(d: ReportData, stamp: ReportStamp, images: LabelImages = new Map()): string {
-  const doc = buildDocument(d, stamp);
+  return renderDocumentHtml(buildDocument(d, stamp), { meta: stampLine(d, stamp), data: d, images });
+}
+
+/** Any report document (the batch record, the weekly review) as one self-contained printable page. */
+export function renderDocumentHtml(doc: ReportDocument, o: { meta: string | null; data?: ReportData | null; images?: LabelImages }): string {
+  const d = o.data ?? null;
+  const images = o.images ?? new Map();
   const css = `
 @page { size: A4; margin: 16mm 12mm 24mm 12mm;
   @bottom-left { content: ${cssString(doc.footer)}; font: 8pt sans-serif; }
@@ -93,7 +99,7 @@ table { border-collapse: collapse; width: 100%; margin: 2pt 0 6pt; table-layout:
 @media print { body { padding: 0; max-width: none; } .foot { display: none; } }`;
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
-<meta name="linegate-report" content="${esc(stampLine(d, stamp))}">
+${o.meta ? `<meta name="linegate-report" content="${esc(o.meta)}">` : ''}
 <title>${esc(doc.title)}</title>
 <style>${css}</style></head>
 <body>

@@ -29,7 +29,16 @@ type Doc = InstanceType<typeof PDFDocument>;
 const M = { top: 48, bottom: 64, left: 40, right: 40 };
 
 export async function renderPdf(d: ReportData, stamp: ReportStamp, images: LabelImages = new Map()): Promise<Buffer> {
-  const rdoc = buildDocument(d, stamp);
+  return renderDocumentPdf(buildDocument(d, stamp), { subject: `Batch record ${d.batch}`, stamp: stampLine(d, stamp), createdAt: new Date(stamp.generatedAt), data: d, images });
+}
+
+/**
+ * Any report document (the batch record, the weekly review) as PDF. `stamp` goes into the Info
+ * dictionary (`LinegateReport`) and the keywords, where `linegate report verify` finds it.
+ */
+export async function renderDocumentPdf(rdoc: ReportDocument, o: { subject: string; stamp: string; createdAt: Date; data?: ReportData | null; images?: LabelImages }): Promise<Buffer> {
+  const d = o.data ?? null;
+  const images = o.images ?? new Map();
   const doc: Doc = new PDFDocument({
     size: 'A4',
     margins: M,
@@ -38,12 +47,12 @@ export async function renderPdf(d: ReportData, stamp: ReportStamp, images: Label
     info: {
       Title: pdfText(rdoc.title),
       Author: 'linegate',
-      Subject: pdfText(`Batch record ${d.batch}`),
-      Keywords: pdfText(stampLine(d, stamp)),
-      CreationDate: new Date(stamp.generatedAt),
+      Subject: pdfText(o.subject),
+      Keywords: pdfText(o.stamp),
+      CreationDate: o.createdAt,
     },
   });
-  (doc.info as unknown as Record<string, unknown>).LinegateReport = stampLine(d, stamp);
+  (doc.info as unknown as Record<string, unknown>).LinegateReport = o.stamp;
   const chunks: Buffer[] = [];
   const done = new Promise<Buffer>((resolve, reject) => {
     doc.on('data', (c: Buffer) => chunks.push(c));
@@ -79,7 +88,7 @@ function ensure(doc: Doc, h: number): void {
   if (doc.y + h > doc.page.height - M.bottom) doc.addPage();
 }
 
-function drawBlock(doc: Doc, b: Block, d: ReportData, rdoc: ReportDocument, W: number, images: LabelImages): void {
+function drawBlock(doc: Doc, b: Block, d: ReportData | null, rdoc: ReportDocument, W: number, images: LabelImages): void {
   switch (b.kind) {
     case 'h': {
       ensure(doc, 40);
@@ -111,7 +120,7 @@ function drawBlock(doc: Doc, b: Block, d: ReportData, rdoc: ReportDocument, W: n
       return;
     }
     case 'strip':
-      drawStrip(doc, d, rdoc, W);
+      if (d) drawStrip(doc, d, rdoc, W);
       return;
     case 'image': {
       const img = images.get(b.job);

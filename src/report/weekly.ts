@@ -8,13 +8,12 @@
  * still open (planned, in process, on hold) that was created before the period ended — an open batch
  * is reviewed every week until it is closed.
  *
- * Not built here (yet): QA's signature of the review (needs a `review` signable entity in
- * src/usecases/signatures.ts, which belongs to the EBR work).
+ * QA signs a FROZEN review (src/usecases/weekly-reviews.ts): this content stored with its SHA-256
+ * and journal cut, then signed with Part 11 re-authentication. Drawn as HTML and PDF by
+ * weekly-document.ts.
  */
 import { LgError } from '../errors.js';
 import type { Db } from '../store/db.js';
-import { esc } from './html.js';
-import { timeFormatter, zoneLabel } from './format.js';
 
 export interface WeeklyReview {
   kind: 'weekly-review';
@@ -175,37 +174,4 @@ export function gatherWeekly(db: Db, o: { from: string; to?: string; timeZone: s
   return run.deferred();
 }
 
-export function renderWeeklyHtml(w: WeeklyReview): string {
-  const t = timeFormatter(w.period.timeZone);
-  const s = (v: unknown): string => esc(v === null || v === undefined ? '' : Array.isArray(v) ? v.join(', ') : String(v));
-  const table = (head: string[], rows: unknown[][], empty: string): string =>
-    rows.length === 0
-      ? `<p class="empty">${esc(empty)}</p>`
-      : `<table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${s(c)}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
-  const title = `Weekly review ${w.site} / ${w.line}: ${w.period.fromDate} – ${w.period.toDate}`;
-  return `<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title>
-<style>
-@page { size: A4 landscape; margin: 14mm 10mm 18mm; @bottom-right { content: "Page " counter(page) " of " counter(pages); font: 8pt sans-serif; } @bottom-left { content: "${esc(`${w.site} / ${w.line} · generated ${t(w.generatedAt)} ${w.period.timeZone}`).replace(/"/g, '')}"; font: 8pt sans-serif; } }
-body { font: 10pt/1.35 sans-serif; margin: 8mm; } h1 { font-size: 15pt; } h2 { font-size: 11.5pt; border-bottom: 1.5px solid #333; margin-top: 14pt; }
-table { border-collapse: collapse; width: 100%; } th, td { border: 0.5pt solid #999; padding: 2pt 4pt; font-size: 8.5pt; text-align: left; vertical-align: top; } th { background: #eee; }
-thead { display: table-header-group; } tr { break-inside: avoid; } .empty { font-style: italic; color: #555; }
-</style></head><body>
-<h1>${esc(title)}</h1>
-<p>Period ${esc(t(w.period.from))} to ${esc(t(w.period.to))}, ${esc(zoneLabel(w.period.timeZone, new Date(w.period.from)))}. Generated ${esc(t(w.generatedAt))}.
-Batches by status: ${esc(Object.entries(w.byStatus).map(([k, v]) => `${k} ${v}`).join(', ') || 'none')}.</p>
-<h2>Batches</h2>
-${table(
-  ['Batch', 'Product', 'Status', 'Planned', 'Produced', 'Rejected', 'Yield %', 'Started', 'Completed', 'Released', 'Exceptions', 'Open deviations', 'QC failures'],
-  w.batches.map((b) => [b.number, `${b.product}${b.productName ? ` ${b.productName}` : ''}`, b.status, `${b.plannedQty} ${b.unit}`, b.producedQty, b.rejectedQty, b.yieldPct, t(b.startedAt), t(b.completedAt), t(b.releasedAt), b.exceptions, b.openDeviations, b.qcFailures]),
-  'No batches in this period.',
-)}
-<h2>Inventory of the lots used and made</h2>
-${table(['Lot', 'Material', 'Status', 'On hand', 'Expiry', 'Supplier lot', 'Used by', 'Produced by'], w.inventory.map((l) => [l.lot, l.material, l.status, `${l.quantity} ${l.unit}`, l.expiry, l.supplierLot, l.usedBy, l.producedBy]), 'No lots.')}
-<h2>Deviations (open: ${w.deviations.open}, under investigation: ${w.deviations.underInvestigation}, closed in the period: ${w.deviations.closed})</h2>
-${table(['Deviation', 'Batch', 'Category', 'Title', 'Status', 'Raised', 'Closed'], w.deviations.items.map((d) => [d.number, d.batch, d.category, d.title, d.status, `${t(d.raisedAt)} ${String(d.raisedBy ?? '')}`, d.closedAt ? `${t(d.closedAt)} ${String(d.closedBy ?? '')}` : '']), 'No deviations.')}
-<h2>Failed QC results</h2>
-${table(['Inspection', 'Plan', 'Lot', 'Batch', 'Failed', 'By', 'Time', 'Retake'], w.qcFailures.map((q) => [q.id, q.plan, q.lot, q.batch, q.failed, q.inspectedBy, t(q.inspectedAt), q.retake]), 'No failed QC results.')}
-</body></html>
-`;
-}
+export { renderWeeklyHtml, renderWeeklyPdf } from './weekly-document.js';

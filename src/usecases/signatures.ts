@@ -47,6 +47,7 @@ export const MEANINGS: Record<string, readonly string[]> = {
   'lot.override': ['approved'],
   'user.unlock': ['approved'],
   'record.review': ['reviewed', 'approved'],
+  'weekly_review.sign': ['reviewed', 'approved'],
 };
 
 /** The two components a person gives to sign. */
