@@ -25,7 +25,7 @@ const ok = (r: { status: number; body: any }, what: string): any => {
   if (r.status >= 300) throw new Error(`${what}: ${r.status} ${JSON.stringify(r.body)}`);
   return r.body;
 };
-async function raw(path: string, token: string): Promise<{ status: number; type: string; body: Buffer }> {
+async function raw(path: string, token: string | undefined): Promise<{ status: number; type: string; body: Buffer }> {
   const res = await fetch(t.url + path, { headers: { authorization: `Bearer ${token}` } });
   return { status: res.status, type: res.headers.get('content-type') ?? '', body: Buffer.from(await res.arrayBuffer()) };
 }
