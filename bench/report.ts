@@ -3,14 +3,18 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { openDatabase, type Db } from '../src/store/db.js';
 import { Journal } from '../src/store/journal.js';
-import { gatherReport, renderHtml, renderPdf } from '../src/report/index.js';
-import { gatherWeekly } from '../src/report/weekly.js';
+import { gatherReport, renderHtml, renderPdf, reportLabelImages } from '../src/report/index.js';
+import { gatherWeekly, renderWeeklyHtml, renderWeeklyPdf } from '../src/report/weekly.js';
+import { forgetInMemory, renderCount } from '../src/labels/images.js';
 
 /**
  * Report figures (issue 14): the batch record report of a batch with 10,000 records as HTML
  * (target ≤ 1 s) and PDF (≤ 3 s), gather included; the weekly review over 100 batches (≤ 2 s).
  * The batch's records are a realistic mix written through the journal: weighings with their
- * consumption rows (several lots), PackML state changes with link gaps, counter updates, scans.
+ * consumption rows (several lots), PackML state changes with link gaps, counter updates, scans,
+ * and a case and a pallet label. Also: the label pictures of a report rendered cold (zpl-renderer-js)
+ * against the same pictures from the disk cache (what the next report's worker sees) and from
+ * memory — the cache effect as a ratio measured in the same run.
  */
 const now = (): number => Number(process.hrtime.bigint() / 1000n) / 1000;
 const cfg = {
@@ -76,6 +80,22 @@ async function fillBatch(journal: Journal, db: Db, batch: string, n: number): Pr
   }
 }
 
+/** A case and a pallet label of the batch, each with a confirmed print job holding realistic ZPL. */
+function addLabels(db: Db, batch: string): void {
+  const at = '2026-11-24T10:00:00.000Z';
+  const zpl = (kind: string, serial: string): string =>
+    `^XA^CI28^PW812^LL1218^FO40,40^A0N,48,48^FD${kind.toUpperCase()} WIDGET-A Widget A^FS^FO40,110^A0N,32,32^FDBatch ${batch}  Serial ${serial}^FS` +
+    `^FO40,170^BY3^BCN,160,Y,N,N^FD>;0109506000134352^FS^FO40,400^BY3^BCN,160,Y,N,N^FD>;10${batch.replace(/-/g, '')}^FS` +
+    `^FO40,650^BQN,2,8^FDQA,https://id.example.com/01/09506000134352/10/${batch}/21/${serial}^FS^FO40,1000^GB730,3,3^FS^FO40,1030^A0N,28,28^FDNet 6.100 kg  Best before 2027-11-24^FS^XZ`;
+  ['case', 'pallet'].forEach((kind, i) => {
+    const label = `LBL-${kind}`;
+    db.prepare(`INSERT INTO labels (id, kind, batch, serial, template, fields, record_seq, created_at) VALUES (?,?,?,?,?,'{}',1,?)`).run(label, kind, batch, `S${i + 1}`, `${kind}-4x6`, at);
+    db.prepare(
+      `INSERT INTO print_jobs (id, label_id, record_seq, printer, template, zpl, state, attempts, created_at, updated_at, confirmed_at) VALUES (?,?,1,'pack.printer',?,?, 'confirmed', 1, ?, ?, ?)`,
+    ).run(`JOB-${kind}`, label, `${kind}-4x6`, zpl(kind, `S${i + 1}`), at, at, at);
+  });
+}
+
 export async function benchReport(): Promise<Record<string, number>> {
   const dir = mkdtempSync(join(resolve('.'), '.bench-report-'));
   const db = openDatabase(join(dir, 'journal.sqlite'), { synchronous: 'NORMAL' });
@@ -85,6 +105,7 @@ export async function benchReport(): Promise<Record<string, number>> {
     const big = '20261124-001';
     await fillBatch(journal, db, big, 10_000);
     for (let b = 2; b <= 100; b++) await fillBatch(journal, db, `20261124-${String(b).padStart(3, '0')}`, 50);
+    addLabels(db, big);
     const stamp = { generatedAt: new Date().toISOString(), generatedBy: 'bench', checkpoint: null };
     const runs = (fn: () => unknown | Promise<unknown>) => async (): Promise<number> => {
       const a = now();
@@ -96,17 +117,46 @@ export async function benchReport(): Promise<Record<string, number>> {
       for (let i = 0; i < times; i++) m = Math.min(m, await fn());
       return m;
     };
-    const html = await best(runs(() => renderHtml(gatherReport(db, big, { cfg }), stamp)));
+    // label pictures: cold (rendered), then from the disk cache with an empty memory (a new worker), then from memory
+    const sample = gatherReport(db, big, { cfg });
+    const r0 = renderCount();
+    const cold = await runs(() => reportLabelImages(db, sample, { stateDir: dir }))();
+    const rendered = renderCount() - r0;
+    const disk = await best(
+      runs(async () => {
+        forgetInMemory();
+        await reportLabelImages(db, sample, { stateDir: dir });
+      }),
+    );
+    const memory = await best(runs(() => reportLabelImages(db, sample, { stateDir: dir })));
+    if (renderCount() - r0 !== rendered) throw new Error('the label picture cache missed');
+    const images = await reportLabelImages(db, sample, { stateDir: dir });
+    const html = await best(runs(async () => renderHtml(gatherReport(db, big, { cfg }), stamp, await reportLabelImages(db, sample, { stateDir: dir }))));
     let pages = 0;
     const pdf = await best(
       runs(async () => {
-        const buf = await renderPdf(gatherReport(db, big, { cfg }), stamp);
+        const buf = await renderPdf(gatherReport(db, big, { cfg }), stamp, images);
         pages = (buf.toString('latin1').match(/\/Type \/Page\b/g) ?? []).length;
       }),
     );
-    const weekly = await best(runs(() => gatherWeekly(db, { from: '2026-11-23', timeZone: 'Europe/Berlin', site: 'PLANT1', line: 'L1', now: new Date() })));
+    const week = { from: '2026-11-23', timeZone: 'Europe/Berlin', site: 'PLANT1', line: 'L1', now: new Date() };
+    const weekly = await best(runs(() => gatherWeekly(db, week)));
+    const weeklyHtml = await best(runs(() => renderWeeklyHtml(gatherWeekly(db, week))));
+    const weeklyPdf = await best(runs(() => renderWeeklyPdf(gatherWeekly(db, week))));
     const records = (db.prepare('SELECT COUNT(*) AS n FROM records WHERE batch = ?').get(big) as { n: number }).n;
-    return { 'batch records': records, 'report HTML ms (target ≤ 1000)': html, 'report PDF ms (target ≤ 3000)': pdf, 'PDF pages': pages, 'weekly review, 100 batches ms (≤ 2000)': weekly };
+    return {
+      'batch records': records,
+      'report HTML ms (target ≤ 1000)': html,
+      'report PDF ms (target ≤ 3000)': pdf,
+      'PDF pages': pages,
+      'weekly review, 100 batches ms (≤ 2000)': weekly,
+      'weekly review HTML ms': weeklyHtml,
+      'weekly review PDF ms': weeklyPdf,
+      [`label pictures cold: ${rendered} rendered, ms`]: cold,
+      'label pictures from disk cache ms': disk,
+      'label pictures from memory ms': memory,
+      'cold / disk cache (×)': cold / disk,
+    };
   } finally {
     await journal.close();
     db.close();

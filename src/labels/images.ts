@@ -39,6 +39,11 @@ export function renderCount(): number {
   return renders;
 }
 
+/** Drop the in-memory pictures (what a fresh report worker starts with); the disk cache stays. */
+export function forgetInMemory(): void {
+  cache.clear();
+}
+
 const safe = (id: string): string => id.replace(/[^A-Za-z0-9._-]/g, '_');
 
 function fromDisk(file: string | null): Buffer | null {

@@ -20,6 +20,7 @@ import { parseStamp } from '../../../src/report/format.js';
 import { gatherReport } from '../../../src/report/data.js';
 import { createHash } from 'node:crypto';
 import { readdirSync, statSync } from 'node:fs';
+import { decode } from '../labels/harness.js';
 
 const DEV = 'fill.plc';
 const pki = tempDir('lg-report-pki-');
@@ -367,6 +368,10 @@ describe('batch record report (issue 14)', () => {
       // IHDR: a 4x6 in label (101.6 × 152.4 mm) at 8 dots/mm
       expect(Math.abs(png.readUInt32BE(16) - 101.6 * 8)).toBeLessThan(1);
       expect(Math.abs(png.readUInt32BE(20) - 152.4 * 8)).toBeLessThan(1);
+      // a real picture of that ZPL: its barcodes read back (zxing) carry the batch number (AI 10)
+      const codes = await decode(png);
+      expect(codes.length, sm.kind).toBeGreaterThan(0);
+      expect(codes.map((c) => c.text).join(' '), sm.kind).toContain(batch);
     }
     // cached on disk by job id and ZPL hash: a second report renders nothing (no file is rewritten)
     const dir = join(t.stateDir, 'label-images');
