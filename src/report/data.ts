@@ -7,18 +7,23 @@
  * and every section that comes from the append-only journal (records, consumptions, corrections,
  * signatures, QC results, audit) is cut at those seqs. So `gatherReport(db, n, { asOf })` years
  * later yields the same section again, and `linegate report verify` can recompute what a printed
- * copy says. Sections that show a *current* state (batch status, a deviation's status, a print
- * job's state, a lot's on-hand) are read as they are now; when they moved on since printing,
- * verification names exactly those sections ("changed since printed") instead of one opaque
- * mismatch. Each section has its own SHA-256; the report's content hash is the SHA-256 of the
+ * copy says. The reconciliation, the exceptions and the print job states are cut too: what the
+ * tables hold only as a current state (produced quantity, job state, deviation status, completion)
+ * is replayed from the records up to the cut (src/store/batch-asof.ts). Sections that still show a
+ * *current* state (batch status in the header, a deviation's status and investigation, who decided
+ * a print job) are read as they are now; when they moved on since printing, verification names
+ * exactly those sections ("changed since printed") instead of one opaque mismatch. Each section has its own SHA-256; the report's content hash is the SHA-256 of the
  * canonical list of section hashes (src/domain/snapshot.ts canonical JSON).
  *
  * The config section (site, line, time zone, equipment) comes from the gateway's config, not the
  * journal; offline on a journal copy without `--config` it is what the journal knows (the device
  * ids seen in the batch's records), and verification says so.
  *
- * Extension point: other parts (completion/release checks, reconciliation, yield, exceptions) add
- * a section with `registerReportSection(name, provider)`: a provider reads the same db inside the
+ * Label pictures are not content: `labelSamples` names one print job per label kind with the
+ * SHA-256 of its stored ZPL, and the renderers draw the picture made from that ZPL
+ * (src/report/images.ts) — rendering is not byte-stable across zpl-renderer-js versions, the ZPL is.
+ *
+ * Extension point: other parts (e.g. completion/release checks) add a section with `registerReportSection(name, provider)`: a provider reads the same db inside the
  * same transaction and returns plain JSON (or null for "not applicable"). Sections appear in the
  * JSON export and the hash at once; the HTML/PDF render unknown sections as a generic table.
  */
