@@ -127,6 +127,8 @@ describe('weekly review signed by QA (issue 14, SOP 7.1/8)', () => {
     expect(p.type).toContain('application/pdf');
     const file = join(out.path, 'weekly.pdf');
     writeFileSync(file, p.body);
+    // scripts/report-screenshot.sh keeps this PDF to draw the README picture from it
+    if (process.env.LINEGATE_WEEKLY_PDF_OUT) writeFileSync(process.env.LINEGATE_WEEKLY_PDF_OUT, p.body);
     const text = execFileSync('pdftotext', ['-layout', file, '-'], { encoding: 'utf8' });
     const flat = text.replace(/\s+/g, ' ');
     for (const s of ['Weekly review', id, 'Quinn QA', 'reviewed', when, batch, 'planned', 'Europe/Berlin', 'Review and signatures']) expect(flat, s).toContain(s);
