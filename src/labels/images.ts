@@ -8,12 +8,16 @@
  *  - optionally on disk (`cacheDir`, e.g. `<stateDir>/label-images/`), as `<job>-<zpl sha256>.png`, so
  *    report workers (a fresh thread per report) and restarts do not render the same label again.
  *
+ * The disk cache keeps at most DISK_MAX pictures (5–20 KB each): when a new one is written the
+ * least recently used beyond that are deleted (a read sets its access time), so a gateway that runs for
+ * years does not fill its disk with pictures; a deleted one is simply rendered again when asked.
+ *
  * A job's ZPL never changes after it is queued; keying on its hash as well means a picture can never
  * stand for other bytes than the ones stored. The picture is for people: it is NOT part of any hashed
  * content (the renderer's output is not byte-stable across its versions), the ZPL's hash is.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 type Api = { zplToBase64Async(zpl: string, widthMm?: number, heightMm?: number, dpmm?: number): Promise<string> };
@@ -29,6 +33,7 @@ export const DEFAULT_LABEL_SIZE: LabelSize = { widthMm: 101.6, heightMm: 152.4, 
 let api: Promise<Api> | null = null;
 const cache = new Map<string, Buffer>();
 const MAX = 32;
+export const DISK_MAX = 2000;
 let chain: Promise<unknown> = Promise.resolve();
 let renders = 0;
 
@@ -51,7 +56,11 @@ function fromDisk(file: string | null): Buffer | null {
   try {
     const b = readFileSync(file);
     // a PNG signature, not a half-written or foreign file
-    return b.length > 8 && b.readUInt32BE(0) === 0x89504e47 ? b : null;
+    if (!(b.length > 8 && b.readUInt32BE(0) === 0x89504e47)) return null;
+    // recently used: its access time (set explicitly, whatever the mount's atime policy) keeps it
+    // from the pruning; its modification time stays the time it was rendered
+    utimesSync(file, new Date(), statSync(file).mtime);
+    return b;
   } catch {
     return null;
   }
@@ -63,9 +72,40 @@ function toDisk(dir: string, file: string, png: Buffer): void {
     const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
     writeFileSync(tmp, png);
     renameSync(tmp, file); // atomic: a reader sees the whole picture or none
+    prune(dir, DISK_MAX);
   } catch {
     /* a cache that cannot be written only costs a render next time */
   }
+}
+
+/** Delete the least recently used pictures beyond `max` (and stale temporary files). */
+export function prune(dir: string, max: number): number {
+  const files: Array<{ f: string; t: number }> = [];
+  for (const f of readdirSync(dir)) {
+    if (!f.endsWith('.png') && !f.endsWith('.tmp')) continue;
+    try {
+      const st = statSync(join(dir, f));
+      if (f.endsWith('.tmp')) {
+        if (Date.now() - st.mtimeMs > 3_600_000) unlinkSync(join(dir, f));
+        continue;
+      }
+      files.push({ f, t: Math.max(st.atimeMs, st.mtimeMs) });
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  if (files.length <= max) return 0;
+  files.sort((a, b) => a.t - b.t);
+  let n = 0;
+  for (const { f } of files.slice(0, files.length - max)) {
+    try {
+      unlinkSync(join(dir, f));
+      n++;
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return n;
 }
 
 /** The PNG of a job's label. */
