@@ -77,7 +77,7 @@ export function renderHtml(d: ReportData, stamp: ReportStamp, images: LabelImage
 }
 
 /** Any report document (the batch record, the weekly review) as one self-contained printable page. */
-export function renderDocumentHtml(doc: ReportDocument, o: { meta: string | null; data?: ReportData | null; images?: LabelImages }): string {
+export function renderDocumentHtml(doc: ReportDocument, o: { meta: string | null; metaName?: string; data?: ReportData | null; images?: LabelImages }): string {
   const d = o.data ?? null;
   const images = o.images ?? new Map();
   const css = `
@@ -99,7 +99,7 @@ table { border-collapse: collapse; width: 100%; margin: 2pt 0 6pt; table-layout:
 @media print { body { padding: 0; max-width: none; } .foot { display: none; } }`;
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
-${o.meta ? `<meta name="linegate-report" content="${esc(o.meta)}">` : ''}
+${o.meta ? `<meta name="${esc(o.metaName ?? 'linegate-report')}" content="${esc(o.meta)}">` : ''}
 <title>${esc(doc.title)}</title>
 <style>${css}</style></head>
 <body>

@@ -115,7 +115,7 @@ export function weeklyStamp(r: FrozenReview): string {
 }
 
 export function renderWeeklyHtml(w: WeeklyReview, frozen: { review: FrozenReview; signatures: ReviewSignature[] } | null = null): string {
-  return renderDocumentHtml(buildWeeklyDocument(w, frozen), { meta: frozen ? weeklyStamp(frozen.review) : null });
+  return renderDocumentHtml(buildWeeklyDocument(w, frozen), { meta: frozen ? weeklyStamp(frozen.review) : null, metaName: 'linegate-weekly-review' });
 }
 
 export function renderWeeklyPdf(w: WeeklyReview, frozen: { review: FrozenReview; signatures: ReviewSignature[] } | null = null): Promise<Buffer> {
