@@ -33,7 +33,7 @@ export function bindValue(r: ValueReading, ctx: StationContext): BindResult {
         status: 'rejected',
         errorCode: r.error?.code ?? 'LG_ERR_VALUE_NOT_NUMERIC',
         message: r.error?.message ?? null,
-        payload: { name: r.name, value: null, unit: r.unit, quality: r.quality, ...source, ...(r.error?.details ?? {}), ...(r.raw !== undefined ? { raw: r.raw } : {}) },
+        payload: { ...(r.error?.details ?? {}), name: r.name, value: null, received: r.error?.details?.value ?? null, unit: r.unit, quality: r.quality, ...source, ...(r.raw !== undefined ? { raw: r.raw } : {}) },
       },
       effects: [],
     };
