@@ -149,11 +149,14 @@ export async function benchDurable(opts: { loads?: number; values?: number; pace
   await h.start();
   try {
     const scale = scaleStream(loads);
-    const peer = await fsyncPeer(h, dir, [
+    // LG_BENCH_DURABLE_NO_PEER=1: gateway runs only (for a CPU profile of the gateway alone); no ratios then.
+    const noPeer = process.env.LG_BENCH_DURABLE_NO_PEER === '1';
+    const peerRuns = noPeer ? [] : [
       { topics: ['bench/durable/scale'], payloads: scale, rate: 0 },
       { topics: VALUE_TOPICS, payloads: valueStream(nValues), rate: 0 },
       { topics: VALUE_TOPICS, payloads: valueStream(paced, nValues), rate: 1000 },
-    ]);
+    ];
+    const peer = noPeer ? [] : await fsyncPeer(h, dir, peerRuns);
     const gs = await gatewayRuns(h, dir, 'gw-scale', { id: 'scale', kind: 'mqtt-scale', station: 'WEIGH-1', profile: 'json-generic', topic: 'bench/durable/scale', broker: { url: h.url, clientId: `bench-gw-scale-${process.pid}` } }, [
       { topics: ['bench/durable/scale'], payloads: scale, rate: 0, records: loads },
     ]);
@@ -167,7 +170,8 @@ export async function benchDurable(opts: { loads?: number; values?: number; pace
         { topics: VALUE_TOPICS, payloads: valueStream(paced, nValues), rate: 1000, records: paced },
       ],
     );
-    const [pScale, pMax, pPaced] = peer as [HarnessResult & { consumerCpuMs: number }, HarnessResult & { consumerCpuMs: number }, HarnessResult & { consumerCpuMs: number }];
+    const none = { seconds: NaN, n: NaN, p50: NaN, p99: NaN, max: NaN, cpuMs: NaN, consumerCpuMs: NaN };
+    const [pScale, pMax, pPaced] = (noPeer ? [none, none, none] : peer) as [HarnessResult & { consumerCpuMs: number }, HarnessResult & { consumerCpuMs: number }, HarnessResult & { consumerCpuMs: number }];
     const sRun = gs.runs[0]!;
     const [vMax, vPaced] = gv.runs as [(typeof gv.runs)[0], (typeof gv.runs)[0]];
     const rate = (r: HarnessResult) => r.n / r.seconds;
