@@ -88,6 +88,7 @@ export function deviceChecks(cfg: Config, issues: ConfigIssue[], packagedDir?: s
         issues.push({ path: d.overrides ? `${at}.overrides` : `${at}.profile`, message: `scale profile "${name}": ${detailOf(err)}` });
       }
     } else if (d.kind === 'opcua-machine') {
+      if (Array.isArray(d.values)) issues.push(...valueSpecIssues(d.values as never[], at));
       const name = d.nodeMap as string;
       const dir = findDeviceDir(dirs, 'machines', name);
       if (!dir) return unknown(`${at}.nodeMap`, 'node map', 'machines', name);

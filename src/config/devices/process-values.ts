@@ -65,6 +65,7 @@ export function valueSpecIssues(values: ReadonlyArray<{ name: string; deadband?:
       if (f !== undefined) out.push({ path: `${p}.${v.topic !== undefined ? 'topic' : 'nodeId'}`, message: `${src} is already values[${f}]; one source is one value` });
       else sources.set(src, i);
     }
+    if (v.nodeId !== undefined && !/^(nsu=[^;]+|ns=\d+);[isgb]=.+$|^[isgb]=.+$/.test(v.nodeId)) out.push({ path: `${p}.nodeId`, message: `"${v.nodeId}" is not an OPC UA node id (ns=2;s=Line1.Temp, nsu=urn:…;i=1001)` });
     if (v.topic !== undefined && /[+#]/.test(v.topic)) out.push({ path: `${p}.topic`, message: 'wildcards are not allowed: one topic is one value' });
     if (v.deadband?.percent !== undefined && !v.range) out.push({ path: `${p}.deadband.percent`, message: 'a percent deadband is a percent of the range span: declare `range` (min, max)' });
     if (v.range && !(v.range.min < v.range.max)) out.push({ path: `${p}.range`, message: `min (${v.range.min}) must be below max (${v.range.max})` });
