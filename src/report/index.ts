@@ -18,6 +18,7 @@ import { CHECKPOINT_FILE, canonicalCheckpoint, readCheckpoints, readPublicKey } 
 import { verifyAudit } from '../store/repo.js';
 import { currentAsOf, gatherReport, reportJson, type ReportConfigSource, type ReportData } from './data.js';
 import { checkpointHead, parseStamp, stampLine, type ParsedStamp, type ReportStamp } from './format.js';
+import './process-values.js'; // registers the "Process values" section (issue 18)
 
 export { gatherReport, registerReportSection, reportJson, type ReportData } from './data.js';
 export { renderHtml } from './html.js';

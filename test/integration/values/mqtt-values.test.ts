@@ -135,6 +135,16 @@ describe('process values over MQTT', () => {
     expect(recs.map((r) => [r.payload.value, r.batch])).toEqual([[30, b.body.number], [40, null]]);
     const inBatch = await t.call('GET', `/records?batch=${b.body.number}&type=process.value`);
     expect(inBatch.body.items.map((r: any) => r.payload.name).sort()).toEqual(['jacket_temp', 'sentinel']);
+    // The batch record has a compact section per value.
+    await publish('test/values/reactor.sensors/temp', '500'); // not in this batch (none selected now)
+    const report = await t.call('GET', `/batches/${b.body.number}/report.json`);
+    expect(report.status).toBe(200);
+    const body = typeof report.body === 'string' ? JSON.parse(report.body) : report.body;
+    const section = body.report.sections.extra['Process values'];
+    expect(section).toEqual([
+      { device: 'reactor.sensors', name: 'jacket_temp', unit: '°C', count: 1, min: 30, max: 30, last: 30, lastAt: expect.any(String), outOfRange: 0, rejected: 0 },
+      { device: 'reactor.sensors', name: 'sentinel', unit: '1', count: 1, min: expect.any(Number), max: expect.any(Number), last: expect.any(Number), lastAt: expect.any(String), outOfRange: 0, rejected: 0 },
+    ]);
   });
 
   it('restart: values published while the gateway is down are recorded after it; nothing is recorded twice', async () => {
@@ -157,7 +167,7 @@ describe('process values over MQTT', () => {
     expect(afterPress.slice(beforePress.length).map((r) => [r.payload.value, r.payload.reason])).toEqual([[3, 'change']]);
     // Every record is distinct: no message was journaled twice.
     const all = [...(await records('reactor.sensors')), ...(await records('reactor.press'))];
-    const keys = all.map((r) => `${r.device}|${r.payload.name}|${r.payload.value}|${r.sourceTime}|${r.receivedAt}`);
+    const keys = all.map((r) => `${r.device}|${r.payload.name}|${r.payload.value}|${JSON.stringify(r.payload.received)}|${r.sourceTime}|${r.receivedAt}`);
     expect(new Set(keys).size).toBe(keys.length);
   });
 });
