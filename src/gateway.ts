@@ -245,7 +245,8 @@ export class Gateway {
 
     // Every committed record → its station's live stream (verdicts within the commit's latency).
     this.journal.onCommitted((records) => {
-      for (const r of records) if (r.station) this.events.publish(r.station, verdictOf(r));
+      // Process values are not operator verdicts (and come at up to 1,000/s): not on the station stream.
+      for (const r of records) if (r.station && r.type !== 'process.value') this.events.publish(r.station, verdictOf(r));
     });
 
     this.api = await buildApi(
