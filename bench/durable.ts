@@ -1,4 +1,4 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, fsyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -47,7 +47,12 @@ class Harness {
   private waiting = new Map<number, (r: HarnessResult) => void>();
   async start(): Promise<void> {
     const script = join(dirname(fileURLToPath(import.meta.url)), 'durable-harness.js');
-    this.child = fork(script, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    // LG_BENCH_HARNESS_CPU=0: the broker process pinned to that CPU (run the bench itself under
+    // `taskset -c 1` to give the consumer the other one).
+    const cpu = process.env.LG_BENCH_HARNESS_CPU;
+    this.child = cpu
+      ? spawn('taskset', ['-c', cpu, process.execPath, script], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+      : fork(script, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     this.port = await new Promise<number>((res, rej) => {
       this.child.once('error', rej);
       this.child.once('message', (m: { port: number }) => res(m.port));
