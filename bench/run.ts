@@ -20,7 +20,7 @@ const BENCHES: Array<[string, () => Promise<Bench>]> = [
   ['scan-serial', async () => (await import('./scan-serial.js')).benchSerial],
   ['scan-verdict', async () => (await import('./scan-verdict.js')).benchScanVerdict],
   ['scale', async () => (await import('./scale.js')).benchScale],
-  ['durable', async () => { const { benchDurable } = await import('./durable.js'); return () => benchDurable(QUICK ? { loads: 3000 } : {}); }],
+  ['durable', async () => { const { benchDurable } = await import('./durable.js'); return () => benchDurable(QUICK ? { loads: 3000, values: 10_000, pacedSeconds: 5 } : {}); }],
   ['opcua', async () => (await import('./opcua.js')).benchOpcua],
   ['labels', async () => (await import('./labels.js')).benchLabels],
   ['upstream', async () => (await import('./upstream.js')).benchUpstream],

@@ -150,6 +150,11 @@ export const ERRORS = {
   LG_ERR_OPCUA_CERT_UNTRUSTED: e(502, 'OPC UA server {endpoint} presented an untrusted certificate {thumbprint} — check it and trust it with `linegate opcua trust`'),
   LG_ERR_OPCUA_NODE_INVALID: e(422, 'OPC UA node {nodeId} ({field}) does not exist or cannot be read: {detail}'),
   LG_ERR_OPCUA_CONNECT_FAILED: e(502, 'OPC UA server {endpoint} unreachable: {detail}', true),
+  // ── process values (issue 18) ─────────────────────────────────────────────
+  LG_ERR_VALUE_NOT_NUMERIC: e(422, 'process value {device}/{name}: {detail} — not a number; check the sensor payload or the value path in the device config'),
+  LG_ERR_VALUE_BAD_QUALITY: e(422, 'process value {device}/{name}: the source marked the value bad ({quality}) — check the sensor'),
+  LG_ERR_VALUE_OUT_OF_RANGE: e(422, 'process value {device}/{name}: {value} {unit} is outside the declared range {min}…{max} — check the sensor or the declared range'),
+  LG_ERR_VALUE_SOURCE_UNKNOWN: e(422, 'process value {device}/{name}: {detail} — the node or topic does not exist on the server; fix `values` in the device config'),
   LG_ERR_MACHINE_STATE_UNKNOWN: e(422, 'machine {device} reported an unknown PackML state {value}'),
   LG_ERR_OPCUA_CERT_NOT_FOUND: e(404, 'no OPC UA certificate matches {thumbprint}: {detail}'),
   LG_ERR_OPCUA_LINK_LOST: e(502, 'OPC UA server {endpoint}: connection lost ({detail}); reconnecting', true),

@@ -21,6 +21,8 @@ import { createLogger } from './util/log.js';
 import { parseForBinding } from './binding/parse.js';
 import { bindWeight } from './binding/weight.js';
 import { bindMachine } from './binding/machine.js';
+import { bindValue, valueStateKey } from './binding/value.js';
+import type { Recorded } from './domain/process-value.js';
 import type { StationContext } from './binding/types.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker/embedded.js';
 import { applyRetention, createDispatcher, type Dispatcher } from './upstream/index.js';
@@ -120,6 +122,7 @@ export class Gateway {
       d.kind === 'serial-scanner' ? (['scanners', x.profile ?? 'generic-usb-cdc'] as const)
       : d.kind === 'mqtt-scale' && x.profile ? (['scales', x.profile] as const)
       : d.kind === 'opcua-machine' && x.nodeMap ? (['machines', x.nodeMap] as const)
+      : d.kind === 'mqtt-values' ? (['values', x.profile ?? 'plain-number'] as const)
       : null;
     return (ref && findDeviceDir(this.devicesDirs, ref[0], ref[1])) ?? this.devicesDir;
   }
@@ -242,7 +245,8 @@ export class Gateway {
 
     // Every committed record → its station's live stream (verdicts within the commit's latency).
     this.journal.onCommitted((records) => {
-      for (const r of records) if (r.station) this.events.publish(r.station, verdictOf(r));
+      // Process values are not operator verdicts (and come at up to 1,000/s): not on the station stream.
+      for (const r of records) if (r.station && r.type !== 'process.value') this.events.publish(r.station, verdictOf(r));
     });
 
     this.api = await buildApi(
@@ -352,6 +356,16 @@ export class Gateway {
       return;
     }
     this.drivers.set(d.id, driver);
+    // Process values resume their deadband and duplicate check from the journal (src/binding/value.ts).
+    const valued = driver as DeviceDriver & { valueNames?: string[]; restoreRecorded?: (m: ReadonlyMap<string, Recorded>) => void };
+    if (valued.restoreRecorded && valued.valueNames) {
+      const last = new Map<string, Recorded>();
+      for (const name of valued.valueNames) {
+        const s = this.repo.deviceState(d.id, valueStateKey(name)) as Recorded | null | undefined;
+        if (s && typeof s.value === 'number' && typeof s.at === 'number') last.set(name, s);
+      }
+      valued.restoreRecorded(last);
+    }
     const gated = driver as DeviceDriver & { setCommitGate?: (gate: ((r: Reading) => Promise<unknown>) | null) => void };
     if (gated.setCommitGate) {
       // The device's acknowledgement (MQTT PUBACK) waits for the journal commit: a crash before
@@ -379,6 +393,10 @@ export class Gateway {
       const { tolerance, requireOperator } = this.ops.station(station).policies;
       const policy = { tolerance, requireOperator };
       return this.ops.ingestBound((_tx, env) => bindWeight(r, this.ops.stationContext(station), env, policy), `device:${driver.id}`);
+    },
+    value: async (station, driver, r) => {
+      if (r.kind !== 'value') return;
+      return this.ops.ingestBound(() => bindValue(r, this.ops.stationContext(station)), `device:${driver.id}`);
     },
     machine: async (station, driver, r) => {
       if (r.kind !== 'machine') return;

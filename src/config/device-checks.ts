@@ -17,6 +17,8 @@ import { loadScaleProfile } from '../drivers/mqtt-scale/profile.js';
 import { loadNodeMap } from '../drivers/opcua/nodemap.js';
 import { loadPrinterModels, loadTemplates } from '../labels/template.js';
 import { isLgError } from '../errors.js';
+import { loadValueProfile } from '../drivers/mqtt-values/profile.js';
+import { valueSpecIssues } from './devices/process-values.js';
 
 type Dev = Record<string, unknown> & { id: string; kind: string; enabled?: boolean };
 
@@ -86,6 +88,7 @@ export function deviceChecks(cfg: Config, issues: ConfigIssue[], packagedDir?: s
         issues.push({ path: d.overrides ? `${at}.overrides` : `${at}.profile`, message: `scale profile "${name}": ${detailOf(err)}` });
       }
     } else if (d.kind === 'opcua-machine') {
+      if (Array.isArray(d.values)) issues.push(...valueSpecIssues(d.values as never[], at));
       const name = d.nodeMap as string;
       const dir = findDeviceDir(dirs, 'machines', name);
       if (!dir) return unknown(`${at}.nodeMap`, 'node map', 'machines', name);
@@ -96,6 +99,16 @@ export function deviceChecks(cfg: Config, issues: ConfigIssue[], packagedDir?: s
         });
       } catch (err) {
         issues.push({ path: `${at}.nodeMap`, message: `node map "${name}": ${detailOf(err)}` });
+      }
+    } else if (d.kind === 'mqtt-values') {
+      issues.push(...valueSpecIssues(d.values as never[], at));
+      const name = (d.profile as string | undefined) ?? 'plain-number';
+      const dir = findDeviceDir(dirs, 'values', name);
+      if (!dir) return unknown(`${at}.profile`, 'value profile', 'values', name);
+      try {
+        loadValueProfile(dir, name, d.id);
+      } catch (err) {
+        issues.push({ path: `${at}.profile`, message: `value profile "${name}": ${detailOf(err)}` });
       }
     } else if (d.kind === 'zpl-printer') {
       printerModels ??= loadOnce('printers', `${at}.model`, loadPrinterModels);

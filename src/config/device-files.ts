@@ -12,7 +12,7 @@ import { defaultDevicesDir } from '../util/paths.js';
 export const DEFAULT_SITE_DEVICES_DIR = '/etc/linegate/devices';
 
 /** Sub-folders by what they hold. */
-export type DeviceFileKind = 'scanners' | 'scales' | 'machines' | 'printers' | 'labels';
+export type DeviceFileKind = 'scanners' | 'scales' | 'machines' | 'printers' | 'labels' | 'values';
 
 function isDir(p: string): boolean {
   try {

@@ -5,6 +5,7 @@ import type { DeviceDriver } from './driver.js';
 import { serialScannerKind } from './serial/index.js';
 import { mqttScaleKind } from './mqtt-scale/index.js';
 import { opcuaMachineKind } from './opcua/index.js';
+import { mqttValuesKind } from './mqtt-values/index.js';
 
 export interface DriverKind {
   kind: string;
@@ -20,6 +21,7 @@ export const DRIVER_KINDS: Record<string, DriverKind> = {
   [serialScannerKind.kind]: serialScannerKind as unknown as DriverKind,
   [mqttScaleKind.kind]: mqttScaleKind as unknown as DriverKind,
   [opcuaMachineKind.kind]: opcuaMachineKind as unknown as DriverKind,
+  [mqttValuesKind.kind]: mqttValuesKind as unknown as DriverKind,
 };
 
 /** Kinds handled outside the driver loop. */

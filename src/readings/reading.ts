@@ -51,4 +51,24 @@ export interface MachineReading extends ReadingBase {
   meta?: Record<string, unknown>;
 }
 
-export type Reading = ScanReading | WeightReading | MachineReading;
+/**
+ * A declared process value (issue 18) the driver's filter (src/domain/process-value.ts) decided to
+ * record: a change beyond the deadband, a heartbeat, the first sample — or garbage, as `error`.
+ */
+export interface ValueReading extends ReadingBase {
+  kind: 'value';
+  /** Declared name ("jacket_temp"), unique per device. */
+  name: string;
+  /** The number, or null when the sample was garbage (then `error` says why). */
+  value: number | null;
+  unit: string;
+  quality: 'good' | 'uncertain' | 'bad';
+  /** Why it was recorded: first | change | heartbeat | trailing. */
+  reason: string | null;
+  /** Where it came from: the MQTT topic or the OPC UA node id, and the source's quality text. */
+  source: { topic?: string; nodeId?: string; quality?: string };
+  /** The payload as received (truncated), for rejected samples. */
+  raw?: string;
+}
+
+export type Reading = ScanReading | WeightReading | MachineReading | ValueReading;

@@ -21,6 +21,7 @@ import { renderHtml } from './html.js';
 import { reportLabelImages } from './images.js';
 import { renderPdf } from './pdf.js';
 import { checkpointHead, parseStamp, stampLine, type ParsedStamp, type ReportStamp } from './format.js';
+import './process-values.js'; // registers the "Process values" section (issue 18)
 
 export { gatherReport, registerReportSection, reportJson, type ReportData } from './data.js';
 export { renderHtml, type LabelImages } from './html.js';

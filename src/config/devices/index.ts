@@ -3,6 +3,7 @@ import { SerialScannerConfig } from './serial-scanner.js';
 import { MqttScaleConfig } from './mqtt-scale.js';
 import { OpcuaMachineConfig } from './opcua-machine.js';
 import { ZplPrinterConfig } from './zpl-printer.js';
+import { MqttValuesConfig } from './mqtt-values.js';
 
 /**
  * Config schemas of every device kind, by `kind`. Each kind's schema lives beside this file.
@@ -14,4 +15,5 @@ export const DEVICE_KINDS: Record<string, TSchema> = {
   'mqtt-scale': MqttScaleConfig,
   'opcua-machine': OpcuaMachineConfig,
   'zpl-printer': ZplPrinterConfig,
+  'mqtt-values': MqttValuesConfig,
 };

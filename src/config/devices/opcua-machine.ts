@@ -4,6 +4,7 @@
  * `nodes` only overrides single entries of that map for one machine. Secrets (`password`) arrive
  * already substituted by the config loader's `${env:…}` pass.
  */
+import { OpcuaValueSpec } from './process-values.js';
 import { Type, type Static } from '@sinclair/typebox';
 
 export const OpcuaSecurityMode = Type.Union([Type.Literal('None'), Type.Literal('Sign'), Type.Literal('SignAndEncrypt')], {
@@ -124,6 +125,7 @@ export const OpcuaMachineConfig = Type.Object(
           'Most units per second this machine can count (overrides the node map\'s maxRatePerSecond; default 1000). A counter step larger than this rate over one sampling interval (at least 100 ms) is recorded as counter.discontinuity and not booked. Leave headroom (about twice the nominal speed).',
       }),
     ),
+    values: Type.Optional(Type.Array(OpcuaValueSpec, { maxItems: 1000, description: 'Process values to record from this machine (issue 18): temperature, pressure, speed… one node each; see README "Process values".' })),
     autoBatchTransitions: Type.Optional(
       Type.Boolean({
         default: false,

@@ -21,6 +21,8 @@
  * LG_ERR_OPCUA_NODE_INVALID and an entry of health().details.nodeErrors (state `degraded`); the
  * other items keep working.
  */
+import { OpcuaValues } from './process-values.js';
+import type { Recorded } from '../../domain/process-value.js';
 import { join } from 'node:path';
 import type * as OpcuaNs from 'node-opcua';
 import { loadOpcua } from './load.js';
@@ -111,8 +113,19 @@ export class OpcuaMachineDriver extends BaseDriver<MachineReading> {
     this.pkiDir = opcuaPkiDir(ctx.stateDir);
     this.stateDir = ctx.stateDir;
     this.skewBound = config.maxClockSkewMs + config.publishingIntervalMs;
+    this.values = new OpcuaValues(config.values ?? [], config.id, this.clock, (r) => this.emit('reading', r), (code, message) => this.setError(code, message));
   }
   private readonly stateDir: string;
+  /** Declared process values (issue 18): src/drivers/opcua/process-values.ts. */
+  private readonly values: OpcuaValues;
+
+  get valueNames(): string[] {
+    return this.values.names;
+  }
+
+  restoreRecorded(last: ReadonlyMap<string, Recorded>): void {
+    this.values.restoreRecorded(last);
+  }
 
   protected override details(): Record<string, unknown> {
     return {
@@ -123,6 +136,7 @@ export class OpcuaMachineDriver extends BaseDriver<MachineReading> {
       pkiDir: this.pkiDir,
       clientCertificate: join(this.pkiDir, 'own', 'certs', 'client_certificate.pem'),
       nodeErrors: this.nodeErrors,
+      ...(this.values.size > 0 ? { values: this.values.details(), valueSourceErrors: this.values.sourceErrors } : {}),
       untrustedServerCertificate: this.untrusted,
       linkLostSince: this.lostAt?.toISOString() ?? null,
       ...this.stats,
@@ -150,6 +164,7 @@ export class OpcuaMachineDriver extends BaseDriver<MachineReading> {
       return;
     }
     this.setState('stopping');
+    this.values.stop();
     this.abort?.abort();
     this.loseConn?.('stopping');
     void this.pending?.disconnect().catch(() => undefined);
@@ -418,6 +433,7 @@ export class OpcuaMachineDriver extends BaseDriver<MachineReading> {
       }),
     );
     if (failed.size) conn.items = conn.items.filter((i) => !failed.has(i));
+    await this.values.monitor(ua, conn.session, sub, cfg.samplingIntervalMs);
   }
 
   // ── watchdog ────────────────────────────────────────────────────────────────
