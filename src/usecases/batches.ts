@@ -199,6 +199,30 @@ export class Batches {
   }
 
   /**
+   * Put a batch on hold inside the caller's transaction (a recall: src/usecases/recalls.ts). The
+   * same transition rules, audit, record and produced-lot following as `transitionBatch` to
+   * on_hold, so a released batch goes to its recall hold and its released lots with it (and a
+   * later signed re-release releases exactly those). `extra` is added to the record's payload
+   * (the recall that caused it). Throws the transition's refusal.
+   */
+  holdTx(tx: TxContext, number: string, by: Actor, reason: string, extra: Record<string, unknown>): { record: JournalRecord; from: BatchStatus; lotsHeld: string[] } {
+    const b = this.repo.batch(number);
+    if (!b) throw new LgError('LG_ERR_BATCH_NOT_FOUND', { batch: number });
+    const refused = checkTransition(number, b.status, 'on_hold', b.heldFrom, by.role);
+    if (refused) throw new LgError(refused.code, refused.details);
+    this.repo.transitionBatchRow(tx, number, 'on_hold', by.id, reason);
+    const followed = this.followProducedLots(tx, number, b.status, b.heldFrom, 'on_hold', by.id, reason);
+    const record = tx.append({
+      type: 'batch.status_changed',
+      status: 'accepted',
+      batch: number,
+      operator: by.id,
+      payload: { from: b.status, to: 'on_hold', reason, by: by.id, role: by.role, ...followed, ...extra },
+    });
+    return { record, from: b.status, lotsHeld: followed.lotsHeld ?? [] };
+  }
+
+  /**
    * The lots a batch produced follow its disposition: a recall hold of a released batch puts its
    * released lots on hold; releasing it again releases exactly the lots that hold put on hold; a
    * rejection rejects every lot it produced that is not used up. Each lot change is a record and

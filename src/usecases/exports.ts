@@ -47,7 +47,7 @@ export class Exports {
 
   // ── EPCIS 2.0 ────────────────────────────────────────────────────────────────────────────
 
-  epcis(q: { batch?: string; from?: string; to?: string }): Json {
+  epcis(q: { batch?: string; batches?: string[]; from?: string; to?: string }): Json {
     const events = this.epcisEvents(q);
     return {
       '@context': [EPCIS_CONTEXT],
@@ -59,7 +59,8 @@ export class Exports {
     };
   }
 
-  epcisEvents(q: { batch?: string; from?: string; to?: string }): Json[] {
+  /** `batch`: that batch and everything that went into it; `batches`: exactly these (a recall's). */
+  epcisEvents(q: { batch?: string; batches?: string[]; from?: string; to?: string }): Json[] {
     const from = q.from ?? '0000';
     const to = q.to ?? '9999';
     const inTime = (t: string | null | undefined) => !!t && t >= from && t < to;
@@ -70,6 +71,7 @@ export class Exports {
       batches = new Set<string>();
       collectBackward(tree, batches);
     }
+    if (q.batches) batches = new Set([...(batches ?? []), ...q.batches]);
     const wantBatch = (b: string | null | undefined) => !batches || (!!b && batches.has(b));
     const out: Array<{ t: string; k: string; e: Json }> = [];
     const push = (e: Json) => out.push({ t: String(e.eventTime), k: String(e.eventID), e });

@@ -47,6 +47,8 @@ export const MEANINGS: Record<string, readonly string[]> = {
   'lot.override': ['approved'],
   'user.unlock': ['approved'],
   'record.review': ['reviewed', 'approved'],
+  'recall.start': ['approved'],
+  'recall.close': ['closed', 'approved'],
 };
 
 /** The two components a person gives to sign. */
