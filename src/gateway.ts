@@ -183,6 +183,8 @@ export class Gateway {
       gatewayId: this.cfg.upstream.gatewayId ?? this.settings.data.gatewayId,
       logger: this.logger,
       clock: this.clock,
+      // EPCIS capture sinks send the EPCIS events of records, built by the EPCIS export (issue 15).
+      epcis: { events: (seq) => this.exports!.epcisEventsForRecord(seq), document: (events) => this.exports!.epcisDocument(events) },
     });
     this.journal.onCommitted(() => this.dispatcher?.notify());
     this.addHealth('upstream', () => {
