@@ -143,7 +143,7 @@ export const EpcisSinkConfig = Type.Object(
         pollMs: Type.Integer({ minimum: 10, default: 500, description: 'How often the capture job is read while it runs.' }),
         timeoutMs: Type.Integer({ minimum: 100, default: 30_000, description: 'How long to wait for a running capture job; then the capture is tried again later.' }),
       },
-      { additionalProperties: false, default: {} },
+      { additionalProperties: false, default: {}, description: 'The capture job a 202 answer names (EPCIS 2.0 REST: GET /capture/{captureID}).' },
     ),
     batch: BatchConfig,
     maxInFlight: Type.Integer({ minimum: 1, maximum: 16, default: 1, description: 'Most concurrent captures.' }),
