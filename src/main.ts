@@ -51,7 +51,7 @@ Usage:
                                           check a report copy (PDF, HTML or JSON) against the journal; a paper
                                           copy: report verify --batch N --asof R.A --sha256 HASH
   linegate trace batch NUMBER | lot ID | supplier-lot LOT [--config FILE]
-  linegate trace customers --supplier-lot LOT [--supplier S] | --lot ID | --batch NUMBER
+  linegate trace customers --supplier-lot LOT [--supplier S] | --lot ID | --serial S [--gtin G] | --batch NUMBER
                                           genealogy: what went into a batch / where a lot went
   linegate plant migrate | plant trace supplier-lot LOT | lot ID | batch [LINE/]NUMBER | plant serve
           (--postgres URL [--schema S] | --config FILE) [--json]
@@ -103,7 +103,7 @@ export async function main(argv: string[]): Promise<number> {
     args: rest,
     options: { config: { type: 'string', short: 'c' }, db: { type: 'string' }, checkpoints: { type: 'string' }, 'public-key': { type: 'string' }, help: { type: 'boolean', short: 'h' },
       name: { type: 'string' }, role: { type: 'string' }, badge: { type: 'string' }, 'no-secrets': { type: 'boolean' },
-      'supplier-lot': { type: 'string' }, supplier: { type: 'string' }, lot: { type: 'string' },
+      'supplier-lot': { type: 'string' }, supplier: { type: 'string' }, lot: { type: 'string' }, serial: { type: 'string' }, gtin: { type: 'string' },
       pdf: { type: 'string' }, html: { type: 'string' }, json: { type: 'string' }, batch: { type: 'string' }, asof: { type: 'string' }, sha256: { type: 'string' } },
     allowPositionals: true,
     strict: false,
@@ -178,9 +178,9 @@ export async function main(argv: string[]): Promise<number> {
     case 'trace': {
       const [what, positionalKey] = positionals;
       // Issue 15: `trace customers --supplier-lot L [--supplier S]` (or --lot ID / --batch NUMBER).
-      const key = what === 'customers' ? ((values['supplier-lot'] ?? values.lot ?? values.batch) as string | undefined) : positionalKey;
+      const key = what === 'customers' ? ((values['supplier-lot'] ?? values.lot ?? values.batch ?? values.serial) as string | undefined) : positionalKey;
       if (!key || !['batch', 'lot', 'supplier-lot', 'customers'].includes(what ?? '')) {
-        process.stderr.write('usage: linegate trace batch NUMBER | lot ID | supplier-lot LOT | customers --supplier-lot LOT [--supplier S] | --lot ID | --batch NUMBER [--config FILE | --db FILE]\n');
+        process.stderr.write('usage: linegate trace batch NUMBER | lot ID | supplier-lot LOT | customers --supplier-lot LOT [--supplier S] | --lot ID | --serial S [--gtin G] | --batch NUMBER [--config FILE | --db FILE]\n');
         return EXIT.USAGE;
       }
       const dbFile = (values.db as string | undefined) ?? join(loadOrExit((values.config as string | undefined) ?? defaultConfigPath()).storage.stateDir, 'journal.sqlite');
@@ -189,7 +189,7 @@ export async function main(argv: string[]): Promise<number> {
         const repo = new Repo(db);
         const io = repo.genealogyIO();
         if (what === 'customers') {
-          const q = { supplierLot: values['supplier-lot'] as string | undefined, supplier: values.supplier as string | undefined, lot: values.lot as string | undefined, batch: values.batch as string | undefined };
+          const q = { supplierLot: values['supplier-lot'] as string | undefined, supplier: values.supplier as string | undefined, lot: values.lot as string | undefined, batch: values.batch as string | undefined, serial: values.serial as string | undefined, gtin: values.gtin as string | undefined };
           process.stdout.write(formatCustomerTrace(traceCustomers(repo, q)));
         } else if (what === 'batch') {
           const tree = traceBackward(key, io);

@@ -478,9 +478,14 @@ export class Repo {
       return [...m.values()];
     };
     const corr = (g: { corrections?: number; corrected?: string }) => (g.corrections ? { corrections: g.corrections, corrected: g.corrected! } : {});
+    const serialTracked = this.db.prepare("SELECT 1 AS y FROM materials WHERE code = ? AND tracking = 'serial'");
     this.genealogy = {
       batch: (n) => this.batch(n),
-      lot: (id) => this.lot(id),
+      // A lot of a serial-tracked material is one unit: its serial is the supplier's number or the id.
+      lot: (id) => {
+        const l = this.lot(id);
+        return l && serialTracked.get(l.material) ? { ...l, serial: l.supplierLot ?? l.id } : l;
+      },
       consumptionsOfBatch: (b) =>
         group(byBatch.all(b) as Row[], corrByBatch.all(b) as Row[], 'lot').map((g) => ({ lot: g.key, material: g.material, quantity: g.quantity, unit: g.unit, additions: g.additions, ...corr(g) })),
       consumersOfLot: (l) => group(byLot.all(l) as Row[], corrByLot.all(l) as Row[], 'batch').map((g) => ({ batch: g.key, quantity: g.quantity, unit: g.unit, additions: g.additions, ...corr(g) })),

@@ -45,7 +45,7 @@ export class Exports {
     return dispatchIO(this.repo);
   }
 
-  traceCustomers(q: { supplierLot?: string; supplier?: string; lot?: string; batch?: string }): CustomerTrace {
+  traceCustomers(q: { supplierLot?: string; supplier?: string; lot?: string; batch?: string; serial?: string; gtin?: string }): CustomerTrace {
     return traceCustomers(this.repo, q);
   }
 
@@ -173,20 +173,29 @@ export class Exports {
     const number = String(b.number);
     const time = String(b.completed_at ?? b.updated_at);
     const io = this.repo.genealogyIO();
-    const inputs = io.consumptionsOfBatch(number).filter((c) => Number(c.quantity) > 0).map((c) => quantityElement(this.lotClass(c.lot), c.quantity, c.unit));
+    const consumed = io.consumptionsOfBatch(number).filter((c) => Number(c.quantity) > 0);
+    // A unit of a serial-tracked material is an instance (SGTIN), not a quantity of a class.
+    const inputEPCs: string[] = [];
+    const inputs: Json[] = [];
+    for (const c of consumed) {
+      const unit = this.serialUnit(c.lot);
+      if (unit) inputEPCs.push(unit);
+      else inputs.push(quantityElement(this.lotClass(c.lot), c.quantity, c.unit));
+    }
     const outputEPCs = (this.db.prepare("SELECT serial, json_extract(fields, '$.gtin') AS gtin FROM labels WHERE batch = ? AND kind = 'case' AND serial IS NOT NULL ORDER BY created_at, id").all(number) as Row[]).map((r) => sgtin(String(r.gtin), String(r.serial)));
     const outputQ = io.lotsProducedBy(number).map((lot) => {
       const l = this.repo.lot(lot);
       return quantityElement(this.lotClass(lot), l ? String(l.quantity) : '0', l?.unit ?? 'pcs');
     });
     if (b.gtin && outputEPCs.length === 0 && outputQ.length === 0) outputQ.push({ epcClass: lgtin(String(b.gtin), number) });
-    if (inputs.length === 0 || (outputEPCs.length === 0 && outputQ.length === 0)) return null;
+    if ((inputs.length === 0 && inputEPCs.length === 0) || (outputEPCs.length === 0 && outputQ.length === 0)) return null;
     return {
       type: 'TransformationEvent',
       eventTime: time,
       eventTimeZoneOffset: this.offset(time),
       eventID: this.eventId('transformation', number),
-      inputQuantityList: inputs,
+      ...(inputEPCs.length ? { inputEPCList: inputEPCs } : {}),
+      ...(inputs.length ? { inputQuantityList: inputs } : {}),
       ...(outputEPCs.length ? { outputEPCList: outputEPCs } : {}),
       ...(outputQ.length ? { outputQuantityList: outputQ } : {}),
       bizStep: 'commissioning',
@@ -223,6 +232,14 @@ export class Exports {
   private palletHasBatch(sscc: string, batches: Set<string>): boolean {
     const rows = this.db.prepare('SELECT DISTINCT c.batch FROM pallet_cases c JOIN pallets p ON p.id = c.pallet WHERE p.sscc = ?').all(sscc) as Row[];
     return rows.some((r) => batches.has(String(r.batch)));
+  }
+
+  /** A unit of a serial-tracked material with a GTIN: its SGTIN (01/GTIN/21/serial); null otherwise. */
+  private serialUnit(lotId: string): string | null {
+    const lot = this.repo.genealogyIO().lot(lotId);
+    if (!lot?.serial) return null;
+    const gtin = this.repo.material(lot.material)?.gtins[0];
+    return gtin ? sgtin(gtin, lot.serial) : null;
   }
 
   /** A lot as an LGTIN class: the material's GTIN with the lot as labelled (supplier lot, else the internal id). */
@@ -347,10 +364,26 @@ export function lotsBySupplierLot(repo: Repo, supplierLot: string, supplier?: st
   return (rows as Row[]).map((r) => String(r.id));
 }
 
-/** Forward trace to customers from a supplier lot (optionally of one supplier), a lot or a batch. */
-export function traceCustomers(repo: Repo, q: { supplierLot?: string; supplier?: string; lot?: string; batch?: string }): CustomerTrace {
-  if (!q.supplierLot && !q.lot && !q.batch) throw new LgError('LG_ERR_VALIDATION', { detail: 'name a supplierLot, a lot or a batch' });
-  const lots = [...(q.supplierLot ? lotsBySupplierLot(repo, q.supplierLot, q.supplier) : []), ...(q.lot ? [q.lot] : [])];
+/**
+ * The units of serial-tracked materials with this serial (AI 21): lots whose supplier's number or
+ * id is the serial; `gtin` narrows it to the material carrying that GTIN (serials are unique per GTIN only).
+ */
+export function lotsBySerial(repo: Repo, serial: string, gtin?: string): string[] {
+  const rows = repo.db
+    .prepare(
+      `SELECT l.id FROM lots l JOIN materials m ON m.code = l.material
+       WHERE m.tracking = 'serial' AND (l.supplier_lot = @serial OR l.id = @serial)
+         AND (@gtin IS NULL OR EXISTS (SELECT 1 FROM material_gtins g WHERE g.material = l.material AND g.gtin = @gtin))
+       ORDER BY l.id`,
+    )
+    .all({ serial, gtin: gtin ?? null });
+  return (rows as Row[]).map((r) => String(r.id));
+}
+
+/** Forward trace to customers from a supplier lot (optionally of one supplier), a lot, a component serial or a batch. */
+export function traceCustomers(repo: Repo, q: { supplierLot?: string; supplier?: string; lot?: string; batch?: string; serial?: string; gtin?: string }): CustomerTrace {
+  if (!q.supplierLot && !q.lot && !q.batch && !q.serial) throw new LgError('LG_ERR_VALIDATION', { detail: 'name a supplierLot, a lot, a serial or a batch' });
+  const lots = [...new Set([...(q.supplierLot ? lotsBySupplierLot(repo, q.supplierLot, q.supplier) : []), ...(q.lot ? [q.lot] : []), ...(q.serial ? lotsBySerial(repo, q.serial, q.gtin) : [])])];
   if (q.lot && !repo.lot(q.lot)) throw new LgError('LG_ERR_LOT_NOT_FOUND', { lot: q.lot });
   if (q.batch && !repo.batch(q.batch)) throw new LgError('LG_ERR_BATCH_NOT_FOUND', { batch: q.batch });
   return traceToCustomers({ lots, batches: q.batch ? [q.batch] : [] }, { ...repo.genealogyIO(), ...dispatchIO(repo) });

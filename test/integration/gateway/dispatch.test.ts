@@ -64,7 +64,7 @@ function reachedThroughTransformations(events: any[], start: string): Set<string
   for (let changed = true; changed; ) {
     changed = false;
     for (const e of events.filter((x) => x.type === 'TransformationEvent')) {
-      if (!e.inputQuantityList.some((q: any) => reached.has(q.epcClass))) continue;
+      if (![...(e.inputEPCList ?? []), ...(e.inputQuantityList ?? []).map((q: any) => q.epcClass)].some((x: string) => reached.has(x))) continue;
       for (const o of [...(e.outputEPCList ?? []), ...(e.outputQuantityList ?? []).map((q: any) => q.epcClass)]) if (!reached.has(o)) (reached.add(o), (changed = true));
     }
   }
@@ -393,5 +393,57 @@ describe('issue 15: recall as an action', () => {
     const second = await t.call('POST', '/recalls', { batch: B, reason: 'follow-up', signature: approve }, tokens.qa1);
     expect(second.status, JSON.stringify(second.body)).toBe(201);
     expect(second.body.items.find((i: any) => i.ref === B).action).toBe('already_held');
+  });
+});
+
+describe('issue 15: serial-level links', () => {
+  it('15.3 a serial-tracked component consumed into a batch is a serial-level link: backward shows the serial; forward from it reaches the batch, cases, pallets and customers', async () => {
+    const GTIN_DRUM = withCheck('0950600013443');
+    // Flavour concentrate in serialised drums: each drum is one unit (AI 21), weighed in.
+    ok(await t.call('PUT', '/materials/DRUM', { name: 'Flavour concentrate (drum)', unit: 'kg', tracking: 'serial', gtins: [GTIN_DRUM] }), 'DRUM');
+    ok(await t.call('POST', '/lots', { id: 'DRUM-0042', material: 'DRUM', supplier: 'Aromaco', supplierLot: 'SN-0042', status: 'released', quantity: '25' }), 'drum unit');
+    const n = ok(await t.call('POST', '/batches', { product: 'FG-A', productName: 'Product A', gtin: GTIN_A, plannedQty: '1', unit: 'pcs', bom: [{ material: 'DRUM', quantity: '25.000', unit: 'kg', tolerancePct: '1' }] }), 'batch').number;
+    ok(await t.call('POST', `/batches/${n}/transitions`, { to: 'in_process' }), 'start');
+    ok(await t.call('PUT', '/stations/WEIGH-1/context', { batch: n }), 'select');
+    // A serial-tracked material is identified by its serial: a label with only a lot (AI 10) does not say which unit.
+    expect((await scan('WEIGH-1', `]C101${GTIN_DRUM}10LOT-9`)).errorCode).toBe('LG_ERR_GS1_LOT_MISSING');
+    expect((await scan('WEIGH-1', `]C101${GTIN_DRUM}21SN-9999`)).errorCode).toBe('LG_ERR_UNKNOWN_LOT');
+    const unit = await scan('WEIGH-1', `]C101${GTIN_DRUM}21SN-0042`);
+    expect(unit).toMatchObject({ status: 'accepted', type: 'lot.scanned', lot: 'DRUM-0042' });
+    expect(unit.payload).toMatchObject({ serial: 'SN-0042', tracking: 'serial' });
+    ok(await t.call('POST', '/stations/WEIGH-1/consumptions', { quantity: '25.000', unit: 'kg' }), 'weigh in the drum');
+    ok(await t.call('POST', `/batches/${n}/production`, { good: '1', reason: 'counted' }, tokens.sup1), 'production');
+    const serial = await caseLabel(n);
+    await waitFor(async () => ((await t.call('GET', `/batches/${n}/checks?stage=completion`)).body.missing?.some((m: any) => m.check === 'print_jobs') ? null : true), 20_000, 50, 'label job finished');
+    await complete(n);
+    await release(n);
+    expect((await scan('PALLET-1', caseScan(n, serial))).status).toBe('accepted');
+    const P5 = ok(await t.call('POST', '/stations/PALLET-1/pallet/close'), 'close P5');
+    ok(await t.call('PUT', '/deliveries/D-5', { customer: 'C1', shipTo: { gln: GLN_C1 } }, tokens.erp), 'D-5');
+    expect((await scan('DISPATCH-1', 'D-5')).status).toBe('accepted');
+    expect((await scan('DISPATCH-1', ssccScan(P5.sscc))).status).toBe('accepted');
+    ok(await t.call('POST', '/deliveries/D-5/ship'), 'ship D-5');
+
+    const back = ok(await t.call('GET', `/batches/${n}/genealogy`), 'backward');
+    expect(back.inputs[0].lot).toMatchObject({ id: 'DRUM-0042', serial: 'SN-0042', supplier: 'Aromaco' });
+    const fwd = ok(await t.call('GET', `/genealogy/customers?serial=SN-0042&gtin=${GTIN_DRUM}`), 'forward');
+    expect(fwd.lots).toEqual(['DRUM-0042']);
+    expect(fwd.batches).toEqual([n]);
+    expect(fwd.handlingUnits).toEqual([expect.objectContaining({ sscc: P5.sscc, status: 'shipped', cases: 1 })]);
+    expect(fwd.customers).toEqual([expect.objectContaining({ id: 'C1', deliveries: [expect.objectContaining({ number: 'D-5', ssccs: [P5.sscc], batches: [n] })] })]);
+    expect((await t.call('GET', `/genealogy/customers?serial=SN-0042&gtin=${GTIN_A}`)).body.lots).toEqual([]); // another GTIN's serial
+    const cli = await runCli(['trace', 'customers', '--serial', 'SN-0042', '--db', join(t.stateDir, 'journal.sqlite')]);
+    expect(cli.code, cli.stderr).toBe(0);
+    expect(cli.stdout).toContain(`delivery D-5`);
+    expect(cli.stdout).toContain(P5.sscc);
+    // EPCIS: the drum is an instance input (SGTIN) of the batch's TransformationEvent, linked to the case.
+    const doc = ok(await t.call('GET', `/exports/epcis?batch=${n}`), 'epcis');
+    const validate = epcisValidator();
+    expect(validate(doc), JSON.stringify(validate.errors?.slice(0, 5))).toBe(true);
+    const drumEpc = `https://id.gs1.org/01/${GTIN_DRUM}/21/SN-0042`;
+    const tr = doc.epcisBody.eventList.find((e: any) => e.type === 'TransformationEvent');
+    expect(tr.inputEPCList).toEqual([drumEpc]);
+    expect(tr.inputQuantityList).toBeUndefined();
+    expect(reachedThroughTransformations(doc.epcisBody.eventList, drumEpc)).toContain(`https://id.gs1.org/01/${GTIN_A}/21/${encodeURIComponent(serial)}`);
   });
 });
