@@ -184,7 +184,7 @@ export class Gateway {
       logger: this.logger,
       clock: this.clock,
       // EPCIS capture sinks send the EPCIS events of records, built by the EPCIS export (issue 15).
-      epcis: { events: (seq) => this.exports!.epcisEventsForRecord(seq), document: (events) => this.exports!.epcisDocument(events) },
+      epcis: { events: (rec) => this.exports!.epcisEventsForRecord(rec.seq), document: (events) => this.exports!.epcisDocument(events) },
     });
     this.journal.onCommitted(() => this.dispatcher?.notify());
     this.addHealth('upstream', () => {

@@ -2,7 +2,7 @@
  * EPCIS 2.0 capture sink (issue 15): the EPCIS events the journal's records stand for, POSTed as
  * one EPCISDocument per request to `<url>/capture` (GS1 EPCIS 2.0 REST binding).
  *
- * - Which records: `events(seq)` (src/usecases/exports.ts `epcisEventsForRecord`) maps a record to
+ * - Which records: `events(record)` (src/usecases/exports.ts `epcisEventsForRecord`) maps a record to
  *   its events: case/pallet label issued → commissioning ObjectEvent, pallet closed / case
  *   unpacked → AggregationEvent, batch completed → TransformationEvent, delivery shipped →
  *   shipping ObjectEvent. A request whose records stand for no event is delivered without a call.
@@ -30,7 +30,7 @@ const MAX_REPLY_BYTES = 4 * 1024 * 1024;
 
 export type EpcisEventSource = {
   /** The EPCIS events one record stands for (empty for most records). */
-  events(seq: number): Array<Record<string, unknown>>;
+  events(record: OutgoingRecord): Array<Record<string, unknown>>;
   /** The EPCISDocument envelope around events. */
   document(events: Array<Record<string, unknown>>): Record<string, unknown>;
 };
@@ -108,7 +108,7 @@ export class EpcisSink implements Sink {
     if (this.closed) return { kind: 'all', outcome: 'retry', detail: 'sink closed' };
     let events: Array<Record<string, unknown>>;
     try {
-      events = records.flatMap((r) => this.source.events(r.seq));
+      events = records.flatMap((r) => this.source.events(r));
     } catch (err) {
       return { kind: 'all', outcome: 'retry', detail: `EPCIS events could not be built: ${(err as Error).message}` };
     }
