@@ -158,6 +158,25 @@ export class Repo {
     return r ? this.toMaterial(r) : undefined;
   }
 
+  /**
+   * The recall whose hold this lot or batch is under (the recall put it on hold and it has not left
+   * that hold since), or null. A recall hold is lifted by QA only (src/usecases/recalls.ts).
+   */
+  recallHolding(kind: 'lot' | 'batch', ref: string): string | null {
+    const r = this.db
+      .prepare(
+        `SELECT r.number, i.record_seq FROM recall_items i JOIN recalls r ON r.id = i.recall
+         WHERE i.kind = ? AND i.ref = ? AND i.action = 'held' ORDER BY i.record_seq DESC LIMIT 1`,
+      )
+      .get(kind, ref) as Row | undefined;
+    if (!r) return null;
+    // Left that hold since? A later status change of the object ends it.
+    const later = kind === 'lot'
+      ? this.db.prepare("SELECT 1 FROM records WHERE lot = ? AND type = 'lot.status_changed' AND seq > ? LIMIT 1").get(ref, r.record_seq)
+      : this.db.prepare("SELECT 1 FROM records WHERE batch = ? AND type = 'batch.status_changed' AND seq > ? LIMIT 1").get(ref, r.record_seq);
+    return later ? null : String(r.number);
+  }
+
   lot(id: string): LotRow | undefined {
     const r = this.s.lot!.get(id) as Row | undefined;
     return r ? toLot(r) : undefined;

@@ -142,6 +142,11 @@ export class Batches {
       if (!b) throw new LgError('LG_ERR_BATCH_NOT_FOUND', { batch: number });
       const refused = checkTransition(number, b.status, to, b.heldFrom, by.role);
       if (refused) throw new LgError(refused.code, refused.details);
+      // A recall hold (src/usecases/recalls.ts) is QA's to lift, whatever state the batch was held from.
+      if (b.status === 'on_hold' && by.role !== 'qa') {
+        const recall = this.repo.recallHolding('batch', number);
+        if (recall) throw new LgError('LG_ERR_FORBIDDEN', { role: by.role, action: `move batch ${number} out of the hold of recall ${recall}`, allowed: 'qa' });
+      }
       // Completion and release checks (domain/batch-checks.ts), inside this transaction. Resuming a
       // held batch to the state it was held from re-enters a state whose checks already passed —
       // except a release (a recalled batch released again is checked like any release).

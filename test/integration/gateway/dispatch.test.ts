@@ -389,6 +389,14 @@ describe('issue 15: recall as an action', () => {
     const after = ok(await t.call('GET', `/recalls/${recall.number}`), 'after');
     expect(after.items.find((i: any) => i.ref === P3.id).now.onHold).toBe(false);
     expect(after.counts.stillOnHold).toBe(6);
+    // A recall hold is QA's to lift: not an ERP push, not a supervisor's resume.
+    const lot = (await t.call('GET', '/lots/L-ACME')).body;
+    const lift = { material: 'RM-1001', status: 'released', quantity: lot.quantity, reason: 'supplier cleared the lot' };
+    expect((await t.call('PUT', '/lots/L-ACME', lift, tokens.erp)).body.code).toBe('LG_ERR_FORBIDDEN');
+    expect((await t.call('POST', `/batches/${INT}/transitions`, { to: 'completed' }, tokens.sup1)).body.code).toBe('LG_ERR_FORBIDDEN');
+    expect((await t.call('GET', '/lots/L-ACME')).body.status).toBe('on_hold');
+    expect((await t.call('PUT', '/lots/L-ACME', lift, tokens.qa1)).body.lot.status).toBe('released');
+    expect(ok(await t.call('GET', `/recalls/${recall.number}`), 'after QA').counts.stillOnHold).toBe(5);
     // A new recall of the same scope may start once the first is closed.
     const second = await t.call('POST', '/recalls', { batch: B, reason: 'follow-up', signature: approve }, tokens.qa1);
     expect(second.status, JSON.stringify(second.body)).toBe(201);
