@@ -83,18 +83,122 @@ export interface RecallView {
 const HOLDABLE_BATCH: readonly BatchStatus[] = ['planned', 'in_process', 'completed', 'released'];
 const HOLDABLE_LOT: readonly LotStatus[] = ['released', 'quarantine'];
 
-export class Recalls {
+/** The read side of recalls (also for the read-only journal CLI). */
+export class RecallQueries {
+  constructor(protected readonly repo: Repo) {}
+
+  protected get db() {
+    return this.repo.db;
+  }
+
+  // ── queries ──────────────────────────────────────────────────────────────────────────────
+
+  list(q: { status?: 'open' | 'closed' } = {}): Array<Omit<RecallView, 'items' | 'shipped'>> {
+    const rows = (q.status ? this.db.prepare('SELECT * FROM recalls WHERE status = ? ORDER BY started_seq DESC').all(q.status) : this.db.prepare('SELECT * FROM recalls ORDER BY started_seq DESC').all()) as Row[];
+    return rows.map((r) => {
+      const { items: _i, shipped: _s, ...rest } = this.view(r);
+      return rest;
+    });
+  }
+
+  /** By id or number. */
+  get(key: string): RecallView | null {
+    const r = this.db.prepare('SELECT * FROM recalls WHERE id = ? OR number = ?').get(key, key) as Row | undefined;
+    return r ? this.view(r) : null;
+  }
+
+  protected view(r: Row): RecallView {
+    const lotQ = this.db.prepare('SELECT status FROM lots WHERE id = ?');
+    const batchQ = this.db.prepare('SELECT status FROM batches WHERE number = ?');
+    const palletQ = this.db.prepare('SELECT status, on_hold FROM pallets WHERE id = ?');
+    const items = (this.db.prepare('SELECT * FROM recall_items WHERE recall = ? ORDER BY kind, ref').all(r.id) as Row[]).map((i): RecallItem => {
+      const kind = i.kind as RecallItem['kind'];
+      let now: RecallItem['now'] = null;
+      if (kind === 'lot') now = { status: ((lotQ.get(i.ref) as Row | undefined)?.status as string | undefined) ?? null };
+      if (kind === 'batch') now = { status: ((batchQ.get(i.ref) as Row | undefined)?.status as string | undefined) ?? null };
+      if (kind === 'pallet') {
+        const p = palletQ.get(i.ref) as Row | undefined;
+        now = p ? { status: String(p.status), onHold: Boolean(p.on_hold) } : null;
+      }
+      return { kind, ref: String(i.ref), action: i.action as RecallItem['action'], statusBefore: (i.status_before as string | null) ?? null, now, detail: JSON.parse(String(i.detail)) as Record<string, unknown>, recordSeq: (i.record_seq as number | null) ?? null };
+    });
+    const shipped = items.filter((i) => i.kind === 'delivery').map((i) => i.detail as unknown as RecallView['shipped'][number]);
+    const n = (kind: RecallItem['kind'], action: RecallItem['action']) => items.filter((i) => i.kind === kind && i.action === action).length;
+    return {
+      id: String(r.id),
+      number: String(r.number),
+      scope: { kind: r.scope_kind as RecallView['scope']['kind'], value: String(r.scope_value), supplier: (r.supplier as string | null) ?? null },
+      reason: String(r.reason),
+      status: r.status as RecallView['status'],
+      startedBy: String(r.started_by),
+      startedAt: String(r.started_at),
+      signature: (r.signature as string | null) ?? null,
+      closedBy: (r.closed_by as string | null) ?? null,
+      closedAt: (r.closed_at as string | null) ?? null,
+      outcome: (r.outcome as string | null) ?? null,
+      closeReason: (r.close_reason as string | null) ?? null,
+      counts: {
+        lotsHeld: n('lot', 'held'),
+        batchesHeld: n('batch', 'held'),
+        palletsHeld: n('pallet', 'held'),
+        alreadyHeld: items.filter((i) => i.action === 'already_held').length,
+        deliveriesShipped: n('delivery', 'shipped'),
+        palletsShipped: n('pallet', 'shipped'),
+        stillOnHold: items.filter((i) => i.kind !== 'delivery' && isOnHold(i)).length,
+      },
+      items,
+      shipped,
+    };
+  }
+
+  // ── exports ──────────────────────────────────────────────────────────────────────────────
+
+  /** One line per object (and per SSCC of a shipped delivery), RFC 4180, with a header. */
+  csv(key: string): string {
+    const r = this.get(key);
+    if (!r) throw new LgError('LG_ERR_RECALL_NOT_FOUND', { recall: key });
+    const head = ['recall', 'kind', 'ref', 'action', 'status_before', 'status_now', 'on_hold_now', 'sscc', 'delivery', 'customer', 'customer_name', 'customer_gln', 'ship_to_gln', 'shipped_at', 'batches', 'detail'];
+    const lines = [head];
+    for (const i of r.items) {
+      if (i.kind === 'delivery') {
+        const d = i.detail as unknown as RecallView['shipped'][number];
+        for (const sscc of d.ssccs.length ? d.ssccs : ['']) lines.push([r.number, 'delivery', d.delivery, i.action, 'shipped', 'shipped', '', sscc, d.delivery, d.customer, d.customerName ?? '', d.customerGln ?? '', d.shipToGln ?? '', d.shippedAt ?? '', d.batches.join(' '), '']);
+        continue;
+      }
+      const det = i.detail;
+      const batches = i.kind === 'batch' ? i.ref : i.kind === 'pallet' ? ((det.batches as string[] | undefined) ?? []).join(' ') : String(det.producedBy ?? '');
+      const text = i.kind === 'lot' ? [det.material, det.supplier && `supplier ${det.supplier}`, det.supplierLot && `supplier lot ${det.supplierLot}`, det.quantity && `${det.quantity} ${det.unit}`].filter(Boolean).join('; ') : i.kind === 'batch' ? String(det.product ?? '') : `${det.cases ?? ''} cases`;
+      lines.push([r.number, i.kind, i.ref, i.action, i.statusBefore ?? '', i.now?.status ?? '', i.now?.onHold === undefined ? '' : String(i.now.onHold), i.kind === 'pallet' ? String(det.sscc ?? '') : '', i.kind === 'pallet' ? String(det.delivery ?? '') : '', '', '', '', '', '', batches, text]);
+    }
+    return lines.map((l) => l.map(csvCell).join(',')).join('\r\n') + '\r\n';
+  }
+}
+
+/** Human-readable recall for the CLI. */
+export function formatRecall(r: RecallView): string {
+  const scope = r.scope.kind === 'supplier_lot' ? `supplier lot ${r.scope.value}${r.scope.supplier ? ` of ${r.scope.supplier}` : ''}` : `${r.scope.kind} ${r.scope.value}`;
+  let out = `recall ${r.number} [${r.status}] of ${scope}: ${r.reason}\n  started ${r.startedAt} by ${r.startedBy}${r.closedAt ? `; closed ${r.closedAt} by ${r.closedBy}: ${r.outcome}` : ''}\n`;
+  const c = r.counts;
+  out += `  held by this recall: ${c.batchesHeld} batches, ${c.lotsHeld} lots, ${c.palletsHeld} pallets; already on hold: ${c.alreadyHeld}; still on hold now: ${c.stillOnHold}\n`;
+  for (const i of r.items.filter((x) => x.kind !== 'delivery')) {
+    const ref = i.kind === 'pallet' ? `${(i.detail.sscc as string | null) ?? i.ref}` : i.ref;
+    out += `  ${i.kind} ${ref}: ${i.action}${i.statusBefore ? ` (was ${i.statusBefore})` : ''}; now ${i.now?.status ?? '?'}${i.now?.onHold ? ', on hold' : ''}\n`;
+  }
+  if (r.shipped.length === 0) out += '  nothing had left the site\n';
+  for (const d of r.shipped) out += `  shipped: delivery ${d.delivery} to customer ${d.customer}${d.customerName ? ` — ${d.customerName}` : ''}${d.customerGln ? ` (GLN ${d.customerGln})` : ''} ${d.shippedAt ?? ''}: batches ${d.batches.join(', ')}; SSCCs ${d.ssccs.join(', ')}\n`;
+  return out;
+}
+
+export class Recalls extends RecallQueries {
   constructor(
     private readonly cfg: Readonly<Config>,
     private readonly journal: Journal,
-    private readonly repo: Repo,
+    repo: Repo,
     private readonly batches: Batches,
     private readonly signatures: Signatures,
     private readonly exports: () => Exports,
-  ) {}
-
-  private get db() {
-    return this.repo.db;
+  ) {
+    super(repo);
   }
 
   /** The scope as stored, and its key (one open recall per key). Throws LG_ERR_VALIDATION. */
@@ -286,88 +390,6 @@ export class Recalls {
       this.signatures.signTx(tx, signer, { action: 'recall.close', meaning: input.signature.meaning, entity: 'record', entityId: rec.id, requestedBy: by.id, statement: input.signature.statement ?? `recall ${cur.number} closed: ${outcome}` });
     });
     return this.get(before.id)!;
-  }
-
-  // ── queries ──────────────────────────────────────────────────────────────────────────────
-
-  list(q: { status?: 'open' | 'closed' } = {}): Array<Omit<RecallView, 'items' | 'shipped'>> {
-    const rows = (q.status ? this.db.prepare('SELECT * FROM recalls WHERE status = ? ORDER BY started_seq DESC').all(q.status) : this.db.prepare('SELECT * FROM recalls ORDER BY started_seq DESC').all()) as Row[];
-    return rows.map((r) => {
-      const { items: _i, shipped: _s, ...rest } = this.view(r);
-      return rest;
-    });
-  }
-
-  /** By id or number. */
-  get(key: string): RecallView | null {
-    const r = this.db.prepare('SELECT * FROM recalls WHERE id = ? OR number = ?').get(key, key) as Row | undefined;
-    return r ? this.view(r) : null;
-  }
-
-  private view(r: Row): RecallView {
-    const lotQ = this.db.prepare('SELECT status FROM lots WHERE id = ?');
-    const batchQ = this.db.prepare('SELECT status FROM batches WHERE number = ?');
-    const palletQ = this.db.prepare('SELECT status, on_hold FROM pallets WHERE id = ?');
-    const items = (this.db.prepare('SELECT * FROM recall_items WHERE recall = ? ORDER BY kind, ref').all(r.id) as Row[]).map((i): RecallItem => {
-      const kind = i.kind as RecallItem['kind'];
-      let now: RecallItem['now'] = null;
-      if (kind === 'lot') now = { status: ((lotQ.get(i.ref) as Row | undefined)?.status as string | undefined) ?? null };
-      if (kind === 'batch') now = { status: ((batchQ.get(i.ref) as Row | undefined)?.status as string | undefined) ?? null };
-      if (kind === 'pallet') {
-        const p = palletQ.get(i.ref) as Row | undefined;
-        now = p ? { status: String(p.status), onHold: Boolean(p.on_hold) } : null;
-      }
-      return { kind, ref: String(i.ref), action: i.action as RecallItem['action'], statusBefore: (i.status_before as string | null) ?? null, now, detail: JSON.parse(String(i.detail)) as Record<string, unknown>, recordSeq: (i.record_seq as number | null) ?? null };
-    });
-    const shipped = items.filter((i) => i.kind === 'delivery').map((i) => i.detail as unknown as RecallView['shipped'][number]);
-    const n = (kind: RecallItem['kind'], action: RecallItem['action']) => items.filter((i) => i.kind === kind && i.action === action).length;
-    return {
-      id: String(r.id),
-      number: String(r.number),
-      scope: { kind: r.scope_kind as RecallView['scope']['kind'], value: String(r.scope_value), supplier: (r.supplier as string | null) ?? null },
-      reason: String(r.reason),
-      status: r.status as RecallView['status'],
-      startedBy: String(r.started_by),
-      startedAt: String(r.started_at),
-      signature: (r.signature as string | null) ?? null,
-      closedBy: (r.closed_by as string | null) ?? null,
-      closedAt: (r.closed_at as string | null) ?? null,
-      outcome: (r.outcome as string | null) ?? null,
-      closeReason: (r.close_reason as string | null) ?? null,
-      counts: {
-        lotsHeld: n('lot', 'held'),
-        batchesHeld: n('batch', 'held'),
-        palletsHeld: n('pallet', 'held'),
-        alreadyHeld: items.filter((i) => i.action === 'already_held').length,
-        deliveriesShipped: n('delivery', 'shipped'),
-        palletsShipped: n('pallet', 'shipped'),
-        stillOnHold: items.filter((i) => i.kind !== 'delivery' && isOnHold(i)).length,
-      },
-      items,
-      shipped,
-    };
-  }
-
-  // ── exports ──────────────────────────────────────────────────────────────────────────────
-
-  /** One line per object (and per SSCC of a shipped delivery), RFC 4180, with a header. */
-  csv(key: string): string {
-    const r = this.get(key);
-    if (!r) throw new LgError('LG_ERR_RECALL_NOT_FOUND', { recall: key });
-    const head = ['recall', 'kind', 'ref', 'action', 'status_before', 'status_now', 'on_hold_now', 'sscc', 'delivery', 'customer', 'customer_name', 'customer_gln', 'ship_to_gln', 'shipped_at', 'batches', 'detail'];
-    const lines = [head];
-    for (const i of r.items) {
-      if (i.kind === 'delivery') {
-        const d = i.detail as unknown as RecallView['shipped'][number];
-        for (const sscc of d.ssccs.length ? d.ssccs : ['']) lines.push([r.number, 'delivery', d.delivery, i.action, 'shipped', 'shipped', '', sscc, d.delivery, d.customer, d.customerName ?? '', d.customerGln ?? '', d.shipToGln ?? '', d.shippedAt ?? '', d.batches.join(' '), '']);
-        continue;
-      }
-      const det = i.detail;
-      const batches = i.kind === 'batch' ? i.ref : i.kind === 'pallet' ? ((det.batches as string[] | undefined) ?? []).join(' ') : String(det.producedBy ?? '');
-      const text = i.kind === 'lot' ? [det.material, det.supplier && `supplier ${det.supplier}`, det.supplierLot && `supplier lot ${det.supplierLot}`, det.quantity && `${det.quantity} ${det.unit}`].filter(Boolean).join('; ') : i.kind === 'batch' ? String(det.product ?? '') : `${det.cases ?? ''} cases`;
-      lines.push([r.number, i.kind, i.ref, i.action, i.statusBefore ?? '', i.now?.status ?? '', i.now?.onHold === undefined ? '' : String(i.now.onHold), i.kind === 'pallet' ? String(det.sscc ?? '') : '', i.kind === 'pallet' ? String(det.delivery ?? '') : '', '', '', '', '', '', batches, text]);
-    }
-    return lines.map((l) => l.map(csvCell).join(',')).join('\r\n') + '\r\n';
   }
 
   /** EPCIS 2.0 document of the affected objects: the events of every batch the recall reached. */

@@ -14,7 +14,8 @@ import addFormatsModule from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PrinterSimulator } from '../../../simulators/printer/printer-sim.js';
 import { gs1CheckDigit } from '../../../src/gs1/index.js';
-import { startTestGateway, type TestGateway, acknowledgeAllExceptions } from '../../helpers/gateway.js';
+import { stringify } from 'yaml';
+import { baseConfig, startTestGateway, type TestGateway, acknowledgeAllExceptions } from '../../helpers/gateway.js';
 import { waitFor } from '../../helpers/net.js';
 import { runCli } from '../../helpers/daemon.js';
 
@@ -453,5 +454,24 @@ describe('issue 15: serial-level links', () => {
     expect(tr.inputEPCList).toEqual([drumEpc]);
     expect(tr.inputQuantityList).toBeUndefined();
     expect(reachedThroughTransformations(doc.epcisBody.eventList, drumEpc)).toContain(`https://id.gs1.org/01/${GTIN_A}/21/${encodeURIComponent(serial)}`);
+
+    // The same batch recalled from the console (a signed QA action; the secret from the environment).
+    const cfgFile = join(t.stateDir, 'cli.yaml');
+    writeFileSync(cfgFile, stringify(baseConfig(t.stateDir, { site: { id: 'PLANT1', name: 'Test plant', timezone: 'Europe/Berlin', gs1CompanyPrefix: '9506000', gln: GLN_SITE }, stations: [{ id: 'WEIGH-1', role: 'weighing' }] })));
+    const wrong = await runCli(['recall', 'start', '--batch', n, '--reason', 'drum supplier notice', '--user', 'qa1', '--config', cfgFile], { LINEGATE_SIGNING_SECRET: '000000' });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain('LG_ERR_SIGNATURE_INVALID');
+    const started = await runCli(['recall', 'start', '--batch', n, '--reason', 'drum supplier notice', '--user', 'qa1', '--config', cfgFile], { LINEGATE_SIGNING_SECRET: '482915' });
+    expect(started.code, started.stderr).toBe(0);
+    const number = /^recall (RC-\d{4}-\d{4}) \[open\]/.exec(started.stdout)?.[1];
+    expect(number, started.stdout).toBeTruthy();
+    expect(started.stdout).toContain(`shipped: delivery D-5 to customer C1`);
+    expect((await t.call('GET', `/batches/${n}`)).body.status).toBe('on_hold'); // the running gateway sees it at once
+    expect((await t.call('GET', `/recalls/${number}`)).body.startedBy).toBe('qa1');
+    const csv = await runCli(['recall', 'show', number!, '--csv', '--db', join(t.stateDir, 'journal.sqlite')]);
+    expect(csv.code, csv.stderr).toBe(0);
+    expect(csv.stdout).toContain(`${number},delivery,D-5,shipped`);
+    const list = await runCli(['recall', 'list', '--db', join(t.stateDir, 'journal.sqlite')]);
+    expect(list.stdout).toContain(number);
   });
 });
