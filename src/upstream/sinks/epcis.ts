@@ -68,10 +68,13 @@ export class EpcisSink implements Sink {
     if (cfg.token) this.headers.authorization = `Bearer ${cfg.token}`;
   }
 
+  /** Client certificate, read once per start (the agent and the probe's own connections share it). */
+  private tlsCache: Record<string, Buffer> | undefined;
   private tls(): Record<string, Buffer> {
     const c = this.cfg.clientCert;
     if (this.base.protocol !== 'https:' || !c) return {};
-    return { cert: readFileSync(c.cert), key: readFileSync(c.key), ...(c.ca ? { ca: readFileSync(c.ca) } : {}) };
+    this.tlsCache ??= { cert: readFileSync(c.cert), key: readFileSync(c.key), ...(c.ca ? { ca: readFileSync(c.ca) } : {}) };
+    return this.tlsCache;
   }
 
   private makeAgent(): http.Agent {
@@ -81,6 +84,7 @@ export class EpcisSink implements Sink {
 
   async start(): Promise<void> {
     if (this.closed) {
+      this.tlsCache = undefined; // a renewed certificate is picked up at the next start
       this.agent = this.makeAgent();
       this.closed = false;
     }
