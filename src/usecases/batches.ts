@@ -216,7 +216,7 @@ export class Batches {
     const refused = checkTransition(number, b.status, 'on_hold', b.heldFrom, by.role);
     if (refused) throw new LgError(refused.code, refused.details);
     this.repo.transitionBatchRow(tx, number, 'on_hold', by.id, reason);
-    const followed = this.followProducedLots(tx, number, b.status, b.heldFrom, 'on_hold', by.id, reason);
+    const followed = this.followProducedLots(tx, number, b.status, b.heldFrom, 'on_hold', by.id, reason, extra);
     const record = tx.append({
       type: 'batch.status_changed',
       status: 'accepted',
@@ -233,14 +233,14 @@ export class Batches {
    * rejection rejects every lot it produced that is not used up. Each lot change is a record and
    * an audit entry; the batch record lists the lots (`lotsHeld`, `lotsReleased`, `lotsRejected`).
    */
-  private followProducedLots(tx: TxContext, number: string, from: BatchStatus, heldFrom: BatchStatus | null, to: BatchStatus, actor: string, why: string): Record<string, string[]> {
+  private followProducedLots(tx: TxContext, number: string, from: BatchStatus, heldFrom: BatchStatus | null, to: BatchStatus, actor: string, why: string, extra: Record<string, unknown> = {}): Record<string, string[]> {
     const db = this.repo.db;
     const move = (lots: string[], status: LotStatus, reason: string): string[] => {
       for (const id of lots) {
         const before = (db.prepare('SELECT status FROM lots WHERE id = ?').get(id) as { status: LotStatus }).status;
         db.prepare('UPDATE lots SET status = ?, updated_at = ? WHERE id = ?').run(status, tx.now.toISOString(), id);
         tx.audit({ actor, action: 'lot.status_changed', entity: 'lot', entityId: id, reason, old: { status: before }, new: { status } });
-        tx.append({ type: 'lot.status_changed', status: 'accepted', lot: id, operator: actor, payload: { from: before, to: status, reason, batch: number } });
+        tx.append({ type: 'lot.status_changed', status: 'accepted', lot: id, operator: actor, payload: { from: before, to: status, reason, batch: number, ...extra } });
       }
       return lots;
     };
