@@ -2,6 +2,11 @@
  * Forward trace to customers (issue 15): p50/p99 latency of "which customers received product made
  * from supplier lot X" at 10k / 100k / 1M records (consumptions + cases on pallets), with up to 100k
  * lots and 10k deliveries. Figures only, nothing asserted; target p99 ≤ 50 ms at 1M.
+ * Also the recall action at 100k lots (the 1M-record database): QA's signed `POST /recalls` use case
+ * (src/usecases/recalls.ts) for supplier lots, end to end (signature check, the trace, every hold and
+ * record, one journal transaction, the signature), as p50/p99 and as a ratio to its peer in the same
+ * run: the read-only trace of the same supplier lots (what the recall adds on top of answering the
+ * question), and the signature check alone (argon2id, deliberately slow).
  *   npx tsc -p tsconfig.build.json && node dist/bench/trace-customers.js
  * Rows are written straight into the tables (foreign keys off on this bench database only: the
  * consumptions' journal records are not generated), the query runs through the production code.
@@ -12,7 +17,13 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { openDatabase } from '../src/store/db.js';
 import { Repo } from '../src/store/repo.js';
-import { traceCustomers } from '../src/usecases/exports.js';
+import { Exports, traceCustomers } from '../src/usecases/exports.js';
+import { parseConfig } from '../src/config/load.js';
+import { Journal } from '../src/store/journal.js';
+import { Ops } from '../src/ops.js';
+import { Recalls } from '../src/usecases/recalls.js';
+import { systemClock } from '../src/util/clock.js';
+import { parseForBinding } from '../src/binding/parse.js';
 
 function build(records: number, dir: string): { repo: Repo; supplierLots: string[]; close: () => void } {
   const db = openDatabase(join(dir, `trace-${records}.sqlite`), { synchronous: 'OFF' } as never);
@@ -52,6 +63,47 @@ function build(records: number, dir: string): { repo: Repo; supplierLots: string
   return { repo: new Repo(db), supplierLots: Array.from({ length: 200 }, (_, i) => `SL${(i * 104729) % lots}`), close: () => db.close() };
 }
 
+/** The recall action over the bench database (100k lots): each supplier lot recalled once. */
+async function benchRecall(repo: Repo, supplierLots: string[], dir: string): Promise<Record<string, number>> {
+  const cfg = parseConfig(`site: {id: B, name: B, timezone: UTC}\nline: {id: L1, name: L1}\nstations: [{id: S1, role: weighing}]\ndevices: []\nstorage: {stateDir: ${JSON.stringify(dir)}}\n`, 'bench.yaml', { env: {} });
+  const journal = new Journal(repo.db, { site: 'B', line: 'L1', sinks: [] });
+  const ops = new Ops(cfg, journal, repo, systemClock, parseForBinding);
+  const admin = { id: 'bench', role: 'admin' as const };
+  await ops.createUser({ id: 'qa1', name: 'QA', role: 'qa', badge: null }, admin);
+  await ops.signatures.setSecret('qa1', { secret: '482915', kind: 'pin' }, { id: 'qa1', role: 'qa' });
+  const recalls = new Recalls(cfg, journal, repo, ops.batches, ops.signatures, () => new Exports(repo, cfg, () => new Date()));
+  const signature = { userId: 'qa1', secret: '482915', meaning: 'approved' };
+  const qa = { id: 'qa1', role: 'qa' as const };
+  const time = async (f: () => unknown | Promise<unknown>) => {
+    const t0 = performance.now();
+    await f();
+    return performance.now() - t0;
+  };
+  const trace: number[] = [];
+  const auth: number[] = [];
+  const recall: number[] = [];
+  let held = 0;
+  for (const l of supplierLots) trace.push(await time(() => traceCustomers(repo, { supplierLot: l })));
+  for (const l of supplierLots) auth.push(await time(() => ops.signatures.authenticate(signature, 'recall.start', 'qa1')));
+  for (const l of supplierLots) {
+    recall.push(
+      await time(async () => {
+        const r = await recalls.start({ supplierLot: l, reason: 'bench', signature }, qa);
+        held += r.counts.batchesHeld + r.counts.lotsHeld + r.counts.palletsHeld + r.counts.deliveriesShipped;
+      }),
+    );
+  }
+  await journal.close();
+  const p = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * q)]!;
+  return {
+    'recall start 100k lots p50 ms': p(recall, 0.5),
+    'recall start 100k lots p99 ms': p(recall, 0.99),
+    'recall start objects held or listed/recall': held / supplierLots.length,
+    'recall start ÷ trace customers (p50, same lots)': p(recall, 0.5) / p(trace, 0.5),
+    'recall start ÷ signature check alone (p50)': p(recall, 0.5) / p(auth, 0.5),
+  };
+}
+
 export async function benchTraceCustomers(): Promise<Record<string, number>> {
   const dir = mkdtempSync(join(tmpdir(), 'lg-bench-trace-'));
   const out: Record<string, number> = {};
@@ -72,6 +124,7 @@ export async function benchTraceCustomers(): Promise<Record<string, number>> {
       out[`trace customers ${label} p50 ms`] = ms[Math.floor(ms.length * 0.5)]!;
       out[`trace customers ${label} p99 ms`] = ms[Math.floor(ms.length * 0.99)]!;
       out[`trace customers ${label} customers/answer`] = customers / supplierLots.length;
+      if (records === 1_000_000) Object.assign(out, await benchRecall(repo, supplierLots.slice(100, 150), dir));
       close();
     }
   } finally {

@@ -239,6 +239,12 @@ export const ERRORS = {
   LG_ERR_DELIVERY_STATE: e(409, 'delivery {delivery} is {status}: {detail}'),
   LG_ERR_DELIVERY_BATCH_NOT_RELEASED: e(409, 'pallet {sscc} holds batch {batch}, which is {status}; only released batches ship'),
   LG_ERR_DELIVERY_SHIPMENT_CONFLICT: e(409, 'the shipment pushed for delivery {delivery} contradicts the recorded one: {detail}'),
+  LG_ERR_HU_CASE_ON_HOLD: e(409, 'case {serial} of batch {batch} is on hold ({reason}) — set it aside; QA decides what happens to it'),
+  // ── recall (issue 15) ──────────────────────────────────────────────────────
+  LG_ERR_RECALL_NOTHING_FOUND: e(404, 'a recall of {scope} finds nothing: no lot, batch or handling unit of it is known to this gateway — check the lot or batch number (and the supplier)'),
+  LG_ERR_RECALL_ALREADY_OPEN: e(409, 'recall {recall} of {scope} is already open — work on that one, or close it before starting another'),
+  LG_ERR_RECALL_NOT_FOUND: e(404, 'recall {recall} not found'),
+  LG_ERR_RECALL_STATE: e(409, 'recall {recall} is {status}: {detail}'),
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

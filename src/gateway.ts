@@ -36,6 +36,8 @@ import { LabelTriggers } from './labels/triggers.js';
 import { Dispatch } from './usecases/dispatch.js';
 import { Exports } from './usecases/exports.js';
 import { dispatchRoutes } from './api/routes/dispatch.js';
+import { recallRoutes } from './api/routes/recalls.js';
+import { Recalls } from './usecases/recalls.js';
 import type { ZplPrinterConfig } from './config/devices/zpl-printer.js';
 import { defaultDevicesDir } from './util/paths.js';
 import { LgError } from './errors.js';
@@ -86,6 +88,7 @@ export class Gateway {
   labelTriggers: LabelTriggers | null = null;
   dispatch: Dispatch | null = null;
   exports: Exports | null = null;
+  recalls: Recalls | null = null;
   /** Address the API listens on, once listening. */
   url: string | null = null;
   adminTokenFile: string | null = null;
@@ -183,6 +186,8 @@ export class Gateway {
       gatewayId: this.cfg.upstream.gatewayId ?? this.settings.data.gatewayId,
       logger: this.logger,
       clock: this.clock,
+      // EPCIS capture sinks send the EPCIS events of records, built by the EPCIS export (issue 15).
+      epcis: { events: (rec) => this.exports!.epcisEventsForRecord(rec.seq), document: (events) => this.exports!.epcisDocument(events) },
     });
     this.journal.onCommitted(() => this.dispatcher?.notify());
     this.addHealth('upstream', () => {
@@ -216,6 +221,9 @@ export class Gateway {
     this.journal.onCommitted((records) => this.dispatch?.onCommitted(records));
     this.exports = new Exports(this.repo, this.cfg, () => this.clock.now());
     this.addApiRoutes(dispatchRoutes({ dispatch: () => this.dispatch!, exports: () => this.exports! }));
+    // Recall as an action (src/usecases/recalls.ts): holds, the list of what shipped, exports.
+    this.recalls = new Recalls(this.cfg, this.journal, this.repo, this.ops.batches, this.ops.signatures, () => this.exports!);
+    this.addApiRoutes(recallRoutes(() => this.recalls!));
     this.labels.on('printer-status', (st: { station: string | null }) => this.events.publish(st.station, { event: 'printer', data: st as unknown as Record<string, unknown> }));
     // Issue 11.11: every job change goes to its printer's station stream (a job needing confirmation
     // from a printer without a station goes to every station); /health/ready names waiting jobs.

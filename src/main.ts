@@ -51,8 +51,13 @@ Usage:
                                           check a report copy (PDF, HTML or JSON) against the journal; a paper
                                           copy: report verify --batch N --asof R.A --sha256 HASH
   linegate trace batch NUMBER | lot ID | supplier-lot LOT [--config FILE]
-  linegate trace customers --supplier-lot LOT [--supplier S] | --lot ID | --batch NUMBER
+  linegate trace customers --supplier-lot LOT [--supplier S] | --lot ID | --serial S [--gtin G] | --batch NUMBER
                                           genealogy: what went into a batch / where a lot went
+  linegate recall list | recall show NUMBER [--csv] [--config FILE | --db FILE]
+                                          recalls from the journal: what each held, what had shipped
+  linegate recall start (--supplier-lot LOT [--supplier S] | --lot ID | --batch NUMBER) --reason R --user QA_ID [--config FILE]
+                                          start a recall as QA user QA_ID, signed with its signing secret
+                                          ($LINEGATE_SIGNING_SECRET or one line on stdin)
   linegate plant migrate | plant trace supplier-lot LOT | lot ID | batch [LINE/]NUMBER | plant serve
           (--postgres URL [--schema S] | --config FILE) [--json]
                                           the plant store (PostgreSQL): schema, cross-line genealogy
@@ -103,7 +108,8 @@ export async function main(argv: string[]): Promise<number> {
     args: rest,
     options: { config: { type: 'string', short: 'c' }, db: { type: 'string' }, checkpoints: { type: 'string' }, 'public-key': { type: 'string' }, help: { type: 'boolean', short: 'h' },
       name: { type: 'string' }, role: { type: 'string' }, badge: { type: 'string' }, 'no-secrets': { type: 'boolean' },
-      'supplier-lot': { type: 'string' }, supplier: { type: 'string' }, lot: { type: 'string' },
+      'supplier-lot': { type: 'string' }, supplier: { type: 'string' }, lot: { type: 'string' }, serial: { type: 'string' }, gtin: { type: 'string' },
+      reason: { type: 'string' }, user: { type: 'string' }, csv: { type: 'boolean' },
       pdf: { type: 'string' }, html: { type: 'string' }, json: { type: 'string' }, batch: { type: 'string' }, asof: { type: 'string' }, sha256: { type: 'string' } },
     allowPositionals: true,
     strict: false,
@@ -178,9 +184,9 @@ export async function main(argv: string[]): Promise<number> {
     case 'trace': {
       const [what, positionalKey] = positionals;
       // Issue 15: `trace customers --supplier-lot L [--supplier S]` (or --lot ID / --batch NUMBER).
-      const key = what === 'customers' ? ((values['supplier-lot'] ?? values.lot ?? values.batch) as string | undefined) : positionalKey;
+      const key = what === 'customers' ? ((values['supplier-lot'] ?? values.lot ?? values.batch ?? values.serial) as string | undefined) : positionalKey;
       if (!key || !['batch', 'lot', 'supplier-lot', 'customers'].includes(what ?? '')) {
-        process.stderr.write('usage: linegate trace batch NUMBER | lot ID | supplier-lot LOT | customers --supplier-lot LOT [--supplier S] | --lot ID | --batch NUMBER [--config FILE | --db FILE]\n');
+        process.stderr.write('usage: linegate trace batch NUMBER | lot ID | supplier-lot LOT | customers --supplier-lot LOT [--supplier S] | --lot ID | --serial S [--gtin G] | --batch NUMBER [--config FILE | --db FILE]\n');
         return EXIT.USAGE;
       }
       const dbFile = (values.db as string | undefined) ?? join(loadOrExit((values.config as string | undefined) ?? defaultConfigPath()).storage.stateDir, 'journal.sqlite');
@@ -189,7 +195,7 @@ export async function main(argv: string[]): Promise<number> {
         const repo = new Repo(db);
         const io = repo.genealogyIO();
         if (what === 'customers') {
-          const q = { supplierLot: values['supplier-lot'] as string | undefined, supplier: values.supplier as string | undefined, lot: values.lot as string | undefined, batch: values.batch as string | undefined };
+          const q = { supplierLot: values['supplier-lot'] as string | undefined, supplier: values.supplier as string | undefined, lot: values.lot as string | undefined, batch: values.batch as string | undefined, serial: values.serial as string | undefined, gtin: values.gtin as string | undefined };
           process.stdout.write(formatCustomerTrace(traceCustomers(repo, q)));
         } else if (what === 'batch') {
           const tree = traceBackward(key, io);
@@ -214,6 +220,72 @@ export async function main(argv: string[]): Promise<number> {
         return EXIT.FAIL;
       } finally {
         db.close();
+      }
+    }
+    case 'recall': {
+      // Issue 15. list/show read the journal (read-only, like trace); start writes to it like the user
+      // commands (with linegate stopped or running) as the named QA user, who signs with the signing
+      // secret from $LINEGATE_SIGNING_SECRET or one line on stdin — never a command-line argument.
+      const [sub, key] = positionals;
+      const usage =
+        'usage: linegate recall list | recall show NUMBER [--csv] [--config FILE | --db FILE]\n' +
+        '       linegate recall start (--supplier-lot L [--supplier S] | --lot ID | --batch N) --reason R --user QA_ID [--config FILE]\n' +
+        '       (the signing secret of QA_ID: $LINEGATE_SIGNING_SECRET, or one line on stdin)\n';
+      if (!['list', 'show', 'start'].includes(sub ?? '') || (sub === 'show' && !key) || (sub === 'start' && (!values.reason || !values.user))) {
+        process.stderr.write(usage);
+        return EXIT.USAGE;
+      }
+      const { RecallQueries, Recalls, formatRecall } = await import('./usecases/recalls.js');
+      if (sub !== 'start') {
+        const dbFile = (values.db as string | undefined) ?? join(loadOrExit((values.config as string | undefined) ?? defaultConfigPath()).storage.stateDir, 'journal.sqlite');
+        const db = openDatabase(dbFile, { readonly: true });
+        try {
+          const q = new RecallQueries(new Repo(db));
+          if (sub === 'list') {
+            for (const r of q.list()) process.stdout.write(`${r.number} [${r.status}] ${r.scope.kind} ${r.scope.value}${r.scope.supplier ? ` (${r.scope.supplier})` : ''}: ${r.counts.batchesHeld} batches, ${r.counts.lotsHeld} lots, ${r.counts.palletsHeld} pallets held; ${r.counts.deliveriesShipped} deliveries shipped; ${r.counts.stillOnHold} still on hold — ${r.reason}\n`);
+            return EXIT.OK;
+          }
+          const r = q.get(key!);
+          if (!r) throw new LgError('LG_ERR_RECALL_NOT_FOUND', { recall: key });
+          process.stdout.write(values.csv ? q.csv(key!) : formatRecall(r));
+          return EXIT.OK;
+        } catch (err) {
+          process.stderr.write(`${isLgError(err) ? `${err.message} (${err.code})` : (err as Error).message}\n`);
+          return EXIT.FAIL;
+        } finally {
+          db.close();
+        }
+      }
+      const cfg = loadOrExit((values.config as string | undefined) ?? defaultConfigPath());
+      if (!existsSync(join(cfg.storage.stateDir, 'journal.sqlite'))) {
+        process.stderr.write(`no journal at ${join(cfg.storage.stateDir, 'journal.sqlite')}\n`);
+        return EXIT.FAIL;
+      }
+      const secret = process.env.LINEGATE_SIGNING_SECRET ?? (await readLine(process.stdin));
+      const store = openStore(cfg);
+      try {
+        const user = store.repo.userById(String(values.user));
+        if (!user) throw new LgError('LG_ERR_USER_NOT_FOUND', { user: values.user });
+        const { Exports } = await import('./usecases/exports.js');
+        const recalls = new Recalls(cfg, store.journal, store.repo, store.ops.batches, store.ops.signatures, () => new Exports(store.repo, cfg, () => new Date()));
+        const r = await recalls.start(
+          {
+            supplierLot: values['supplier-lot'] as string | undefined,
+            supplier: values.supplier as string | undefined,
+            lot: values.lot as string | undefined,
+            batch: values.batch as string | undefined,
+            reason: String(values.reason),
+            signature: { userId: user.id, secret: secret ?? '', meaning: 'approved', statement: `recall started at the console by ${cliActor().id}` },
+          },
+          { id: user.id, role: user.role },
+        );
+        process.stdout.write(formatRecall(r));
+        return EXIT.OK;
+      } catch (err) {
+        process.stderr.write(`${isLgError(err) ? `${err.message} (${err.code})` : (err as Error).message}\n`);
+        return EXIT.FAIL;
+      } finally {
+        await store.close();
       }
     }
     case 'plant': {
@@ -428,6 +500,27 @@ function openStore(cfg: Readonly<Config>): { db: ReturnType<typeof openDatabase>
       handOver();
     },
   };
+}
+
+/** One line from a stream (the signing secret on stdin), without its line end; null at end of input. */
+function readLine(stream: NodeJS.ReadableStream): Promise<string | null> {
+  return new Promise((resolve) => {
+    let buf = '';
+    const done = (v: string | null) => {
+      stream.removeAllListeners('data');
+      stream.removeAllListeners('end');
+      stream.pause();
+      resolve(v);
+    };
+    stream.setEncoding?.('utf8');
+    stream.on('data', (c: string) => {
+      buf += c;
+      const i = buf.indexOf('\n');
+      if (i >= 0) done(buf.slice(0, i).replace(/\r$/, ''));
+    });
+    stream.on('end', () => done(buf.length ? buf.replace(/\r?\n?$/, '') : null));
+    stream.resume();
+  });
 }
 
 /** SIGTERM/SIGINT: bounded graceful stop; a second signal exits at once. */

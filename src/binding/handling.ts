@@ -13,7 +13,9 @@ import type { BindResult, JournalRecord, RecordDraft, StationContext } from './t
  * Palletising (`role: palletising`):
  *   - a case label (GS1 with GTIN 01 and serial 21) → `handling_unit.packed` onto the station's
  *     open pallet (a pallet is opened by the first case); refused: a serial with no case label
- *     issued here (`LG_ERR_HU_CASE_UNKNOWN`), a case already on a pallet (`LG_ERR_HU_CASE_ON_PALLET`).
+ *     issued here (`LG_ERR_HU_CASE_UNKNOWN`), a case of a batch on hold or rejected — a recall
+ *     (`LG_ERR_HU_CASE_ON_HOLD`), a case already on a pallet (`LG_ERR_HU_CASE_ON_PALLET`), a
+ *     case onto an open pallet that is on hold (`LG_ERR_HU_ON_HOLD`).
  *   - the close code (`CMD-PALLET-CLOSE`) → `handling_unit.close_requested`; the SSCC label is
  *     then issued and the pallet closed by the use case (a label is not printed inside a scan).
  * Dispatch (`role: dispatch`):
@@ -46,8 +48,10 @@ export interface HandlingView {
   /** The case label issued with this serial (AI 21), with the GTIN it carries. */
   caseLabel(serial: string): { labelId: string; gtin: string; batch: string | null } | undefined;
   caseOnPallet(serial: string): { pallet: string; sscc: string | null } | undefined;
-  /** The pallet open at a station, with the GTIN and batch of its cases (null while empty). */
-  openPallet(station: string): { id: string; gtin: string | null; batch: string | null } | undefined;
+  /** The pallet open at a station, with the GTIN and batch of its cases (null while empty), and its hold. */
+  openPallet(station: string): { id: string; gtin: string | null; batch: string | null; onHold?: boolean; holdReason?: string | null } | undefined;
+  /** A batch's status and, when on hold, why (a case of a held or rejected batch is not packed). */
+  batchHold(batch: string): { status: string; reason: string | null } | undefined;
   palletBySscc(sscc: string): PalletView | undefined;
   /** Batches on a pallet, with their status. */
   palletBatches(pallet: string): Array<{ batch: string; status: string }>;
@@ -115,6 +119,11 @@ export function bindHandlingScan(scan: ScanInput, ctx: StationContext, view: Han
       return reject('handling_unit.packed', rejection('LG_ERR_HU_CASE_UNKNOWN', { gtin: scannedGtin ?? '(not scanned)', serial }), { serial });
     }
     const gtin = label.gtin;
+    // Held stock (a recall, a QA hold of the batch) is refused at the scan, before anything else.
+    const hold = label.batch ? view.batchHold(label.batch) : undefined;
+    if (hold && (hold.status === 'on_hold' || hold.status === 'rejected')) {
+      return reject('handling_unit.packed', rejection('LG_ERR_HU_CASE_ON_HOLD', { serial, batch: label.batch, reason: hold.reason ?? `batch ${hold.status}` }), { gtin, serial }, label.batch);
+    }
     const on = view.caseOnPallet(serial);
     if (on) return reject('handling_unit.packed', rejection('LG_ERR_HU_CASE_ON_PALLET', { serial, pallet: on.sscc ?? on.pallet }), { gtin, serial, pallet: on.pallet }, label.batch);
     const open = view.openPallet(ctx.station);
@@ -123,6 +132,7 @@ export function bindHandlingScan(scan: ScanInput, ctx: StationContext, view: Han
     if (open && open.gtin && (open.gtin !== gtin || open.batch !== label.batch)) {
       return reject('handling_unit.packed', rejection('LG_ERR_HU_PALLET_MIXED', { serial, gtin, batch: label.batch, pallet: open.id, palletGtin: open.gtin, palletBatch: open.batch }), { gtin, serial, pallet: open.id }, label.batch);
     }
+    if (open?.onHold) return reject('handling_unit.packed', rejection('LG_ERR_HU_ON_HOLD', { sscc: `(open pallet ${open.id})`, reason: open.holdReason ?? 'no reason given' }), { gtin, serial, pallet: open.id }, label.batch);
     const pallet = open?.id ?? newPalletId;
     const effects: HandlingEffect[] = open ? [] : [{ type: 'pallet.open', station: ctx.station, pallet }];
     effects.push({ type: 'case.pack', serial, gtin, labelId: label.labelId, batch: label.batch, pallet });

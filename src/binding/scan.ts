@@ -142,11 +142,16 @@ export function bindScan(scan: ScanInput, ctx: StationContext, st: ScanStation, 
     if (gtin) {
       const material = env.md.materialByGtin(gtin);
       if (!material) return reject('lot.scanned', rejection('LG_ERR_UNKNOWN_GTIN', { gtin }), { payload: { gs1 } });
-      const lotCode = get('10');
+      // A serial-tracked material (issue 15: serial-level links) is identified unit by unit: its
+      // lots are its serials (AI 21; the lot id or the supplier's lot number is the serial), and
+      // an AI 10 printed with it is kept in the record as the maker's lot. Others go by AI 10.
+      const bySerial = material.tracking === 'serial';
+      const lotCode = bySerial ? get('21') : get('10');
       // 10.17: valid GS1 data that lacks what this station needs is not "invalid GS1".
       if (!lotCode) return reject('lot.scanned', rejection('LG_ERR_GS1_LOT_MISSING', { gtin, material: material.code, ais: parsed.elements.map((e) => e.ai).join(', ') }), { payload: { gs1 } });
       const expiry = toIsoDate(get('17'));
-      const lot = env.md.lot(lotCode) ?? env.md.lotBySupplierLot(material.code, lotCode);
+      const byId = env.md.lot(lotCode);
+      const lot = bySerial ? (env.md.lotBySupplierLot(material.code, lotCode) ?? (byId?.material === material.code ? byId : undefined)) : (byId ?? env.md.lotBySupplierLot(material.code, lotCode));
       return bindLot({ material, lot, lotCode, scannedExpiry: expiry, serial: get('21') ?? null, gs1 }, ctx, st, env, reject, accept);
     }
     if (sscc) return accept('handling_unit.scanned', { payload: { sscc, gs1 } }, []);
@@ -227,7 +232,7 @@ function bindLot(
   if (unusable) return reject('lot.scanned', unusable, { lot: s.lot.id, payload: facts });
   return accept(
     'lot.scanned',
-    { lot: s.lot.id, payload: { ...facts, lot: s.lot.id, supplierLot: s.lot.supplierLot, lotStatus: s.lot.status, lotExpiry: s.lot.expiry } },
+    { lot: s.lot.id, payload: { ...facts, lot: s.lot.id, supplierLot: s.lot.supplierLot, lotStatus: s.lot.status, lotExpiry: s.lot.expiry, ...(s.material.tracking === 'serial' ? { tracking: 'serial' } : {}) } },
     [{ type: 'station.set_lot', station: ctx.station, material: s.material.code, lot: s.lot.id }],
   );
 }

@@ -128,7 +128,31 @@ export const PostgresSinkConfig = Type.Object(
   { additionalProperties: false, description: 'A PostgreSQL plant store shared by every line gateway of the plant.' },
 );
 
-export const SinkConfig = Type.Union([HttpSinkConfig, MqttSinkConfig, PostgresSinkConfig], { description: 'One upstream destination.' });
+export const EpcisSinkConfig = Type.Object(
+  {
+    id: Type.String({ minLength: 1, pattern: '^[A-Za-z0-9_.-]+$', description: 'Stable sink id; it names the outbox rows, so renaming it re-sends everything.' }),
+    kind: Type.Literal('epcis', { description: 'GS1 EPCIS 2.0 capture interface: the EPCIS events of the records (commissioning, packing, transformation, shipping) as EPCISDocuments.' }),
+    url: Type.String({ minLength: 1, pattern: '^https?://', description: 'Base URL of the EPCIS 2.0 REST interface; documents are POSTed to <url>/capture (EPCIS 2.0 REST binding).' }),
+    headers: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'Extra request headers (e.g. an API key header).' })),
+    token: Type.Optional(Type.String({ minLength: 1, description: 'Bearer token sent as `Authorization: Bearer …`; write it as ${env:NAME}.' })),
+    clientCert: Type.Optional(ClientCertConfig),
+    timeoutMs: Type.Integer({ minimum: 100, default: 10_000, description: 'Timeout of one capture request in ms; a timed-out capture is retried (event ids are stable, so a repeat is the same event).' }),
+    captureJob: Type.Object(
+      {
+        follow: Type.Boolean({ default: true, description: "Follow the capture job the 202 answer's Location names until it finished: delivered only when it succeeded; a failed job is a refusal (the refused record is isolated and quarantined). false: a 202 counts as delivered." }),
+        pollMs: Type.Integer({ minimum: 10, default: 500, description: 'How often the capture job is read while it runs.' }),
+        timeoutMs: Type.Integer({ minimum: 100, default: 30_000, description: 'How long to wait for a running capture job; then the capture is tried again later.' }),
+      },
+      { additionalProperties: false, default: {}, description: 'The capture job a 202 answer names (EPCIS 2.0 REST: GET /capture/{captureID}).' },
+    ),
+    batch: BatchConfig,
+    maxInFlight: Type.Integer({ minimum: 1, maximum: 16, default: 1, description: 'Most concurrent captures.' }),
+    backoff: BackoffConfig,
+  },
+  { additionalProperties: false, description: 'An EPCIS 2.0 repository (capture interface).' },
+);
+
+export const SinkConfig = Type.Union([HttpSinkConfig, MqttSinkConfig, PostgresSinkConfig, EpcisSinkConfig], { description: 'One upstream destination.' });
 
 const SparkplugId = (what: string) => Type.String({ minLength: 1, maxLength: 64, pattern: '^[^/+#]+$', description: what });
 
@@ -178,6 +202,7 @@ export type ClientCertConfig = Static<typeof ClientCertConfig>;
 export type HttpSinkConfig = Static<typeof HttpSinkConfig>;
 export type MqttSinkConfig = Static<typeof MqttSinkConfig>;
 export type PostgresSinkConfig = Static<typeof PostgresSinkConfig>;
+export type EpcisSinkConfig = Static<typeof EpcisSinkConfig>;
 export type SinkConfig = Static<typeof SinkConfig>;
 export type RetentionConfig = Static<typeof RetentionConfig>;
 export type SparkplugConfig = Static<typeof SparkplugConfig>;

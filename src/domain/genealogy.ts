@@ -29,6 +29,8 @@ export interface GLot {
   expiry: string | null;
   status: string;
   producedBy: string | null;
+  /** A unit of a serial-tracked material: its serial (AI 21). Absent for lot-tracked materials. */
+  serial?: string | null;
 }
 
 export interface GLabel {
@@ -130,7 +132,7 @@ export function formatBackward(n: BackwardNode, indent = ''): string {
   let out = `${indent}batch ${b.number} — ${b.productName ?? b.product} [${b.status}]${b.startedAt ? ` started ${b.startedAt}` : ''}\n`;
   for (const i of n.inputs) {
     const l = i.lot;
-    const who = 'missing' in l ? '(lot not in the lot master)' : `${l.material}${l.supplier ? `, supplier ${l.supplier}` : ''}${l.supplierLot ? ` lot ${l.supplierLot}` : ''}${l.expiry ? `, expiry ${l.expiry}` : ''}`;
+    const who = 'missing' in l ? '(lot not in the lot master)' : `${l.material}${l.serial ? `, serial ${l.serial}` : ''}${l.supplier ? `, supplier ${l.supplier}` : ''}${l.supplierLot && !l.serial ? ` lot ${l.supplierLot}` : ''}${l.expiry ? `, expiry ${l.expiry}` : ''}`;
     out += `${indent}  ← ${i.quantity} ${i.unit} of lot ${l.id} (${who}) in ${i.additions} addition${i.additions === 1 ? '' : 's'}${correctionText(i)}\n`;
     if (i.producedBy && 'inputs' in i.producedBy) out += formatBackward(i.producedBy, indent + '      ');
   }

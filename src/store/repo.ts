@@ -158,6 +158,25 @@ export class Repo {
     return r ? this.toMaterial(r) : undefined;
   }
 
+  /**
+   * The recall whose hold this lot or batch is under (the recall put it on hold and it has not left
+   * that hold since), or null. A recall hold is lifted by QA only (src/usecases/recalls.ts).
+   */
+  recallHolding(kind: 'lot' | 'batch', ref: string): string | null {
+    const r = this.db
+      .prepare(
+        `SELECT r.number, i.record_seq FROM recall_items i JOIN recalls r ON r.id = i.recall
+         WHERE i.kind = ? AND i.ref = ? AND i.action = 'held' ORDER BY i.record_seq DESC LIMIT 1`,
+      )
+      .get(kind, ref) as Row | undefined;
+    if (!r) return null;
+    // Left that hold since? A later status change of the object ends it.
+    const later = kind === 'lot'
+      ? this.db.prepare("SELECT 1 FROM records WHERE lot = ? AND type = 'lot.status_changed' AND seq > ? LIMIT 1").get(ref, r.record_seq)
+      : this.db.prepare("SELECT 1 FROM records WHERE batch = ? AND type = 'batch.status_changed' AND seq > ? LIMIT 1").get(ref, r.record_seq);
+    return later ? null : String(r.number);
+  }
+
   lot(id: string): LotRow | undefined {
     const r = this.s.lot!.get(id) as Row | undefined;
     return r ? toLot(r) : undefined;
@@ -478,9 +497,14 @@ export class Repo {
       return [...m.values()];
     };
     const corr = (g: { corrections?: number; corrected?: string }) => (g.corrections ? { corrections: g.corrections, corrected: g.corrected! } : {});
+    const serialTracked = this.db.prepare("SELECT 1 AS y FROM materials WHERE code = ? AND tracking = 'serial'");
     this.genealogy = {
       batch: (n) => this.batch(n),
-      lot: (id) => this.lot(id),
+      // A lot of a serial-tracked material is one unit: its serial is the supplier's number or the id.
+      lot: (id) => {
+        const l = this.lot(id);
+        return l && serialTracked.get(l.material) ? { ...l, serial: l.supplierLot ?? l.id } : l;
+      },
       consumptionsOfBatch: (b) =>
         group(byBatch.all(b) as Row[], corrByBatch.all(b) as Row[], 'lot').map((g) => ({ lot: g.key, material: g.material, quantity: g.quantity, unit: g.unit, additions: g.additions, ...corr(g) })),
       consumersOfLot: (l) => group(byLot.all(l) as Row[], corrByLot.all(l) as Row[], 'batch').map((g) => ({ batch: g.key, quantity: g.quantity, unit: g.unit, additions: g.additions, ...corr(g) })),

@@ -51,6 +51,7 @@ import { toCloudEvent, type CloudEvent } from './cloudevents.js';
 import { HttpSink } from './sinks/http.js';
 import { MqttSink } from './sinks/mqtt.js';
 import { PostgresSink } from './sinks/postgres.js';
+import { EpcisSink, type EpcisEventSource } from './sinks/epcis.js';
 import type { OutgoingRecord, RecordOutcome, SendResult, Sink } from './sinks/sink.js';
 import { rowToRecord as journalRowToRecord } from '../store/journal.js';
 
@@ -69,6 +70,8 @@ export interface DispatcherOptions {
   pollMs?: number;
   /** Random source for the backoff jitter (tests). */
   random?: () => number;
+  /** The EPCIS events of a record, for `epcis` sinks (src/usecases/exports.ts). */
+  epcis?: EpcisEventSource;
 }
 
 export interface SinkError {
@@ -162,15 +165,19 @@ export function rowToRecord(r: RecordRow): JournalRecord {
 const RECORD_COLS = `r.seq, r.id, r.type, r.status, r.error_code, r.message, r.site, r.line, r.station, r.batch, r.lot,
   r.operator, r.device, r.payload, r.source_time, r.received_at, r.clock_synced`;
 
-/** Build a sink from its config. */
-export function createSink(cfg: SinkConfig, logger?: Logger): Sink {
+/** Build a sink from its config. An `epcis` sink needs the event source (the gateway's EPCIS export). */
+export function createSink(cfg: SinkConfig, logger?: Logger, epcis?: EpcisEventSource): Sink {
   if (cfg.kind === 'postgres') return new PostgresSink(cfg, logger?.child({ component: 'upstream', sink: cfg.id }));
+  if (cfg.kind === 'epcis') {
+    if (!epcis) throw new LgError('LG_ERR_INTERNAL', { detail: `sink ${cfg.id}: an EPCIS sink needs the EPCIS event source (DispatcherOptions.epcis)` });
+    return new EpcisSink(cfg, epcis);
+  }
   return cfg.kind === 'http' ? new HttpSink(cfg) : new MqttSink(cfg, logger?.child({ component: 'upstream', sink: cfg.id }));
 }
 
 /** Build the dispatcher for an upstream config. */
 export function createDispatcher(db: Db, cfg: UpstreamConfig, opts: DispatcherOptions = {}): Dispatcher {
-  return new Dispatcher(db, cfg.sinks.map((s) => createSink(s, opts.logger)), { ...opts, gatewayId: opts.gatewayId ?? cfg.gatewayId });
+  return new Dispatcher(db, cfg.sinks.map((s) => createSink(s, opts.logger, opts.epcis)), { ...opts, gatewayId: opts.gatewayId ?? cfg.gatewayId });
 }
 
 export class Dispatcher {

@@ -16,6 +16,7 @@ export type { CloudEvent, EnvelopeContext } from './cloudevents.js';
 export { HttpSink } from './sinks/http.js';
 export { MqttSink, renderTopic } from './sinks/mqtt.js';
 export { PostgresSink } from './sinks/postgres.js';
+export { EpcisSink } from './sinks/epcis.js';
 export { migrate as migratePlantStore, SCHEMA_VERSION as PLANT_SCHEMA_VERSION } from './sinks/postgres-schema.js';
 export { parseRetryAfter } from './sinks/sink.js';
 export type { Sink, SinkLimits, SendResult, RecordOutcome, OutgoingRecord } from './sinks/sink.js';

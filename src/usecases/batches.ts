@@ -142,6 +142,11 @@ export class Batches {
       if (!b) throw new LgError('LG_ERR_BATCH_NOT_FOUND', { batch: number });
       const refused = checkTransition(number, b.status, to, b.heldFrom, by.role);
       if (refused) throw new LgError(refused.code, refused.details);
+      // A recall hold (src/usecases/recalls.ts) is QA's to lift, whatever state the batch was held from.
+      if (b.status === 'on_hold' && by.role !== 'qa') {
+        const recall = this.repo.recallHolding('batch', number);
+        if (recall) throw new LgError('LG_ERR_FORBIDDEN', { role: by.role, action: `move batch ${number} out of the hold of recall ${recall}`, allowed: 'qa' });
+      }
       // Completion and release checks (domain/batch-checks.ts), inside this transaction. Resuming a
       // held batch to the state it was held from re-enters a state whose checks already passed —
       // except a release (a recalled batch released again is checked like any release).
@@ -199,19 +204,43 @@ export class Batches {
   }
 
   /**
+   * Put a batch on hold inside the caller's transaction (a recall: src/usecases/recalls.ts). The
+   * same transition rules, audit, record and produced-lot following as `transitionBatch` to
+   * on_hold, so a released batch goes to its recall hold and its released lots with it (and a
+   * later signed re-release releases exactly those). `extra` is added to the record's payload
+   * (the recall that caused it). Throws the transition's refusal.
+   */
+  holdTx(tx: TxContext, number: string, by: Actor, reason: string, extra: Record<string, unknown>): { record: JournalRecord; from: BatchStatus; lotsHeld: string[] } {
+    const b = this.repo.batch(number);
+    if (!b) throw new LgError('LG_ERR_BATCH_NOT_FOUND', { batch: number });
+    const refused = checkTransition(number, b.status, 'on_hold', b.heldFrom, by.role);
+    if (refused) throw new LgError(refused.code, refused.details);
+    this.repo.transitionBatchRow(tx, number, 'on_hold', by.id, reason);
+    const followed = this.followProducedLots(tx, number, b.status, b.heldFrom, 'on_hold', by.id, reason, extra);
+    const record = tx.append({
+      type: 'batch.status_changed',
+      status: 'accepted',
+      batch: number,
+      operator: by.id,
+      payload: { from: b.status, to: 'on_hold', reason, by: by.id, role: by.role, ...followed, ...extra },
+    });
+    return { record, from: b.status, lotsHeld: followed.lotsHeld ?? [] };
+  }
+
+  /**
    * The lots a batch produced follow its disposition: a recall hold of a released batch puts its
    * released lots on hold; releasing it again releases exactly the lots that hold put on hold; a
    * rejection rejects every lot it produced that is not used up. Each lot change is a record and
    * an audit entry; the batch record lists the lots (`lotsHeld`, `lotsReleased`, `lotsRejected`).
    */
-  private followProducedLots(tx: TxContext, number: string, from: BatchStatus, heldFrom: BatchStatus | null, to: BatchStatus, actor: string, why: string): Record<string, string[]> {
+  private followProducedLots(tx: TxContext, number: string, from: BatchStatus, heldFrom: BatchStatus | null, to: BatchStatus, actor: string, why: string, extra: Record<string, unknown> = {}): Record<string, string[]> {
     const db = this.repo.db;
     const move = (lots: string[], status: LotStatus, reason: string): string[] => {
       for (const id of lots) {
         const before = (db.prepare('SELECT status FROM lots WHERE id = ?').get(id) as { status: LotStatus }).status;
         db.prepare('UPDATE lots SET status = ?, updated_at = ? WHERE id = ?').run(status, tx.now.toISOString(), id);
         tx.audit({ actor, action: 'lot.status_changed', entity: 'lot', entityId: id, reason, old: { status: before }, new: { status } });
-        tx.append({ type: 'lot.status_changed', status: 'accepted', lot: id, operator: actor, payload: { from: before, to: status, reason, batch: number } });
+        tx.append({ type: 'lot.status_changed', status: 'accepted', lot: id, operator: actor, payload: { from: before, to: status, reason, batch: number, ...extra } });
       }
       return lots;
     };

@@ -101,10 +101,17 @@ export class Dispatch {
         return r ? { pallet: String(r.pallet), sscc: (r.sscc as string | null) ?? null } : undefined;
       },
       openPallet: (station) => {
-        const r = db.prepare("SELECT p.id FROM station_handling s JOIN pallets p ON p.id = s.pallet AND p.status = 'open' WHERE s.station = ?").get(station) as Row | undefined;
+        const r = db.prepare("SELECT p.id, p.on_hold, p.hold_reason FROM station_handling s JOIN pallets p ON p.id = s.pallet AND p.status = 'open' WHERE s.station = ?").get(station) as Row | undefined;
         if (!r) return undefined;
         const first = db.prepare('SELECT gtin, batch FROM pallet_cases WHERE pallet = ? LIMIT 1').get(r.id) as Row | undefined;
-        return { id: String(r.id), gtin: (first?.gtin as string | undefined) ?? null, batch: (first?.batch as string | null | undefined) ?? null };
+        return { id: String(r.id), gtin: (first?.gtin as string | undefined) ?? null, batch: (first?.batch as string | null | undefined) ?? null, onHold: Boolean(r.on_hold), holdReason: (r.hold_reason as string | null) ?? null };
+      },
+      batchHold: (batch) => {
+        const b = db.prepare('SELECT status FROM batches WHERE number = ?').get(batch) as Row | undefined;
+        if (!b) return undefined;
+        if (b.status !== 'on_hold') return { status: String(b.status), reason: null };
+        const why = db.prepare("SELECT json_extract(payload, '$.reason') AS reason FROM records WHERE batch = ? AND type = 'batch.status_changed' AND json_extract(payload, '$.to') = 'on_hold' ORDER BY seq DESC LIMIT 1").get(batch) as Row | undefined;
+        return { status: 'on_hold', reason: (why?.reason as string | null | undefined) ?? null };
       },
       palletBySscc: (sscc) => {
         const r = db.prepare('SELECT * FROM pallets WHERE sscc = ?').get(sscc) as Row | undefined;
@@ -420,6 +427,9 @@ export class Dispatch {
     if (!d) throw new LgError('LG_ERR_DELIVERY_NOT_FOUND', { delivery: number });
     if (d.status !== 'open') await this.refuse('delivery.ship_refused', 'LG_ERR_DELIVERY_STATE', { delivery: number, status: d.status, detail: 'it was shipped already' }, by, { delivery: number });
     if (d.pallets.length === 0) await this.refuse('delivery.ship_refused', 'LG_ERR_DELIVERY_STATE', { delivery: number, status: 'empty', detail: 'no pallet is loaded' }, by, { delivery: number });
+    // A pallet put on hold after it was loaded (a recall, a QA hold) does not leave: unload it or release the hold.
+    const held = d.pallets.map((p) => this.view().palletBySscc(p.sscc)!).find((p) => p.onHold);
+    if (held) await this.refuse('delivery.ship_refused', 'LG_ERR_HU_ON_HOLD', { sscc: held.sscc, reason: held.holdReason ?? 'no reason given' }, by, { delivery: number, sscc: held.sscc });
     await this.journal.submit((tx) => {
       const ssccs = d.pallets.map((p) => p.sscc);
       this.recordShipment(tx, d, ssccs, tx.now.toISOString(), by, 'gateway');

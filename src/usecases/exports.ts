@@ -26,6 +26,10 @@ type Json = Record<string, unknown>;
 
 export const EPCIS_CONTEXT = 'https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld';
 
+const LABEL_SQL = "SELECT l.id, l.kind, l.serial, l.sscc, l.batch, l.created_at, l.fields, r.station FROM labels l LEFT JOIN records r ON r.seq = l.record_seq WHERE l.kind IN ('case','pallet')";
+const RECORD_SQL = 'SELECT seq, id, type, status, received_at, station, batch, payload FROM records';
+const BATCH_SQL = 'SELECT number, gtin, product, completed_at, updated_at FROM batches';
+
 export class Exports {
   constructor(
     private readonly repo: Repo,
@@ -41,25 +45,18 @@ export class Exports {
     return dispatchIO(this.repo);
   }
 
-  traceCustomers(q: { supplierLot?: string; supplier?: string; lot?: string; batch?: string }): CustomerTrace {
+  traceCustomers(q: { supplierLot?: string; supplier?: string; lot?: string; batch?: string; serial?: string; gtin?: string }): CustomerTrace {
     return traceCustomers(this.repo, q);
   }
 
   // ── EPCIS 2.0 ────────────────────────────────────────────────────────────────────────────
 
-  epcis(q: { batch?: string; from?: string; to?: string }): Json {
-    const events = this.epcisEvents(q);
-    return {
-      '@context': [EPCIS_CONTEXT],
-      type: 'EPCISDocument',
-      schemaVersion: '2.0',
-      creationDate: this.now().toISOString(),
-      sender: this.siteParty() ?? undefined,
-      epcisBody: { eventList: events },
-    };
+  epcis(q: { batch?: string; batches?: string[]; from?: string; to?: string }): Json {
+    return this.epcisDocument(this.epcisEvents(q));
   }
 
-  epcisEvents(q: { batch?: string; from?: string; to?: string }): Json[] {
+  /** `batch`: that batch and everything that went into it; `batches`: exactly these (a recall's). */
+  epcisEvents(q: { batch?: string; batches?: string[]; from?: string; to?: string }): Json[] {
     const from = q.from ?? '0000';
     const to = q.to ?? '9999';
     const inTime = (t: string | null | undefined) => !!t && t >= from && t < to;
@@ -70,116 +67,179 @@ export class Exports {
       batches = new Set<string>();
       collectBackward(tree, batches);
     }
+    if (q.batches) batches = new Set([...(batches ?? []), ...q.batches]);
     const wantBatch = (b: string | null | undefined) => !batches || (!!b && batches.has(b));
     const out: Array<{ t: string; k: string; e: Json }> = [];
-    const push = (e: Json) => out.push({ t: String(e.eventTime), k: String(e.eventID), e });
+    const push = (e: Json | null) => {
+      if (e) out.push({ t: String(e.eventTime), k: String(e.eventID), e });
+    };
 
     // commissioning: case and pallet labels (reprints are not new objects)
-    for (const l of this.db.prepare("SELECT l.id, l.kind, l.serial, l.sscc, l.batch, l.created_at, l.fields, r.station FROM labels l LEFT JOIN records r ON r.seq = l.record_seq WHERE l.kind IN ('case','pallet') ORDER BY l.created_at, l.id").all() as Row[]) {
+    for (const l of this.db.prepare(`${LABEL_SQL} ORDER BY l.created_at, l.id`).all() as Row[]) {
       if (!inTime(String(l.created_at))) continue;
-      const fields = JSON.parse(String(l.fields)) as Record<string, string>;
-      let epc: string | null = null;
-      if (l.kind === 'case' && l.serial && fields.gtin) epc = sgtin(fields.gtin, String(l.serial));
-      if (l.kind === 'pallet' && l.sscc) epc = ssccUri(String(l.sscc));
-      if (!epc) continue;
-      if (l.kind === 'case' ? !wantBatch(l.batch as string) : batches && !this.palletHasBatch(String(l.sscc), batches)) continue;
-      push({
-        type: 'ObjectEvent',
-        eventTime: String(l.created_at),
-        eventTimeZoneOffset: this.offset(String(l.created_at)),
-        eventID: this.eventId('commissioning', String(l.id)),
-        epcList: [epc],
-        action: 'ADD',
-        bizStep: 'commissioning',
-        disposition: 'active',
-        readPoint: { id: this.readPoint((l.station as string | null) ?? null) },
-        bizLocation: { id: this.bizLocation() },
-      });
+      if (l.kind === 'case' ? !wantBatch(l.batch as string) : batches && !(l.sscc && this.palletHasBatch(String(l.sscc), batches))) continue;
+      push(this.commissioningEvent(l));
     }
-
     // packing: closed pallets (content at the close), unpacking from a closed pallet
-    for (const r of this.db.prepare("SELECT seq, id, type, received_at, station, batch, payload FROM records WHERE type IN ('handling_unit.closed', 'handling_unit.unpacked') AND status = 'accepted' ORDER BY seq").all() as Row[]) {
+    for (const r of this.db.prepare(`${RECORD_SQL} WHERE type IN ('handling_unit.closed', 'handling_unit.unpacked') AND status = 'accepted' ORDER BY seq`).all() as Row[]) {
       if (!inTime(String(r.received_at)) || !wantBatch(r.batch as string)) continue;
-      const p = JSON.parse(String(r.payload)) as { sscc?: string | null; cases?: Array<{ serial: string; gtin: string }>; serial?: string; gtin?: string };
-      if (!p.sscc) continue; // unpacked from a pallet that had no SSCC yet: no aggregation was declared
-      const children = r.type === 'handling_unit.closed' ? (p.cases ?? []).map((c) => sgtin(c.gtin, c.serial)) : [sgtin(String(p.gtin), String(p.serial))];
-      if (children.length === 0) continue;
-      push({
-        type: 'AggregationEvent',
-        eventTime: String(r.received_at),
-        eventTimeZoneOffset: this.offset(String(r.received_at)),
-        eventID: this.eventId('aggregation', String(r.id)),
-        parentID: ssccUri(p.sscc),
-        childEPCs: children,
-        action: r.type === 'handling_unit.closed' ? 'ADD' : 'DELETE',
-        bizStep: r.type === 'handling_unit.closed' ? 'packing' : 'unpacking',
-        disposition: r.type === 'handling_unit.closed' ? 'in_progress' : 'container_open',
-        readPoint: { id: this.readPoint((r.station as string | null) ?? null) },
-        bizLocation: { id: this.bizLocation() },
-      });
+      push(this.aggregationEvent(r));
     }
-
     // transforming: lots → batch (batches completed or later: their inputs are final)
-    const io = this.repo.genealogyIO();
-    for (const b of this.db.prepare("SELECT number, gtin, product, completed_at, updated_at FROM batches WHERE status IN ('completed','released','on_hold','rejected') ORDER BY number").all() as Row[]) {
-      const number = String(b.number);
-      const time = String(b.completed_at ?? b.updated_at);
-      if (!wantBatch(number) || !inTime(time)) continue;
-      const inputs = io.consumptionsOfBatch(number).filter((c) => Number(c.quantity) > 0).map((c) => quantityElement(this.lotClass(c.lot), c.quantity, c.unit));
-      const outputEPCs = (this.db.prepare("SELECT serial, json_extract(fields, '$.gtin') AS gtin FROM labels WHERE batch = ? AND kind = 'case' AND serial IS NOT NULL ORDER BY created_at, id").all(number) as Row[]).map((r) => sgtin(String(r.gtin), String(r.serial)));
-      const outputQ = io.lotsProducedBy(number).map((lot) => {
-        const l = this.repo.lot(lot);
-        return quantityElement(this.lotClass(lot), l ? String(l.quantity) : '0', l?.unit ?? 'pcs');
-      });
-      if (b.gtin && outputEPCs.length === 0 && outputQ.length === 0) outputQ.push({ epcClass: lgtin(String(b.gtin), number) });
-      if (inputs.length === 0 || (outputEPCs.length === 0 && outputQ.length === 0)) continue;
-      push({
-        type: 'TransformationEvent',
-        eventTime: time,
-        eventTimeZoneOffset: this.offset(time),
-        eventID: this.eventId('transformation', number),
-        inputQuantityList: inputs,
-        ...(outputEPCs.length ? { outputEPCList: outputEPCs } : {}),
-        ...(outputQ.length ? { outputQuantityList: outputQ } : {}),
-        bizStep: 'commissioning',
-        disposition: 'active',
-        readPoint: { id: this.readPoint(null) },
-        bizLocation: { id: this.bizLocation() },
-        bizTransactionList: [{ type: 'prodorder', bizTransaction: `urn:x-linegate:prodorder:${enc(this.cfg.site.id)}:${enc(number)}` }],
-      });
+    for (const b of this.db.prepare(`${BATCH_SQL} WHERE status IN ('completed','released','on_hold','rejected') ORDER BY number`).all() as Row[]) {
+      if (!wantBatch(String(b.number)) || !inTime(String(b.completed_at ?? b.updated_at))) continue;
+      push(this.transformationEvent(b));
     }
-
     // shipping: shipped deliveries
-    for (const r of this.db.prepare("SELECT id, received_at, payload FROM records WHERE type = 'delivery.shipped' AND status = 'accepted' ORDER BY seq").all() as Row[]) {
-      const p = JSON.parse(String(r.payload)) as { delivery: string; customerGln: string; shipToGln: string; shippedAt: string; pallets: Array<{ sscc: string; batches: string[] }> };
-      const time = p.shippedAt ?? String(r.received_at);
-      if (!inTime(time)) continue;
+    for (const r of this.db.prepare(`${RECORD_SQL} WHERE type = 'delivery.shipped' AND status = 'accepted' ORDER BY seq`).all() as Row[]) {
+      const p = JSON.parse(String(r.payload)) as { shippedAt?: string; pallets: Array<{ batches: string[] }> };
+      if (!inTime(p.shippedAt ?? String(r.received_at))) continue;
       if (batches && !p.pallets.some((x) => x.batches.some((b) => batches!.has(b)))) continue;
-      const site = this.siteParty();
-      push({
-        type: 'ObjectEvent',
-        eventTime: time,
-        eventTimeZoneOffset: this.offset(time),
-        eventID: this.eventId('shipping', String(r.id)),
-        epcList: p.pallets.map((x) => ssccUri(x.sscc)),
-        action: 'OBSERVE',
-        bizStep: 'shipping',
-        disposition: 'in_transit',
-        readPoint: { id: this.readPoint(null) },
-        bizTransactionList: [{ type: 'desadv', bizTransaction: `urn:x-linegate:desadv:${enc(this.cfg.site.id)}:${enc(p.delivery)}` }],
-        sourceList: [...(site ? [{ type: 'owning_party', source: site }] : []), { type: 'location', source: this.bizLocation() }],
-        destinationList: [
-          { type: 'owning_party', destination: `https://id.gs1.org/417/${p.customerGln}` },
-          { type: 'location', destination: `https://id.gs1.org/414/${p.shipToGln}` },
-        ],
-      });
+      push(this.shippingEvent(r));
     }
     return out.sort((a, b) => (a.t < b.t ? -1 : a.t > b.t ? 1 : a.k < b.k ? -1 : 1)).map((x) => x.e);
+  }
+
+  /**
+   * The EPCIS events one journal record stands for (the EPCIS capture sink): a case or pallet label
+   * issued → commissioning; a pallet closed / a case unpacked → aggregation; a batch completed →
+   * its transformation (inputs are final then; outputs as known then); a delivery shipped →
+   * shipping. Any other record stands for none. Ids are the export's, so a resend is the same event.
+   */
+  epcisEventsForRecord(seq: number): Json[] {
+    const r = this.db.prepare(`${RECORD_SQL} WHERE seq = ?`).get(seq) as Row | undefined;
+    if (!r || r.status !== 'accepted') return [];
+    const ev: Array<Json | null> = [];
+    if (r.type === 'label.queued') {
+      for (const l of this.db.prepare(`${LABEL_SQL} AND l.record_seq = ?`).all(seq) as Row[]) ev.push(this.commissioningEvent(l));
+    } else if (r.type === 'handling_unit.closed' || r.type === 'handling_unit.unpacked') {
+      ev.push(this.aggregationEvent(r));
+    } else if (r.type === 'batch.status_changed' && r.batch && (JSON.parse(String(r.payload)) as { to?: string }).to === 'completed') {
+      const b = this.db.prepare(`${BATCH_SQL} WHERE number = ?`).get(r.batch) as Row | undefined;
+      if (b) ev.push(this.transformationEvent(b));
+    } else if (r.type === 'delivery.shipped') {
+      ev.push(this.shippingEvent(r));
+    }
+    return ev.filter((e): e is Json => e !== null);
+  }
+
+  /** An EPCIS 2.0 document around events (the export's envelope). */
+  epcisDocument(events: Json[]): Json {
+    return { '@context': [EPCIS_CONTEXT], type: 'EPCISDocument', schemaVersion: '2.0', creationDate: this.now().toISOString(), sender: this.siteParty() ?? undefined, epcisBody: { eventList: events } };
+  }
+
+  private commissioningEvent(l: Row): Json | null {
+    const fields = JSON.parse(String(l.fields)) as Record<string, string>;
+    let epc: string | null = null;
+    if (l.kind === 'case' && l.serial && fields.gtin) epc = sgtin(fields.gtin, String(l.serial));
+    if (l.kind === 'pallet' && l.sscc) epc = ssccUri(String(l.sscc));
+    if (!epc) return null;
+    return {
+      type: 'ObjectEvent',
+      eventTime: String(l.created_at),
+      eventTimeZoneOffset: this.offset(String(l.created_at)),
+      eventID: this.eventId('commissioning', String(l.id)),
+      epcList: [epc],
+      action: 'ADD',
+      bizStep: 'commissioning',
+      disposition: 'active',
+      readPoint: { id: this.readPoint((l.station as string | null) ?? null) },
+      bizLocation: { id: this.bizLocation() },
+    };
+  }
+
+  private aggregationEvent(r: Row): Json | null {
+    const p = JSON.parse(String(r.payload)) as { sscc?: string | null; cases?: Array<{ serial: string; gtin: string }>; serial?: string; gtin?: string };
+    if (!p.sscc) return null; // unpacked from a pallet that had no SSCC yet: no aggregation was declared
+    const closed = r.type === 'handling_unit.closed';
+    const children = closed ? (p.cases ?? []).map((c) => sgtin(c.gtin, c.serial)) : [sgtin(String(p.gtin), String(p.serial))];
+    if (children.length === 0) return null;
+    return {
+      type: 'AggregationEvent',
+      eventTime: String(r.received_at),
+      eventTimeZoneOffset: this.offset(String(r.received_at)),
+      eventID: this.eventId('aggregation', String(r.id)),
+      parentID: ssccUri(p.sscc),
+      childEPCs: children,
+      action: closed ? 'ADD' : 'DELETE',
+      bizStep: closed ? 'packing' : 'unpacking',
+      disposition: closed ? 'in_progress' : 'container_open',
+      readPoint: { id: this.readPoint((r.station as string | null) ?? null) },
+      bizLocation: { id: this.bizLocation() },
+    };
+  }
+
+  private transformationEvent(b: Row): Json | null {
+    const number = String(b.number);
+    const time = String(b.completed_at ?? b.updated_at);
+    const io = this.repo.genealogyIO();
+    const consumed = io.consumptionsOfBatch(number).filter((c) => Number(c.quantity) > 0);
+    // A unit of a serial-tracked material is an instance (SGTIN), not a quantity of a class.
+    const inputEPCs: string[] = [];
+    const inputs: Json[] = [];
+    for (const c of consumed) {
+      const unit = this.serialUnit(c.lot);
+      if (unit) inputEPCs.push(unit);
+      else inputs.push(quantityElement(this.lotClass(c.lot), c.quantity, c.unit));
+    }
+    const outputEPCs = (this.db.prepare("SELECT serial, json_extract(fields, '$.gtin') AS gtin FROM labels WHERE batch = ? AND kind = 'case' AND serial IS NOT NULL ORDER BY created_at, id").all(number) as Row[]).map((r) => sgtin(String(r.gtin), String(r.serial)));
+    const outputQ = io.lotsProducedBy(number).map((lot) => {
+      const l = this.repo.lot(lot);
+      return quantityElement(this.lotClass(lot), l ? String(l.quantity) : '0', l?.unit ?? 'pcs');
+    });
+    if (b.gtin && outputEPCs.length === 0 && outputQ.length === 0) outputQ.push({ epcClass: lgtin(String(b.gtin), number) });
+    if ((inputs.length === 0 && inputEPCs.length === 0) || (outputEPCs.length === 0 && outputQ.length === 0)) return null;
+    return {
+      type: 'TransformationEvent',
+      eventTime: time,
+      eventTimeZoneOffset: this.offset(time),
+      eventID: this.eventId('transformation', number),
+      ...(inputEPCs.length ? { inputEPCList: inputEPCs } : {}),
+      ...(inputs.length ? { inputQuantityList: inputs } : {}),
+      ...(outputEPCs.length ? { outputEPCList: outputEPCs } : {}),
+      ...(outputQ.length ? { outputQuantityList: outputQ } : {}),
+      bizStep: 'commissioning',
+      disposition: 'active',
+      readPoint: { id: this.readPoint(null) },
+      bizLocation: { id: this.bizLocation() },
+      bizTransactionList: [{ type: 'prodorder', bizTransaction: `urn:x-linegate:prodorder:${enc(this.cfg.site.id)}:${enc(number)}` }],
+    };
+  }
+
+  private shippingEvent(r: Row): Json {
+    const p = JSON.parse(String(r.payload)) as { delivery: string; customerGln: string; shipToGln: string; shippedAt: string; pallets: Array<{ sscc: string; batches: string[] }> };
+    const time = p.shippedAt ?? String(r.received_at);
+    const site = this.siteParty();
+    return {
+      type: 'ObjectEvent',
+      eventTime: time,
+      eventTimeZoneOffset: this.offset(time),
+      eventID: this.eventId('shipping', String(r.id)),
+      epcList: p.pallets.map((x) => ssccUri(x.sscc)),
+      action: 'OBSERVE',
+      bizStep: 'shipping',
+      disposition: 'in_transit',
+      readPoint: { id: this.readPoint(null) },
+      bizTransactionList: [{ type: 'desadv', bizTransaction: `urn:x-linegate:desadv:${enc(this.cfg.site.id)}:${enc(p.delivery)}` }],
+      sourceList: [...(site ? [{ type: 'owning_party', source: site }] : []), { type: 'location', source: this.bizLocation() }],
+      destinationList: [
+        { type: 'owning_party', destination: `https://id.gs1.org/417/${p.customerGln}` },
+        { type: 'location', destination: `https://id.gs1.org/414/${p.shipToGln}` },
+      ],
+    };
   }
 
   private palletHasBatch(sscc: string, batches: Set<string>): boolean {
     const rows = this.db.prepare('SELECT DISTINCT c.batch FROM pallet_cases c JOIN pallets p ON p.id = c.pallet WHERE p.sscc = ?').all(sscc) as Row[];
     return rows.some((r) => batches.has(String(r.batch)));
+  }
+
+  /** A unit of a serial-tracked material with a GTIN: its SGTIN (01/GTIN/21/serial); null otherwise. */
+  private serialUnit(lotId: string): string | null {
+    const lot = this.repo.genealogyIO().lot(lotId);
+    if (!lot?.serial) return null;
+    const gtin = this.repo.material(lot.material)?.gtins[0];
+    return gtin ? sgtin(gtin, lot.serial) : null;
   }
 
   /** A lot as an LGTIN class: the material's GTIN with the lot as labelled (supplier lot, else the internal id). */
@@ -304,10 +364,26 @@ export function lotsBySupplierLot(repo: Repo, supplierLot: string, supplier?: st
   return (rows as Row[]).map((r) => String(r.id));
 }
 
-/** Forward trace to customers from a supplier lot (optionally of one supplier), a lot or a batch. */
-export function traceCustomers(repo: Repo, q: { supplierLot?: string; supplier?: string; lot?: string; batch?: string }): CustomerTrace {
-  if (!q.supplierLot && !q.lot && !q.batch) throw new LgError('LG_ERR_VALIDATION', { detail: 'name a supplierLot, a lot or a batch' });
-  const lots = [...(q.supplierLot ? lotsBySupplierLot(repo, q.supplierLot, q.supplier) : []), ...(q.lot ? [q.lot] : [])];
+/**
+ * The units of serial-tracked materials with this serial (AI 21): lots whose supplier's number or
+ * id is the serial; `gtin` narrows it to the material carrying that GTIN (serials are unique per GTIN only).
+ */
+export function lotsBySerial(repo: Repo, serial: string, gtin?: string): string[] {
+  const rows = repo.db
+    .prepare(
+      `SELECT l.id FROM lots l JOIN materials m ON m.code = l.material
+       WHERE m.tracking = 'serial' AND (l.supplier_lot = @serial OR l.id = @serial)
+         AND (@gtin IS NULL OR EXISTS (SELECT 1 FROM material_gtins g WHERE g.material = l.material AND g.gtin = @gtin))
+       ORDER BY l.id`,
+    )
+    .all({ serial, gtin: gtin ?? null });
+  return (rows as Row[]).map((r) => String(r.id));
+}
+
+/** Forward trace to customers from a supplier lot (optionally of one supplier), a lot, a component serial or a batch. */
+export function traceCustomers(repo: Repo, q: { supplierLot?: string; supplier?: string; lot?: string; batch?: string; serial?: string; gtin?: string }): CustomerTrace {
+  if (!q.supplierLot && !q.lot && !q.batch && !q.serial) throw new LgError('LG_ERR_VALIDATION', { detail: 'name a supplierLot, a lot, a serial or a batch' });
+  const lots = [...new Set([...(q.supplierLot ? lotsBySupplierLot(repo, q.supplierLot, q.supplier) : []), ...(q.lot ? [q.lot] : []), ...(q.serial ? lotsBySerial(repo, q.serial, q.gtin) : [])])];
   if (q.lot && !repo.lot(q.lot)) throw new LgError('LG_ERR_LOT_NOT_FOUND', { lot: q.lot });
   if (q.batch && !repo.batch(q.batch)) throw new LgError('LG_ERR_BATCH_NOT_FOUND', { batch: q.batch });
   return traceToCustomers({ lots, batches: q.batch ? [q.batch] : [] }, { ...repo.genealogyIO(), ...dispatchIO(repo) });

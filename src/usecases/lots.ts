@@ -142,6 +142,11 @@ export class Lots {
       const { createdAt: _c, updatedAt: _u, producedBy: beforeProducedBy, ...beforeView } = before;
       if (JSON.stringify(beforeView) === JSON.stringify(after) && beforeProducedBy === producedBy) return { created: false, changed: false, lot: after };
       if (!lotMoveAllowed(before.status, after.status)) throw new LgError('LG_ERR_LOT_INVALID_STATUS', { lot: after.id, from: before.status, to: after.status });
+      // A recall hold is QA's to lift (not an ERP push, not the floor).
+      if (before.status === 'on_hold' && after.status !== 'on_hold' && by.role !== 'qa') {
+        const recall = this.repo.recallHolding('lot', after.id);
+        if (recall) throw new LgError('LG_ERR_FORBIDDEN', { role: by.role, action: `lift the hold of lot ${after.id} (recall ${recall})`, allowed: 'qa' });
+      }
       // Leaving quarantine (or a hold) for use may need a passed receiving inspection (QC plans).
       if (after.status === 'released' && before.status !== 'released') this.quality.checkLotRelease(after.id, after.material);
       this.repo.db

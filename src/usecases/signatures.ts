@@ -48,6 +48,8 @@ export const MEANINGS: Record<string, readonly string[]> = {
   'user.unlock': ['approved'],
   'record.review': ['reviewed', 'approved'],
   'weekly_review.sign': ['reviewed', 'approved'],
+  'recall.start': ['approved'],
+  'recall.close': ['closed', 'approved'],
 };
 
 /** The two components a person gives to sign. */

@@ -97,14 +97,17 @@ export const dispatchRoutes = (d: { dispatch: () => Dispatch; exports: () => Exp
     async (req) => ({ record: await d.dispatch().unpack(req.params.serial, req.body.reason, actorOf(req)) }) as unknown as Record<string, unknown>,
   );
 
-  app.get<{ Querystring: { supplierLot?: string; supplier?: string; lot?: string; batch?: string } }>(
+  app.get<{ Querystring: { supplierLot?: string; supplier?: string; lot?: string; batch?: string; serial?: string; gtin?: string } }>(
     '/genealogy/customers',
     {
       config: { roles: ALL_ROLES },
       schema: {
         tags: ['genealogy'],
-        description: 'Forward trace to customers: from a supplier lot (optionally of one supplier), an internal lot or a batch, every batch, pallet, delivery and customer reached.',
-        querystring: Type.Object({ supplierLot: Type.Optional(Type.String({ minLength: 1 })), supplier: Type.Optional(Type.String()), lot: Type.Optional(Type.String()), batch: Type.Optional(Type.String()) }, { additionalProperties: false }),
+        description: 'Forward trace to customers: from a supplier lot (optionally of one supplier), an internal lot, a serial of a serial-tracked component (optionally of one GTIN) or a batch, every batch, pallet, delivery and customer reached.',
+        querystring: Type.Object(
+          { supplierLot: Type.Optional(Type.String({ minLength: 1 })), supplier: Type.Optional(Type.String()), lot: Type.Optional(Type.String()), batch: Type.Optional(Type.String()), serial: Type.Optional(Type.String({ minLength: 1 })), gtin: Type.Optional(Type.String({ pattern: '^\\d{14}$' })) },
+          { additionalProperties: false },
+        ),
         response: r200,
       },
     },

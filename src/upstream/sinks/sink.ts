@@ -40,7 +40,7 @@ export interface SinkLimits {
 
 export interface Sink {
   readonly id: string;
-  readonly kind: 'http' | 'mqtt' | 'postgres';
+  readonly kind: 'http' | 'mqtt' | 'postgres' | 'epcis';
   readonly limits: SinkLimits;
   readonly backoff: { baseMs: number; maxMs: number; probeMs?: number };
   /**
