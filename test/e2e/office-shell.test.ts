@@ -51,6 +51,24 @@ describe.skipIf(!haveChromium())('office pages: sign-in, roles, sign-out (issue 
       await page.locator('[data-testid=batches] tr[data-batch]').first().waitFor({ timeout: 15_000 });
       const nav = await page.locator('[data-testid=nav] a').allTextContents();
       expect(nav).toEqual(expect.arrayContaining(['Batches', 'Deviations', 'QC']));
+      // Filters of the batches list: status, product, date (the API does the filtering).
+      const filters = page.locator('[data-testid=batch-filters]');
+      await filters.locator('select[name=status]').selectOption('planned');
+      await filters.locator('input[name=product]').fill('WIDGET-A');
+      await filters.locator('button[type=submit]').click();
+      await expect.poll(() => page.locator(`[data-testid=batches] tr[data-batch="${batch}"]`).count(), { timeout: 15_000 }).toBe(1);
+      expect(page.url()).toContain('status=planned');
+      await filters.locator('input[name=product]').fill('NO-SUCH-PRODUCT');
+      await filters.locator('button[type=submit]').click();
+      await expect.poll(() => page.locator('[data-testid=batches] tr[data-batch]').count(), { timeout: 15_000 }).toBe(0);
+      await filters.locator('input[name=product]').fill('');
+      await filters.locator('select[name=status]').selectOption('');
+      await filters.locator('input[name=from]').fill('2099-01-01');
+      await filters.locator('button[type=submit]').click();
+      await expect.poll(() => page.locator('[data-testid=batches] tr[data-batch]').count(), { timeout: 15_000 }).toBe(0);
+      expect((await t.call('GET', `/batches?product=WIDGET-A&from=2000-01-01&to=2099-01-01`)).body.items.map((b: { number: string }) => b.number)).toEqual([batch]);
+      expect((await t.call('GET', `/batches?to=2000-01-01`)).body.items).toEqual([]);
+      expect((await t.call('GET', `/batches?from=yesterday`)).status).toBe(400);
       // The token is a page session: the API accepts it with QA's role.
       const token = await officeToken(page);
       expect(token.startsWith('lgo_')).toBe(true);
