@@ -94,6 +94,45 @@ describe.skipIf(!haveChromium())('office pages: sign-in, roles, sign-out (issue 
     }
   });
 
+  it('QC entry shows the spec and the gateway\'s verdict; a deviation raised from the form opens its page', async () => {
+    expect((await t.call('PUT', '/inspection-plans/IPC-FILL', {
+      scope: 'in_process', product: 'WIDGET-A', name: 'Fill weight', sampleSize: 5, frequency: { everyMinutes: 60 },
+      characteristics: [{ code: 'FILL', name: 'Fill weight', kind: 'measurement', unit: 'g', lower: '498', upper: '505' }],
+    })).status).toBeLessThan(300);
+    const ctx = await fresh();
+    try {
+      const page = await ctx.newPage();
+      await officeSignIn(page, t.url, 'qa-quinn', 'quinn-secret-1', `/ui/office/qc?batch=${encodeURIComponent(batch)}`);
+      await page.locator('[data-testid=qc-entry] select[name=plan] option[value=IPC-FILL]').waitFor({ state: 'attached', timeout: 15_000 });
+      await page.locator('[data-testid=qc-entry] select[name=plan]').selectOption('IPC-FILL');
+      const row = page.locator('[data-testid=characteristics] tr[data-characteristic=FILL]');
+      expect(await row.locator('[data-testid=spec]').textContent()).toContain('498 … 505 g');
+      await row.locator('input[name=value-FILL]').fill('506.5');
+      expect(await row.locator('[data-testid=preview]').textContent()).toContain('fail');
+      await page.locator('[data-testid=qc-submit]').click();
+      const answer = page.locator('[data-testid=qc-answer]');
+      await answer.waitFor({ timeout: 15_000 });
+      expect(await answer.getAttribute('data-verdict')).toBe('failed');
+      const stored = (await t.call('GET', `/qc/inspections?batch=${batch}`)).body.items as Array<{ verdict: string; results: Array<{ value: string }> }>;
+      expect(stored.map((i) => [i.verdict, i.results[0]!.value])).toEqual([['failed', '506.5']]);
+
+      await page.goto(`${t.url}/ui/office/deviations`);
+      await page.locator('[data-testid=raise-open]').click();
+      const form = page.locator('[data-testid=raise]');
+      await form.locator('input[name=batch]').fill(batch);
+      await form.locator('select[name=category]').selectOption('major');
+      await form.locator('input[name=title]').fill('Fill weight over the limit');
+      await form.locator('textarea[name=description]').fill('IPC fill weight 506.5 g, limit 505 g');
+      await form.locator('[data-testid=raise-submit]').click();
+      await page.locator('[data-testid=deviation-page]').waitFor({ timeout: 15_000 });
+      const number = decodeURIComponent(page.url().split('/').pop()!);
+      const d = (await t.call('GET', `/deviations/${number}`)).body;
+      expect(d).toMatchObject({ batch, category: 'major', title: 'Fill weight over the limit', status: 'open', raisedBy: 'qa-quinn', source: 'manual' });
+    } finally {
+      await ctx.close();
+    }
+  });
+
   it("an operator's credential cannot open QA pages: the page refuses and the API answers 403", async () => {
     const ctx = await fresh();
     try {
