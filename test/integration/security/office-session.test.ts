@@ -64,7 +64,7 @@ describe('office sign-in: lock-out, source limit, sessions (issue 14)', () => {
     let refused = 0;
     for (let i = 0; i < 8 && !limited; i++) {
       const r = await fetch(`${t.url}/ui/api/office/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId: 'nobody', secret: `guess-${i}` }) });
-      const body = await r.json();
+      const body = (await r.json()) as { code: string };
       if (r.status === 429) {
         limited = r;
         expect(body.code).toBe('LG_ERR_AUTH_LIMITED');
