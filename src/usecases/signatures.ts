@@ -211,13 +211,13 @@ export class Signatures {
   }
 
   /** Count a failed attempt (its own transaction: it must stay even though the signing fails); lock at the limit. */
-  private async countFailure(userId: string, caller: string, what: string): Promise<void> {
-    await this.journal.submit((tx) => {
+  private async countFailure(userId: string, caller: string, what: string): Promise<{ failedAttempts: number; maxFailedAttempts: number; locked: boolean } | null> {
+    return this.journal.submit((tx) => {
       const row = this.secretRow(userId);
       const now = tx.now.toISOString();
       if (!row) {
         tx.audit({ actor: caller, action: 'signature.failed', entity: 'user', entityId: userId, reason: `${what}: no such signer or no signing secret` });
-        return;
+        return null;
       }
       const n = row.failed_attempts + 1;
       const lock = n >= this.policy.maxFailedAttempts && !row.locked_at;
@@ -232,6 +232,7 @@ export class Signatures {
           payload: { user: userId, failedAttempts: n, requestedBy: caller, what },
         });
       }
+      return { failedAttempts: n, maxFailedAttempts: this.policy.maxFailedAttempts, locked: n >= this.policy.maxFailedAttempts };
     });
   }
 
@@ -251,8 +252,33 @@ export class Signatures {
     }
     if (row.locked_at) throw new LgError('LG_ERR_SIGNATURE_LOCKED', { user: user.id, since: row.locked_at });
     if (!(await safeVerify(row.hash, input.secret))) {
-      await this.countFailure(user.id, caller, action);
-      throw new LgError('LG_ERR_SIGNATURE_INVALID', { detail: 'user id and signing secret do not match' });
+      // The count goes back to the person (the sign dialog says "2 of 3 in a row", then "locked").
+      const f = await this.countFailure(user.id, caller, action);
+      throw new LgError('LG_ERR_SIGNATURE_INVALID', { detail: 'user id and signing secret do not match', ...(f ?? {}) });
+    }
+    if (row.expires_at && Date.parse(row.expires_at) <= this.clock.now().getTime()) {
+      throw new LgError('LG_ERR_SIGNATURE_SECRET_EXPIRED', { user: user.id, since: row.expires_at });
+    }
+    return { id: user.id, name: user.name, role: user.role };
+  }
+
+  /**
+   * Check a user id + signing secret for a sign-in (the supervisor/QA pages, src/ui/server/office.ts):
+   * the same two components, the same failure counting and lock-out as a signing (`what` names the
+   * attempt in the audit trail), but no meaning — a sign-in signs nothing. An expired secret is
+   * refused like at a signing (the user must choose a new one first).
+   */
+  async authenticateSignIn(userId: string, secret: string, caller: string, what = 'sign-in to the supervisor/QA pages'): Promise<VerifiedSigner> {
+    const user = this.db.prepare('SELECT id, name, role, disabled FROM users WHERE id = ?').get(userId) as { id: string; name: string; role: Role; disabled: number } | undefined;
+    const row = user ? this.secretRow(user.id) : undefined;
+    if (!user || user.disabled || !row) {
+      await this.countFailure(userId, caller, what);
+      throw new LgError('LG_ERR_SIGNATURE_INVALID', { detail: 'unknown user, disabled user, or no signing secret set (PUT /me/signing-secret)' });
+    }
+    if (row.locked_at) throw new LgError('LG_ERR_SIGNATURE_LOCKED', { user: user.id, since: row.locked_at });
+    if (!(await safeVerify(row.hash, secret))) {
+      const f = await this.countFailure(user.id, caller, what);
+      throw new LgError('LG_ERR_SIGNATURE_INVALID', { detail: 'user id and signing secret do not match', ...(f ?? {}) });
     }
     if (row.expires_at && Date.parse(row.expires_at) <= this.clock.now().getTime()) {
       throw new LgError('LG_ERR_SIGNATURE_SECRET_EXPIRED', { user: user.id, since: row.expires_at });
