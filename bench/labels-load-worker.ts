@@ -3,7 +3,7 @@
  * gateway's event loop (a real line's scanners, scales and printers are other machines).
  *
  *   node dist/bench/labels-load-worker.js printer
- *     A simulated ZPL printer on a TCP port (port 0). Prints `{"event":"listening","port":N}`, then
+ *     A simulated ZPL printer on a TCP port (port 0), and on request an fsync probe of the disk. Prints `{"event":"listening","port":N}`, then
  *     for every complete format `{"event":"received","job":"<jobId>","at":<ms>}` where `at` is
  *     performance.timeOrigin + performance.now() taken when `^XZ` was parsed (the same machine
  *     clock the bench reads), and the job id comes from the label's `^FX linegate label … job …`.
@@ -14,7 +14,9 @@
  *     message is a capture). Prints `{"event":"ready","scanPort":P}`; `go` on stdin starts both,
  *     `stop` prints `{"event":"stopped","scans":…,"weights":…,"seconds":…}` and exits.
  */
+import { closeSync, fdatasyncSync, openSync, writeSync } from 'node:fs';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import mqtt from 'mqtt';
@@ -23,7 +25,44 @@ import { PrinterSimulator } from '../simulators/printer/printer-sim.js';
 const abs = (): number => performance.timeOrigin + performance.now();
 const say = (o: Record<string, unknown>): void => void process.stdout.write(`${JSON.stringify(o)}\n`);
 
+/**
+ * The disk's own fsync latency, sampled in this process while the bench measures (`probe <dir>` …
+ * `probe-stop` on stdin → `{"event":"probe","n","p50","p99","max"}`): append 200 bytes to a file
+ * and fdatasync it, every 10 ms. The floor under any path that must commit before it acts.
+ */
+function fsyncProbe(dir: string): () => Record<string, unknown> {
+  const fd = openSync(join(dir, 'fsync-probe.log'), 'a');
+  const lat: number[] = [];
+  const buf = Buffer.alloc(200, 'x');
+  let on = true;
+  const tick = (): void => {
+    if (!on) return;
+    const t = performance.now();
+    writeSync(fd, buf);
+    fdatasyncSync(fd);
+    lat.push(performance.now() - t);
+    setTimeout(tick, 10);
+  };
+  tick();
+  return () => {
+    on = false;
+    closeSync(fd);
+    lat.sort((a, b) => a - b);
+    const at = (p: number): number => Math.round((lat[Math.min(lat.length - 1, Math.ceil((p / 100) * lat.length) - 1)] ?? NaN) * 100) / 100;
+    return { event: 'probe', n: lat.length, p50: at(50), p99: at(99), max: at(100) };
+  };
+}
+
 async function printer(): Promise<void> {
+  let stopProbe: (() => Record<string, unknown>) | null = null;
+  createInterface({ input: process.stdin }).on('line', (line) => {
+    const [cmd, arg] = line.split(' ');
+    if (cmd === 'probe' && arg && !stopProbe) stopProbe = fsyncProbe(arg);
+    else if (cmd === 'probe-stop' && stopProbe) {
+      say(stopProbe());
+      stopProbe = null;
+    }
+  });
   const sim = new PrinterSimulator();
   sim.on('received', (zpl: string) => {
     const at = abs();
@@ -36,7 +75,6 @@ async function printer(): Promise<void> {
   const stop = (): void => void sim.stop().then(() => process.exit(0));
   process.on('SIGTERM', stop);
   process.stdin.on('end', stop);
-  process.stdin.resume();
 }
 
 async function load(): Promise<void> {

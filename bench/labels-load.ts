@@ -14,7 +14,11 @@
  * starts once the previous is confirmed, 10 ms later. Phases per label: trigger → queued (commit of
  * identity + record + job), queued → sending (`~HS` round trip + commit of `sending`), sending →
  * bytes at the printer. The event-loop delay (perf_hooks.monitorEventLoopDelay, 1 ms resolution)
- * and the journal's groups are measured during each phase of the run.
+ * and the journal's groups — how many per second, how long each holds the event loop (COMMIT and
+ * its fsync are synchronous in better-sqlite3), the share of wall time spent inside them — are
+ * measured during each phase of the run; the peer is the disk itself: another process appending
+ * 200 bytes and fdatasync-ing them every 10 ms during the loaded phase (the floor under any path
+ * that must commit before it acts — a label must: its identity, record and job are durable first).
  *
  *   npm run build && node dist/bench/labels-load.js [labels=300]
  */
@@ -134,6 +138,18 @@ export async function benchLabelsLoad(opts: { labels?: number; scans?: number; w
     for (const id of ['load.scanner', 'load.scale']) {
       while (gw.drivers.get(id)!.health().state !== 'online') await sleep(20);
     }
+    // Diagnosis: how long the event loop sits inside journal commits (better-sqlite3 is synchronous:
+    // the COMMIT and its fsync block the loop). Bench-only instrumentation of the private flush(),
+    // whose synchronous part is the whole transaction.
+    const commits: number[] = [];
+    const jr = gw.journal as unknown as { flush: () => Promise<void> };
+    const flush = jr.flush.bind(jr);
+    jr.flush = () => {
+      const t = performance.now();
+      const p = flush();
+      commits.push(performance.now() - t);
+      return p;
+    };
     const svc = gw.labels!;
     const jobState = new Map<string, { sending?: number; confirmed?: number }>();
     svc.on('job', (j: { id: string; state: string }) => {
@@ -160,10 +176,11 @@ export async function benchLabelsLoad(opts: { labels?: number; scans?: number; w
       ph.sending.push(ts - tq);
       ph.wire.push(tr - ts);
     };
-    const run = async (n: number): Promise<{ ph: Phase; loopP50: number; loopP99: number; loopMax: number; groups: number; items: number; seconds: number }> => {
+    const run = async (n: number): Promise<{ ph: Phase; commitBusyPct: number; commitP99: number; commitMax: number; loopP50: number; loopP99: number; loopMax: number; groups: number; items: number; seconds: number }> => {
       const ph: Phase = { total: [], queued: [], sending: [], wire: [] };
       const h = monitorEventLoopDelay({ resolution: 1 });
       const g0 = { ...gw!.journal.stats };
+      commits.length = 0;
       const t0 = performance.now();
       h.enable();
       for (let i = 0; i < n; i++) {
@@ -173,8 +190,12 @@ export async function benchLabelsLoad(opts: { labels?: number; scans?: number; w
       h.disable();
       const seconds = (performance.now() - t0) / 1000;
       for (const k of Object.keys(ph) as Array<keyof Phase>) ph[k].sort((a, b) => a - b);
+      const c = [...commits].sort((a, b) => a - b);
       return {
         ph,
+        commitBusyPct: (c.reduce((a, b) => a + b, 0) / (seconds * 1000)) * 100,
+        commitP99: pct(c, 99),
+        commitMax: pct(c, 100),
         loopP50: h.percentile(50) / 1e6,
         loopP99: h.percentile(99) / 1e6,
         loopMax: h.max / 1e6,
@@ -193,7 +214,10 @@ export async function benchLabelsLoad(opts: { labels?: number; scans?: number; w
     const tl = performance.now();
     // Let the load reach its rate before measuring.
     await sleep(1000);
+    printer.send(`probe ${dir}`);
     const busy = await run(labels);
+    printer.send('probe-stop');
+    const probe = await printer.wait('probe');
     load.send('stop');
     const stopped = await load.wait('stopped');
     const loadSeconds = (performance.now() - tl) / 1000;
@@ -219,6 +243,13 @@ export async function benchLabelsLoad(opts: { labels?: number; scans?: number; w
       load_event_loop_delay_max_ms: Math.round(busy.loopMax * 100) / 100,
       load_journal_commits_per_s: Math.round(busy.groups / busy.seconds),
       load_journal_avg_items_per_commit: Math.round((busy.items / Math.max(1, busy.groups)) * 10) / 10,
+      load_journal_commit_p99_ms: busy.commitP99,
+      load_journal_commit_max_ms: busy.commitMax,
+      load_event_loop_in_commits_pct: Math.round(busy.commitBusyPct * 10) / 10,
+      idle_event_loop_in_commits_pct: Math.round(idle.commitBusyPct * 10) / 10,
+      peer_disk_fdatasync_p50_ms: Number(probe.p50),
+      peer_disk_fdatasync_p99_ms: Number(probe.p99),
+      ratio_labels_p99_load_vs_disk_fdatasync_p99: pct(busy.ph.total, 99) / Number(probe.p99),
       ratio_labels_p99_load_vs_idle: pct(busy.ph.total, 99) / pct(idle.ph.total, 99),
     };
     return out;
