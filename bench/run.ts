@@ -35,6 +35,8 @@ export const TARGETS: Target[] = [
   { bench: 'journal-peers', key: 'ratio_journal_vs_raw_same_schema', op: '>=', target: 0.5, what: 'journal vs raw better-sqlite3, same schema and group' },
   { bench: 'queries', key: 'recall_supplier_lot_p99_ms', op: '<=', target: 10, what: 'recall by supplier lot p99, ms' },
   { bench: 'queries', key: 'records_status_rejected_p99_ms', op: '<=', target: 10, what: 'records status= p99, ms' },
+  { bench: 'queries', key: 'recall_supplier_lot_cpu_p99_ms', op: '<=', target: 10, what: 'recall by supplier lot p99, CPU time, ms' },
+  { bench: 'queries', key: 'records_status_rejected_cpu_p99_ms', op: '<=', target: 10, what: 'records status= p99, CPU time, ms' },
   { bench: 'scale', key: 'scale.mosquitto.ratio_pct', op: '>=', target: 50, what: 'scale messages vs bare MQTT.js subscriber (Mosquitto), %' },
   { bench: 'scale', key: 'scale.aedes.ratio_pct', op: '>=', target: 50, what: 'scale messages vs bare MQTT.js subscriber (aedes), %' },
   { bench: 'durable', key: 'ratio_gateway_captures_vs_fsync_peer_messages', op: '>=', target: 20, what: 'durable scale captures vs fsync-each-message subscriber' },
@@ -50,7 +52,7 @@ export const TARGETS: Target[] = [
 const BENCHES: Array<[string, () => Promise<Bench>]> = [
   ['journal', async () => { const { benchJournal } = await import('./journal.js'); return () => benchJournal(QUICK ? { n: 10_000, seconds: 2, singleN: 1000 } : {}); }],
   ['journal-peers', async () => { const { benchJournalPeers } = await import('./peers.js'); return () => benchJournalPeers(QUICK ? { n: 10_000 } : {}); }],
-  ['queries', async () => { const { benchQueries } = await import('./peers.js'); return () => benchQueries(QUICK ? { records: 200_000, lots: 20_000 } : {}); }],
+  ['queries', async () => { const { benchQueries } = await import('./peers.js'); return () => benchQueries(QUICK ? { records: 200_000, lots: 20_000, rounds: 500 } : {}); }],
   ['gs1', async () => (await import('./gs1.js')).benchGs1],
   ['scan-serial', async () => (await import('./scan-serial.js')).benchSerial],
   ['scan-verdict', async () => (await import('./scan-verdict.js')).benchScanVerdict],
