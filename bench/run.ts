@@ -56,9 +56,9 @@ const BENCHES: Array<[string, () => Promise<Bench>]> = [
   ['gs1', async () => (await import('./gs1.js')).benchGs1],
   ['scan-serial', async () => (await import('./scan-serial.js')).benchSerial],
   ['scan-verdict', async () => (await import('./scan-verdict.js')).benchScanVerdict],
-  ['scale', async () => { const { benchScale } = await import('./scale.js'); return () => benchScale(QUICK ? 10_000 : 20_000, QUICK ? 2 : 3); }],
+  ['scale', async () => (await import('./scale.js')).benchScale],
   ['durable', async () => { const { benchDurable } = await import('./durable.js'); return () => benchDurable(QUICK ? { loads: 3000 } : {}); }],
-  ['opcua', async () => { const { benchOpcua } = await import('./opcua.js'); return () => benchOpcua(QUICK ? 1000 : 2000, QUICK ? 1 : 3, QUICK ? 300 : 1000); }],
+  ['opcua', async () => (await import('./opcua.js')).benchOpcua],
   ['labels', async () => { const { benchLabels } = await import('./labels.js'); return () => benchLabels(QUICK ? { labels: 100, burst: 100 } : {}); }],
   ['labels-load', async () => { const { benchLabelsLoad } = await import('./labels-load.js'); return () => benchLabelsLoad(QUICK ? { labels: 100 } : {}); }],
   ['upstream', async () => { const { benchUpstream } = await import('./upstream.js'); return () => benchUpstream(QUICK ? { records: 6000 } : {}); }],
@@ -109,6 +109,12 @@ export function summary(results: Record<string, Record<string, number> | string>
   return lines;
 }
 
+/** Smaller sizes under --quick for benches whose BENCHES entry takes none. */
+const QUICK_LOADERS: Record<string, () => Promise<Bench>> = {
+  scale: async () => { const { benchScale } = await import('./scale.js'); return () => benchScale(10_000, 2); },
+  opcua: async () => { const { benchOpcua } = await import('./opcua.js'); return () => benchOpcua(1000, 1, 300); },
+};
+
 async function main(): Promise<void> {
   const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));
   mkdirSync(resolve('var'), { recursive: true });
@@ -124,7 +130,7 @@ async function main(): Promise<void> {
     process.stdout.write(`\n── ${name} ${'─'.repeat(60 - name.length)}\n`);
     const t0 = performance.now();
     try {
-      const fn = await load();
+      const fn = await ((QUICK && QUICK_LOADERS[name]) || load)();
       results[name] = await fn();
       for (const [k, v] of Object.entries(results[name] as Record<string, number>)) {
         process.stdout.write(`  ${k.padEnd(44)} ${Number.isInteger(v) ? v : v.toFixed(3)}\n`);
