@@ -179,13 +179,12 @@ async function withMosquitto<T>(fn: (url: string) => Promise<T>): Promise<T | nu
   }
 }
 
-export async function benchScale(n = 20_000): Promise<Record<string, number>> {
+export async function benchScale(n = 20_000, rounds = 3): Promise<Record<string, number>> {
   const payloads = stream(n);
   const out: Record<string, number> = {};
   out['scale.inprocess_msgs_per_s'] = Math.round(inProcess(payloads));
 
   // This machine is shared and noisy: each consumer runs `rounds` times, interleaved, best kept.
-  const rounds = 3;
   const measure = async (url: string, tag: string): Promise<{ b: number; g: number; captures: number }> => {
     let b = 0;
     let g = 0;

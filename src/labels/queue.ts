@@ -325,7 +325,12 @@ export class LabelService extends EventEmitter {
   async createLabel(req: LabelRequest): Promise<QueuedLabel> {
     const worker = this.worker(req.printer);
     const t = this.template(req.template, req.printer);
-    const res = await this.journal.submit((tx) => {
+    // Idle printer worker: the job is committed as `sending` in this same transaction (one commit
+    // before the bytes instead of two) while the worker asks `~HS` meanwhile — see PrinterWorker.reserve.
+    const reserved = worker.reserve();
+    let res: QueuedLabel & { direct: boolean };
+    try {
+      res = await this.journal.submit((tx) => {
       const fields: LabelFields = { ...req.fields };
       let serial: string | null = null;
       let sscc: string | null = null;
@@ -375,12 +380,21 @@ export class LabelService extends EventEmitter {
       tx.db
         .prepare(`INSERT INTO labels (id, kind, serial, sscc, batch, lot, template, fields, record_seq, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)`)
         .run(labelId, t.kind, serial, sscc, req.batch ?? null, req.lot ?? null, t.name, JSON.stringify(jsonFields(fields)), record.seq, nowIso);
-      insertJob(tx, { id: jobId, labelId, recordSeq: record.seq, printer: worker.setup.id, template: t.name, zpl: rendered.zpl, reprintOf: null, reprintReason: null });
-      return { labelId, jobId, serial, sscc, record, zpl: rendered.zpl };
+      // Direct only when nothing else of this printer is waiting or under way (checked inside the
+      // transaction, after any job inserted earlier in it): print order is queue order.
+      const direct = reserved && !tx.db.prepare(`SELECT 1 FROM print_jobs WHERE printer = ? AND state IN ('queued','sending','sent') LIMIT 1`).get(worker.setup.id);
+      insertJob(tx, { id: jobId, labelId, recordSeq: record.seq, printer: worker.setup.id, template: t.name, zpl: rendered.zpl, reprintOf: null, reprintReason: null, claimed: direct });
+      return { labelId, jobId, serial, sscc, record, zpl: rendered.zpl, direct };
     });
+    } catch (err) {
+      if (reserved) worker.release(null);
+      throw err;
+    }
+    const { direct, ...queued } = res;
+    if (reserved) worker.release(direct ? res.jobId : null);
     this.emitJob(res.jobId);
-    worker.kick();
-    return res;
+    if (!direct) worker.kick();
+    return queued;
   }
 
   // ── operator decisions ─────────────────────────────────────────────────────────────────────
@@ -661,15 +675,17 @@ function jsonFields(fields: LabelFields): Record<string, string | number | null>
 
 function insertJob(
   tx: TxContext,
-  j: { id: string; labelId: string; recordSeq: number; printer: string; template: string; zpl: string; reprintOf: string | null; reprintReason: string | null },
+  j: { id: string; labelId: string; recordSeq: number; printer: string; template: string; zpl: string; reprintOf: string | null; reprintReason: string | null; claimed?: boolean },
 ): void {
   const now = tx.now.toISOString();
+  // `claimed`: inserted already in `sending` for the printer's worker (the same guarantee as
+  // committing `sending` in a transaction of its own: committed before any byte is written).
   tx.db
     .prepare(
-      `INSERT INTO print_jobs (id, label_id, record_seq, printer, template, zpl, state, attempts, reprint_of, reprint_reason, created_at, updated_at)
-       VALUES (?,?,?,?,?,?,'queued',0,?,?,?,?)`,
+      `INSERT INTO print_jobs (id, label_id, record_seq, printer, template, zpl, state, attempts, status_text, reprint_of, reprint_reason, created_at, updated_at)
+       VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
     )
-    .run(j.id, j.labelId, j.recordSeq, j.printer, j.template, j.zpl, j.reprintOf, j.reprintReason, now, now);
+    .run(j.id, j.labelId, j.recordSeq, j.printer, j.template, j.zpl, j.claimed ? 'sending' : 'queued', j.claimed ? 1 : 0, j.claimed ? 'sending' : null, j.reprintOf, j.reprintReason, now, now);
 }
 
 // ── one worker per printer ───────────────────────────────────────────────────────────────────
@@ -683,6 +699,10 @@ class PrinterWorker {
   private readonly backoff: Backoff;
   private status: Omit<PrinterStatusView, 'queued' | 'needsConfirmation'>;
   private abort = new AbortController();
+  /** In the idle wait of the loop (no job found): a new label may be handed over directly. */
+  private idle = false;
+  /** A reservation by createLabel: resolves with the job it committed in `sending`, or null. */
+  private direct: { promise: Promise<string | null>; resolve: (jobId: string | null) => void } | null = null;
 
   constructor(
     private readonly svc: LabelService,
@@ -733,6 +753,30 @@ class PrinterWorker {
   kick(): void {
     this.kicked = true;
     this.wake?.();
+  }
+
+  /**
+   * Direct hand-over (issue 18: the trigger → printer path under load). When the worker is idle —
+   * waiting with no job and no kick pending — createLabel may insert its job already in `sending`
+   * in its own transaction: one commit before the bytes instead of two (queued, then sending). The
+   * worker wakes at once and asks `~HS` while that commit runs; it writes only after the commit
+   * returned AND the printer answered ready. Not ready, no connection, or stopping: the job goes
+   * back to `queued` (nothing was written, attempts restored) and takes the ordinary path. A crash
+   * between the commit and the write leaves `sending`, which start-up turns into
+   * needs_confirmation — exactly as after the ordinary claim. Returns whether it reserved; the
+   * caller must then call release() with the job id it committed as `sending`, or null.
+   */
+  reserve(): boolean {
+    if (this.stopped || !this.idle || this.kicked || this.direct) return false;
+    let resolve!: (jobId: string | null) => void;
+    const promise = new Promise<string | null>((r) => (resolve = r));
+    this.direct = { promise, resolve };
+    this.kick();
+    return true;
+  }
+
+  release(jobId: string | null): void {
+    this.direct?.resolve(jobId);
   }
 
   private async pause(ms: number): Promise<void> {
@@ -823,7 +867,19 @@ class PrinterWorker {
 
   private async run(): Promise<void> {
     let lastIdleCheck = 0;
-    while (!this.stopped) {
+    while (!this.stopped || this.direct) {
+      if (this.direct) {
+        const direct = this.direct;
+        try {
+          await this.processDirect(direct.promise);
+        } catch (err) {
+          this.log.error({ err }, 'print job step failed');
+          await this.pause(this.backoff.next());
+        } finally {
+          this.direct = null;
+        }
+        continue;
+      }
       const job = this.svc.nextQueued(this.setup.id);
       if (!job) {
         if (this.canAsk && this.timing.idleStatusMs > 0 && Date.now() - lastIdleCheck >= this.timing.idleStatusMs) {
@@ -831,7 +887,13 @@ class PrinterWorker {
           const conn = await this.ensureConnection();
           if (conn) await this.askStatus(conn);
         }
-        await this.pause(this.timing.idleStatusMs > 0 ? this.timing.idleStatusMs : 60_000);
+        if (this.stopped) break;
+        this.idle = true;
+        try {
+          await this.pause(this.timing.idleStatusMs > 0 ? this.timing.idleStatusMs : 60_000);
+        } finally {
+          this.idle = false;
+        }
         continue;
       }
       try {
@@ -844,24 +906,37 @@ class PrinterWorker {
     }
   }
 
-  private async process(job: JobRow): Promise<void> {
+  /** The connection and, where the printer can answer, its `~HS` (null: no usable answer). */
+  private async preflight(): Promise<{ conn: PrinterConnection | null; hs: HostStatus | null }> {
     const conn = await this.ensureConnection();
+    if (!conn || !this.canAsk) return { conn, hs: null };
+    return { conn, hs: await this.askStatus(conn) };
+  }
+
+  /** The connection to send `job` on, or null: the job is held (reason recorded) and the worker paused. */
+  private async readyToSend(job: JobRow, pre: { conn: PrinterConnection | null; hs: HostStatus | null }): Promise<PrinterConnection | null> {
+    const { conn, hs } = pre;
     if (!conn) {
       await this.holdJob(job);
       await this.pause(this.backoff.next());
-      return;
+      return null;
     }
     if (this.canAsk) {
-      const hs = await this.askStatus(conn);
       if (!hs || !readiness(hs).ready) {
         await this.holdJob(job);
         await this.pause(hs ? this.timing.pollIntervalMs : Math.max(this.timing.pollIntervalMs, this.backoff.next()));
-        return;
+        return null;
       }
     } else {
       this.setCondition('ready', 'one-way transport: status unknown', null);
     }
     this.backoff.reset();
+    return conn;
+  }
+
+  private async process(job: JobRow): Promise<void> {
+    const conn = await this.readyToSend(job, await this.preflight());
+    if (!conn) return;
 
     // Commit `sending` BEFORE the first byte: a crash from here on leaves the job in `sending`,
     // which start-up turns into needs_confirmation instead of a second print.
@@ -872,9 +947,43 @@ class PrinterWorker {
       return info.changes === 1;
     });
     if (!claimed) return; // cancelled meanwhile
-    const current = { ...job, state: 'sending' as JobState, attempts: job.attempts + 1 };
     this.svc.emitJob(job.id);
+    await this.send(conn, { ...job, state: 'sending', attempts: job.attempts + 1 });
+  }
 
+  /**
+   * A job createLabel committed directly in `sending` (see reserve): `~HS` runs while that commit
+   * does; bytes go out only once both are done and the printer is ready. Otherwise the job goes
+   * back to `queued` — nothing was written — with the hold reason, and the ordinary loop takes it.
+   */
+  private async processDirect(claim: Promise<string | null>): Promise<void> {
+    const pre = this.preflight();
+    const jobId = await claim;
+    const status = await pre;
+    if (!jobId) return;
+    const row = this.svc.jobRow(this.svc.jdb, jobId);
+    if (row.state !== 'sending') return;
+    const ready = !this.stopped && status.conn !== null && (!this.canAsk || (status.hs !== null && readiness(status.hs).ready));
+    if (!ready) {
+      const text = this.stopped ? 'not sent: the gateway stopped' : `held: ${this.status.message ?? this.status.condition}`;
+      const code = this.stopped ? null : this.status.code;
+      await this.svc.jnl.submit((tx) => {
+        tx.db
+          .prepare(`UPDATE print_jobs SET state='queued', attempts=attempts-1, status_text=?, error_code=?, updated_at=? WHERE id=? AND state='sending'`)
+          .run(text, code, tx.now.toISOString(), jobId);
+      });
+      this.svc.emitJob(jobId);
+      if (this.stopped) return;
+      await this.readyToSend({ ...row, state: 'queued', attempts: row.attempts - 1, status_text: text }, status);
+      return;
+    }
+    const conn = await this.readyToSend(row, status);
+    if (!conn) return; // cannot happen: ready was checked above
+    await this.send(conn, row);
+  }
+
+  /** Write a job committed in `sending`, then record `sent` and wait for the printer's confirmation. */
+  private async send(conn: PrinterConnection, job: JobRow): Promise<void> {
     const res = await conn.write(Buffer.from(job.zpl, 'utf8'), this.timing.writeTimeoutMs);
     if (!res.ok) {
       this.dropConnection();
@@ -890,7 +999,7 @@ class PrinterWorker {
         await this.svc.jnl.submit((tx) =>
           this.svc.toNeedsConfirmation(
             tx,
-            current,
+            job,
             'connection_lost',
             'LG_ERR_PRINTER_CONNECTION_LOST',
             `connection lost while sending (${res.error.message}); not resent — confirm printed or reprint`,
@@ -908,7 +1017,7 @@ class PrinterWorker {
       .submit((tx) => {
         const now = tx.now.toISOString();
         tx.db.prepare(`UPDATE print_jobs SET state='sent', sent_at=?, status_text='sent', updated_at=? WHERE id=? AND state='sending'`).run(now, now, job.id);
-        this.svc.appendJobRecord(tx, { ...current, sent_at: now }, 'label.sent', { bytes: res.bytes });
+        this.svc.appendJobRecord(tx, { ...job, sent_at: now }, 'label.sent', { bytes: res.bytes });
       })
       .then(() => this.svc.emitJob(job.id));
 
@@ -917,7 +1026,7 @@ class PrinterWorker {
       await sentCommit;
       return;
     }
-    await this.confirm({ ...current, state: 'sent' }, sentCommit, conn);
+    await this.confirm({ ...job, state: 'sent' }, sentCommit, conn);
   }
 
   /**
