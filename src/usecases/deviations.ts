@@ -354,8 +354,13 @@ export class Deviations {
         raised++;
       }
     }
-    if (rows.length === limit || last !== from) {
-      const head = rows.length === limit ? last : Math.max(last, (this.db.prepare('SELECT COALESCE(MAX(seq), 0) AS n FROM records').get() as { n: number }).n);
+    // The cursor moves to the journal's head whenever the query was not cut by its limit, also when
+    // it found nothing: this runs inside the journal's transaction, so every record up to the head
+    // was visible to the query. (It used to move only when an accepted trigger was found, so
+    // rejected records of the trigger types — a capture with no batch — were read again by every
+    // later sweep, a cost that grew with the journal.)
+    const head = rows.length === limit ? last : Math.max(last, (this.db.prepare('SELECT COALESCE(MAX(seq), 0) AS n FROM records').get() as { n: number }).n);
+    if (head > from) {
       this.db.prepare('INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value').run(SWEEP_COUNTER, head);
     }
     return { raised, more: rows.length === limit };

@@ -98,6 +98,20 @@ describe('deviations', () => {
     for (const d of open) expect(item.details.numbers).toContain(d.number);
   });
 
+  it('the sweep cursor passes rejected trigger records instead of reading them again at every sweep', async () => {
+    const cursor = () => Number((t.gw.repo.db.prepare("SELECT value FROM counters WHERE name = 'deviations:sweep'").get() as { value: number }).value);
+    await t.gw.ops.deviations.sweep();
+    const before = cursor();
+    let last = 0;
+    for (let i = 0; i < 3; i++) {
+      last = (await t.gw.journal.append({ type: 'material.consumed', status: 'rejected', errorCode: 'LG_ERR_NO_ACTIVE_BATCH', message: 'no batch selected', station: 'WEIGH-1', payload: { i } })).seq;
+    }
+    // Each commit of a trigger type starts a sweep by itself (a call while one runs only asks it to go again).
+    await t.gw.ops.deviations.sweep();
+    await waitFor(() => cursor() >= last, 20_000, 'the sweep cursor passes the rejected records');
+    expect(cursor()).toBeGreaterThan(before);
+  });
+
   it('a restart sweeps again without raising any trigger twice', async () => {
     const before = (await devs()).length;
     await t.gw.stop();
