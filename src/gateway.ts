@@ -29,6 +29,7 @@ import { upstreamRoutes } from './api/routes/upstream.js';
 import { labelRoutes } from './api/routes/labels.js';
 import { machineRoutes } from './api/routes/machines.js';
 import { reportRoutes } from './api/routes/reports.js';
+import { traceRoutes } from './api/routes/trace.js';
 import { LabelService, loadPrinterModels, loadTemplates, printerSetupFromConfig } from './labels/index.js';
 import { LabelTriggers } from './labels/triggers.js';
 import { Dispatch } from './usecases/dispatch.js';
@@ -239,6 +240,7 @@ export class Gateway {
       }),
     );
     this.addApiRoutes(reportRoutes({ db: this.db, cfg: this.cfg, stateDir: this.stateDir, clock: this.clock }));
+    this.addApiRoutes(traceRoutes({ repo: this.repo, cfg: this.cfg, clock: this.clock }));
 
     // Every committed record → its station's live stream (verdicts within the commit's latency).
     this.journal.onCommitted((records) => {
