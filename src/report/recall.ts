@@ -10,30 +10,15 @@
  */
 import { createHash } from 'node:crypto';
 import PDFDocument from 'pdfkit';
-import { affectedBatches, traceForward, type CustomerTrace } from '../domain/genealogy.js';
+import { affectedBatches, traceForward } from '../domain/genealogy.js';
+import type { RecallAnswer, RecallQuery } from './recall-answer.js';
 import { LgError } from '../errors.js';
 import type { Repo } from '../store/repo.js';
 import { dispatchIO, lotsBySupplierLot } from '../usecases/exports.js';
 import { traceToCustomers } from '../domain/genealogy.js';
 import { pdfText } from './pdf.js';
 
-export interface RecallQuery {
-  supplierLot: string;
-  supplier?: string;
-}
-
-export interface RecallAnswer {
-  query: RecallQuery;
-  generatedAt: string;
-  site: string;
-  lots: Array<{ id: string; material: string; supplier: string | null; supplierLot: string | null; status: string; quantity: string; unit: string; expiry: string | null }>;
-  batches: Array<{ number: string; product: string; productName: string | null; status: string; line: string; viaLots: string[]; pallets: number; cases: number }>;
-  handlingUnits: CustomerTrace['handlingUnits'];
-  customers: CustomerTrace['customers'];
-  onSite: CustomerTrace['onSite'];
-  /** Shipped pallets (left the site) and held ones, for the page's summary. */
-  totals: { lots: number; batches: number; pallets: number; shipped: number; onSite: number; customers: number; deliveries: number };
-}
+export type { RecallAnswer, RecallQuery } from './recall-answer.js';
 
 export function recallAnswer(repo: Repo, q: RecallQuery, now: Date, site: string): RecallAnswer {
   if (!q.supplierLot) throw new LgError('LG_ERR_VALIDATION', { detail: 'name a supplierLot' });
