@@ -12,6 +12,7 @@ export function GenealogyPage({ query }: PageProps) {
     supplierLot: query.get('supplierLot') ?? undefined,
     supplier: query.get('supplier') ?? undefined,
     perBatch: query.get('perBatch') ?? undefined,
+    maxNodes: query.get('maxNodes') ?? undefined,
   };
   const kind = start.batch ? 'batch' : start.lot ? 'lot' : 'supplierLot';
   const [f, setF] = useState({ kind, value: start.batch ?? start.lot ?? start.supplierLot ?? '', supplier: start.supplier ?? '' });

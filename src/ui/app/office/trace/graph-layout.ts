@@ -90,7 +90,7 @@ export function nodeHref(n: GraphNode): string | null {
     case 'pallets':
     case 'cases':
       // Handling units of a batch: the batch's genealogy picture with every pallet drawn.
-      return n.kind === 'pallet' ? null : `/ui/office/genealogy?batch=${e(n.ref)}&perBatch=1000`;
+      return n.kind === 'pallet' ? null : `/ui/office/genealogy?batch=${e(n.ref)}&perBatch=1000&maxNodes=5000`;
     default:
       return null;
   }

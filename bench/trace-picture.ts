@@ -1,0 +1,154 @@
+/**
+ * The genealogy picture in the browser (issue 14; run from bench/trace-pages.ts): a running gateway
+ * with a ~1,000-node trace written into its store (supplier lot → lot → 10 intermediate batches →
+ * their lots → 92 batches → 9 pallets each → 40 deliveries → 15 customers), the office page in
+ * Debian's chromium, signed in through the real form. Per run: navigation → SVG painted (the
+ * page's requestAnimationFrame after the SVG is in the DOM), and the page's own layout and
+ * layout-to-paint times (data-layout-ms, data-draw-ms on the <svg>). Median of 5 runs, ungrouped
+ * (maxNodes=5000: every pallet drawn) and with the default grouping.
+ * Peer in the same run: dagre's default ranker (network-simplex) on the same graph in Node.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import dagre from 'dagre';
+import { chromium } from 'playwright-core';
+import { stringify } from 'yaml';
+import { parseConfig } from '../src/config/load.js';
+import { Gateway } from '../src/gateway.js';
+import { silentLogger } from '../src/util/log.js';
+import { layoutGraph } from '../src/ui/app/office/trace/graph-layout.js';
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+function seed(gw: Gateway): void {
+  const db = gw.db;
+  const now = new Date().toISOString();
+  db.pragma('foreign_keys = OFF');
+  try {
+    db.transaction(() => {
+      let seq = 1_000_000;
+      db.prepare("INSERT INTO materials (code, name, unit, tracking, created_at, updated_at) VALUES ('RM-B', 'bench raw', 'kg', 'lot', ?, ?), ('INT-B', 'bench intermediate', 'kg', 'lot', ?, ?)").run(now, now, now, now);
+      const lot = db.prepare("INSERT INTO lots (id, material, supplier, supplier_lot, status, quantity, unit, produced_by, created_at, updated_at) VALUES (?, ?, ?, ?, 'released', '100', 'kg', ?, ?, ?)");
+      const batch = db.prepare("INSERT INTO batches (number, product, planned_qty, unit, line, status, created_at, updated_at) VALUES (?, ?, '10', 'pcs', 'L1', 'released', ?, ?)");
+      const cons = db.prepare("INSERT INTO consumptions (record_seq, batch, lot, material, quantity, unit, at) VALUES (?, ?, ?, ?, '1.000', 'kg', ?)");
+      lot.run('LB-SUP', 'RM-B', 'BenchCo', 'SL-BENCH', null, now, now);
+      for (let i = 0; i < 10; i++) {
+        batch.run(`BI-${i}`, 'INT-B', now, now);
+        cons.run(seq++, `BI-${i}`, 'LB-SUP', 'RM-B', now);
+        lot.run(`LB-INT-${i}`, 'INT-B', null, null, `BI-${i}`, now, now);
+      }
+      const cust = db.prepare("INSERT INTO customers (id, name, gln, created_at, updated_at) VALUES (?, ?, '9506000000001', ?, ?)");
+      for (let c = 0; c < 15; c++) cust.run(`CB-${c}`, `Bench customer ${c}`, now, now);
+      const del = db.prepare("INSERT INTO deliveries (number, customer, ship_to_gln, planned, status, created_at, updated_at) VALUES (?, ?, '9506000000002', '[]', 'shipped', ?, ?)");
+      for (let d = 0; d < 40; d++) del.run(`DB-${d}`, `CB-${d % 15}`, now, now);
+      const pallet = db.prepare("INSERT INTO pallets (id, sscc, station, status, delivery, opened_at, opened_seq) VALUES (?, ?, 'PAL-1', 'shipped', ?, ?, 0)");
+      const pc = db.prepare("INSERT INTO pallet_cases (serial, gtin, label_id, batch, pallet, packed_at, record_seq) VALUES (?, '09506000134352', ?, ?, ?, ?, 0)");
+      let p = 0;
+      for (let b = 0; b < 92; b++) {
+        batch.run(`BF-${b}`, 'FG-B', now, now);
+        cons.run(seq++, `BF-${b}`, `LB-INT-${b % 10}`, 'INT-B', now);
+        for (let k = 0; k < 9; k++, p++) {
+          pallet.run(`PB-${p}`, `3${String(p).padStart(17, '0')}`, `DB-${p % 40}`, now);
+          for (let c = 0; c < 4; c++) pc.run(`SB-${p}-${c}`, `lb-${p}-${c}`, `BF-${b}`, `PB-${p}`, now);
+        }
+      }
+    })();
+  } finally {
+    db.pragma('foreign_keys = ON');
+  }
+}
+
+export async function benchGenealogyPicture(): Promise<Record<string, number>> {
+  mkdirSync(resolve('var'), { recursive: true });
+  const dir = mkdtempSync(join(resolve('var'), 'bench-picture-'));
+  const cfg = parseConfig(
+    stringify({ site: { id: 'S', timezone: 'UTC' }, line: { id: 'L1' }, stations: [{ id: 'WEIGH-1', role: 'weighing' }], devices: [], api: { port: 0 }, storage: { stateDir: dir, synchronous: 'NORMAL' }, log: { level: 'silent' } }),
+  );
+  const gw = new Gateway(cfg, { logger: silentLogger() });
+  await gw.start();
+  const browser = await chromium.launch({
+    executablePath: process.env.LINEGATE_CHROMIUM ?? '/usr/bin/chromium',
+    args: [...(process.getuid?.() === 0 ? ['--no-sandbox'] : []), '--disable-background-networking', '--disable-component-update'],
+  });
+  const out: Record<string, number> = {};
+  try {
+    seed(gw);
+    const url = gw.url!;
+    const admin = readFileSync(join(dir, 'admin.token'), 'utf8').trim();
+    const call = async (method: string, path: string, body?: unknown, token = admin) => {
+      const r = await fetch(url + path, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+      const j = await r.json().catch(() => null);
+      if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(j)}`);
+      return j as any;
+    };
+    const sup = await call('POST', '/users', { id: 'bench-sup', name: 'Bench Supervisor', role: 'supervisor' });
+    await call('PUT', '/me/signing-secret', { kind: 'password', secret: 'bench-secret-1' }, sup.token);
+
+    const full = await call('GET', '/genealogy/graph?supplierLot=SL-BENCH&maxNodes=5000');
+    out['picture trace nodes'] = full.nodes.length;
+    out['picture trace edges'] = full.edges.length;
+    const serverMs: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t = performance.now();
+      await call('GET', '/genealogy/graph?supplierLot=SL-BENCH&maxNodes=5000');
+      serverMs.push(performance.now() - t);
+    }
+    out['picture graph API (1k nodes) ms'] = median(serverMs);
+
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await page.goto(`${url}/ui/office`);
+    await page.locator('[data-testid=signin] input[name=userId]').fill('bench-sup');
+    await page.locator('[data-testid=signin] input[name=secret]').fill('bench-secret-1');
+    await page.locator('[data-testid=signin] button[type=submit]').click();
+    await page.locator('[data-testid=who]').waitFor({ timeout: 30_000 });
+
+    for (const [name, q] of [['1k nodes ungrouped', 'maxNodes=5000'], ['grouped (default)', '']] as const) {
+      const total: number[] = [];
+      const draw: number[] = [];
+      const layout: number[] = [];
+      let drawn = 0;
+      for (let i = 0; i < 6; i++) {
+        const t = Date.now();
+        await page.goto(`${url}/ui/office/genealogy?supplierLot=SL-BENCH${q ? `&${q}` : ''}`);
+        const svg = page.locator('[data-testid=genealogy-svg][data-drawn="1"]');
+        await svg.waitFor({ timeout: 60_000 });
+        const elapsed = Date.now() - t;
+        if (i === 0) continue; // first load: bundle parse and the server's statement cache
+        total.push(elapsed);
+        draw.push(Number(await svg.getAttribute('data-draw-ms')));
+        layout.push(Number(await svg.getAttribute('data-layout-ms')));
+        drawn = await page.locator('[data-testid=genealogy-svg] [data-node-id]').count();
+      }
+      out[`picture ${name}: nodes drawn`] = drawn;
+      out[`picture ${name}: navigation → painted ms`] = median(total);
+      out[`picture ${name}: layout ms (in page)`] = median(layout);
+      out[`picture ${name}: layout → painted ms`] = median(draw);
+    }
+    out['picture 1k: painted / 1 s target'] = out['picture 1k nodes ungrouped: navigation → painted ms']! / 1000;
+
+    // Peer: dagre's default ranker on the same graph, and our layout, both in Node.
+    const ours: number[] = [];
+    const peer: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      let t = performance.now();
+      layoutGraph(full);
+      ours.push(performance.now() - t);
+      t = performance.now();
+      const d = new dagre.graphlib.Graph();
+      d.setGraph({ rankdir: 'LR', nodesep: 10, ranksep: 56 });
+      d.setDefaultEdgeLabel(() => ({}));
+      for (const n of full.nodes) d.setNode(n.id, { width: 168, height: 42 });
+      for (const e of full.edges) d.setEdge(e.from, e.to);
+      dagre.layout(d);
+      peer.push(performance.now() - t);
+    }
+    out['picture layout tight-tree in Node ms'] = median(ours);
+    out['peer layout network-simplex in Node ms'] = median(peer);
+    out['picture layout ours / peer'] = median(ours) / median(peer);
+  } finally {
+    await browser.close();
+    await gw.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return out;
+}
