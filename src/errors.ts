@@ -203,6 +203,8 @@ export const ERRORS = {
   LG_ERR_KIOSK_NOT_FOUND: e(404, 'kiosk {kiosk} is not paired'),
   LG_ERR_KIOSK_WRONG_STATION: e(403, 'this panel is paired with station {paired}, not {station} — open its own station page or pair it again'),
   LG_ERR_SUPERVISOR_PIN_INVALID: e(403, 'the supervisor badge or PIN is not valid — scan the badge and enter the PIN again'),
+  // ── supervisor and QA pages (issue 14) ─────────────────────────────────────
+  LG_ERR_SESSION_EXPIRED: e(401, 'your sign-in to the supervisor/QA pages ended ({reason}) — sign in again with your user id and signing secret'),
   // ── plant store and plant namespace (issue 16) ─────────────────────────────
   LG_ERR_PLANT_SCHEMA_NEWER: e(500, 'plant schema {schema} is at version {version}, newer than this linegate knows ({known}): upgrade linegate on this gateway'),
   LG_ERR_PLANT_STORE_UNREACHABLE: e(503, 'the plant database cannot be reached: {detail}', true),

@@ -40,6 +40,8 @@ import { defaultDevicesDir } from './util/paths.js';
 import { LgError } from './errors.js';
 import { deviceSearchPath, findDeviceDir, loadMerged } from './config/device-files.js';
 import { uiRoutes } from './ui/server/plugin.js';
+import { officeRoutes } from './ui/server/office.js';
+import { OfficeSessions } from './ui/server/sessions.js';
 import { startOps, type OpsServices } from './service/index.js';
 
 /**
@@ -239,6 +241,9 @@ export class Gateway {
         labels: () => this.labels,
       }),
     );
+    // Supervisor/QA pages (issue 14): sign-in with user id + signing secret → a page session.
+    const sessions = new OfficeSessions(this.repo);
+    this.addApiRoutes(officeRoutes({ ops: this.ops, journal: this.journal, logger: this.logger.child({ component: 'office' }), sessions, tls: !!this.cfg.security.tls }));
     this.addApiRoutes(reportRoutes({ db: this.db, cfg: this.cfg, stateDir: this.stateDir, clock: this.clock }));
     this.addApiRoutes(traceRoutes({ repo: this.repo, cfg: this.cfg, clock: this.clock }));
 
@@ -256,6 +261,7 @@ export class Gateway {
         events: this.events,
         bodyLimit: this.cfg.api.bodyLimitBytes,
         failedAuthLimit: this.cfg.security.failedAuthLimit,
+        sessions,
         health: () => this.health(),
         anchor: this.anchor ?? undefined,
         extensions: this.apiExtensions,

@@ -104,7 +104,8 @@ export async function buildApi(deps: ApiDeps, opts: { https?: { cert: string | B
 
   // Authentication, deny by default (see auth.ts): a route needs a valid bearer token with one of
   // its `config.roles`, unless it is in PUBLIC_ROUTES. Unmatched URLs go on to 404/405.
-  const auth = new AuthGuard(deps.repo, deps.logger, deps.failedAuthLimit);
+  const auth = new AuthGuard(deps.repo, deps.logger, deps.failedAuthLimit, Date.now, deps.sessions ?? null);
+  app.decorate('authGuard', auth);
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;

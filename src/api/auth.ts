@@ -3,6 +3,7 @@ import { LgError } from '../errors.js';
 import type { Repo } from '../store/repo.js';
 import type { Logger } from '../util/log.js';
 import type { UserView } from '../binding/types.js';
+import { OfficeSessions, SESSION_COOKIE, cookieValue } from '../ui/server/sessions.js';
 
 /**
  * Authentication is DENY BY DEFAULT (IEC 62443-4-2 CR 1.1/1.2).
@@ -33,6 +34,11 @@ export const PUBLIC_ROUTES: readonly string[] = [
   'GET /ui/assets/:file',
   'GET /ui/api/stations',
   'POST /ui/api/pair',
+  // Supervisor/QA pages (src/ui/server/office.ts): the page shell holds no data; signing in takes
+  // user id + signing secret (checked like a signature, failures counted and locked out).
+  'GET /ui/office',
+  'GET /ui/office/*',
+  'POST /ui/api/office/session',
 ];
 
 /**
@@ -101,15 +107,28 @@ export class AuthGuard {
     logger: Logger,
     readonly limit: FailedAuthLimit = DEFAULT_FAILED_AUTH_LIMIT,
     private readonly now: () => number = Date.now,
+    /** Sessions of the supervisor/QA pages: their tokens are accepted like the user's own token. */
+    private readonly sessions: OfficeSessions | null = null,
   ) {
     this.log = logger.child({ component: 'auth' });
   }
 
-  /** Authenticate the request (if it carries a token) and check the route's roles. */
+  /**
+   * Authenticate the request (if it carries a token) and check the route's roles.
+   *
+   * A supervisor/QA page session (src/ui/server/sessions.ts) is a bearer token too. For GET/HEAD
+   * only, it may also come as the httpOnly SameSite=Strict cookie the sign-in sets, so that plain
+   * links (the batch record report as HTML/PDF/JSON) open in the browser; a request that changes
+   * anything must carry the Authorization header (a cookie alone never changes state: no CSRF).
+   */
   check(req: FastifyRequest, roles: readonly UserView['role'][] | undefined, isPublic: boolean): void {
-    const h = req.headers.authorization;
+    let h = req.headers.authorization;
     const source = req.ip;
     const route = req.routeOptions.url ?? req.url.split('?')[0] ?? '';
+    if (h === undefined && this.sessions && (req.method === 'GET' || req.method === 'HEAD')) {
+      const c = cookieValue(req.headers.cookie, SESSION_COOKIE);
+      if (c && OfficeSessions.isSessionToken(c)) h = `Bearer ${c}`;
+    }
     if (h === undefined) {
       if (isPublic) return;
       this.log.debug({ source, method: req.method, route }, 'request without a token refused');
@@ -122,13 +141,41 @@ export class AuthGuard {
       throw new LgError('LG_ERR_AUTH_LIMITED', { source, retryAfter });
     }
     if (!/^Bearer\s+\S+$/i.test(h)) this.fail(source, req.method, route, 'LG_ERR_AUTH_REQUIRED');
-    const user = this.repo.userByToken(h.replace(/^Bearer\s+/i, '').trim());
+    const token = h.replace(/^Bearer\s+/i, '').trim();
+    let user = this.repo.userByToken(token);
+    if (!user && this.sessions) {
+      const s = this.sessions.resolve(token, req.headers['x-lg-background'] !== '1');
+      // An ended session is not a guess: say so (the page signs in again), do not count it.
+      if (s && 'ended' in s) throw new LgError('LG_ERR_SESSION_EXPIRED', { reason: s.ended });
+      if (s) user = s.user;
+    }
     if (!user) this.fail(source, req.method, route, 'LG_ERR_AUTH_INVALID');
     req.user = user;
     if (isPublic) return;
     if (!roles || !roles.includes(user.role)) {
       this.log.info({ source, method: req.method, route, user: user.id, role: user.role }, 'request refused: role not allowed');
       throw new LgError('LG_ERR_FORBIDDEN', { role: user.role, action: `${req.method} ${route}`, allowed: roles?.length ? roles.join(', ') : 'none (the route declares no roles)' });
+    }
+  }
+
+  /**
+   * A failed sign-in (wrong user id or secret at POST /ui/api/office/session) counts against its
+   * source like a wrong token; over the limit, sign-ins from it answer 429 too.
+   */
+  signInFailed(req: FastifyRequest): void {
+    try {
+      this.fail(req.ip, req.method, req.routeOptions.url ?? '', 'LG_ERR_AUTH_INVALID');
+    } catch {
+      /* counted */
+    }
+  }
+
+  /** Throws LG_ERR_AUTH_LIMITED when the request's source is over the limit. */
+  checkLimit(req: FastifyRequest): void {
+    const retryAfter = this.retryAfter(req.ip);
+    if (retryAfter > 0) {
+      this.limited++;
+      throw new LgError('LG_ERR_AUTH_LIMITED', { source: req.ip, retryAfter });
     }
   }
 

@@ -24,6 +24,8 @@ export interface ApiDeps {
   extensions?: Array<(app: import('fastify').FastifyInstance) => Promise<void> | void>;
   /** Failed authentications allowed per source address (security.failedAuthLimit). */
   failedAuthLimit?: import('./auth.js').FailedAuthLimit;
+  /** Sessions of the supervisor/QA pages (src/ui/server/sessions.ts): their tokens authenticate like user tokens. */
+  sessions?: import('../ui/server/sessions.js').OfficeSessions;
   /** Set by buildApi for the health routes: failed-authentication counters. */
   authStats?: () => import('./auth.js').AuthStats;
 }
@@ -39,6 +41,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Every registered route with who may call it (auth.ts, the route walk test). */
     routeAccess: import('./app.js').RouteAccess[];
+    /** The API's authentication guard (sign-in routes count their failures with it). */
+    authGuard: import('./auth.js').AuthGuard;
   }
 }
 

@@ -123,11 +123,18 @@ export class Repo {
     };
   }
 
-  listBatches(f: { status?: string; line?: string; limit: number; after?: string }): BatchRow[] {
+  /**
+   * Batches, newest first. `from`/`to` (ISO date or date-time; `to` exclusive) filter on the batch's
+   * day: when it started, else its planned start, else when it was created.
+   */
+  listBatches(f: { status?: string; line?: string; product?: string; from?: string; to?: string; limit: number; after?: string }): BatchRow[] {
     const where: string[] = [];
     const args: unknown[] = [];
     if (f.status) (where.push('status = ?'), args.push(f.status));
     if (f.line) (where.push('line = ?'), args.push(f.line));
+    if (f.product) (where.push('product = ?'), args.push(f.product));
+    if (f.from) (where.push('COALESCE(started_at, planned_start, created_at) >= ?'), args.push(f.from));
+    if (f.to) (where.push('COALESCE(started_at, planned_start, created_at) < ?'), args.push(f.to));
     if (f.after) (where.push('number < ?'), args.push(f.after));
     const sql = `SELECT number FROM batches ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY created_at DESC, number DESC LIMIT ?`;
     return (this.db.prepare(sql).all(...args, f.limit) as Row[]).map((r) => this.batch(String(r.number))!);

@@ -5,7 +5,8 @@ import { pathToFileURL } from 'node:url';
 import { packageRoot } from '../util/paths.js';
 
 /**
- * Build the station pages (src/ui/app, Preact) into dist/ui: app.js, app.css, index.html.
+ * Build the station pages (src/ui/app, Preact) into dist/ui: app.js, app.css, index.html; and the
+ * supervisor/QA pages (src/ui/app/office): office.js, office.css, office.html.
  * Run by `npm run build` / `prepare` (esbuild is a dev dependency: the built files are what the
  * gateway serves; nothing is fetched at run time). Prints the sizes (raw and gzip).
  */
@@ -17,7 +18,9 @@ export async function buildUi(opts: { outDir?: string; quiet?: boolean } = {}): 
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
   await esbuild.build({
-    entryPoints: { app: join(src, 'main.tsx') },
+    // Two bundles: the station panels' (app.js, kept small for panel PCs) and the supervisor/QA
+    // pages' (office.js, src/ui/app/office). Nothing is shared at run time.
+    entryPoints: { app: join(src, 'main.tsx'), office: join(src, 'office', 'main.tsx') },
     outdir: outDir,
     bundle: true,
     minify: true,
@@ -31,6 +34,7 @@ export async function buildUi(opts: { outDir?: string; quiet?: boolean } = {}): 
     absWorkingDir: root,
   });
   copyFileSync(join(src, 'index.html'), join(outDir, 'index.html'));
+  copyFileSync(join(src, 'office', 'index.html'), join(outDir, 'office.html'));
   const files = readdirSync(outDir).map((f) => {
     const body = readFileSync(join(outDir, f));
     return { file: f, bytes: statSync(join(outDir, f)).size, gzip: gzipSync(body).length };

@@ -258,6 +258,30 @@ export class Signatures {
   }
 
   /**
+   * Check a user id + signing secret for a sign-in (the supervisor/QA pages, src/ui/server/office.ts):
+   * the same two components, the same failure counting and lock-out as a signing (`what` names the
+   * attempt in the audit trail), but no meaning — a sign-in signs nothing. An expired secret is
+   * refused like at a signing (the user must choose a new one first).
+   */
+  async authenticateSignIn(userId: string, secret: string, caller: string, what = 'sign-in to the supervisor/QA pages'): Promise<VerifiedSigner> {
+    const user = this.db.prepare('SELECT id, name, role, disabled FROM users WHERE id = ?').get(userId) as { id: string; name: string; role: Role; disabled: number } | undefined;
+    const row = user ? this.secretRow(user.id) : undefined;
+    if (!user || user.disabled || !row) {
+      await this.countFailure(userId, caller, what);
+      throw new LgError('LG_ERR_SIGNATURE_INVALID', { detail: 'unknown user, disabled user, or no signing secret set (PUT /me/signing-secret)' });
+    }
+    if (row.locked_at) throw new LgError('LG_ERR_SIGNATURE_LOCKED', { user: user.id, since: row.locked_at });
+    if (!(await safeVerify(row.hash, secret))) {
+      await this.countFailure(user.id, caller, what);
+      throw new LgError('LG_ERR_SIGNATURE_INVALID', { detail: 'user id and signing secret do not match' });
+    }
+    if (row.expires_at && Date.parse(row.expires_at) <= this.clock.now().getTime()) {
+      throw new LgError('LG_ERR_SIGNATURE_SECRET_EXPIRED', { user: user.id, since: row.expires_at });
+    }
+    return { id: user.id, name: user.name, role: user.role };
+  }
+
+  /**
    * Apply a signature inside the caller's transaction (after the state change it signs, so the
    * snapshot holds what was signed). Returns the `signature.applied` record.
    */

@@ -54,7 +54,7 @@ const CheckResultSchema = Type.Object({
 });
 
 export const batchRoutes = (deps: ApiDeps): FastifyPluginAsync => async (app) => {
-  app.get<{ Querystring: { status?: string; line?: string; limit: number; after?: string } }>(
+  app.get<{ Querystring: { status?: string; line?: string; product?: string; from?: string; to?: string; limit: number; after?: string } }>(
     '/batches',
     {
       config: { roles: ALL_ROLES },
@@ -64,6 +64,9 @@ export const batchRoutes = (deps: ApiDeps): FastifyPluginAsync => async (app) =>
           {
             status: Type.Optional(Type.String()),
             line: Type.Optional(Type.String()),
+            product: Type.Optional(Type.String({ maxLength: 64, description: 'Product code' })),
+            from: Type.Optional(Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}', maxLength: 40, description: 'Batches of this day or later (ISO date or date-time, UTC): started, else planned start, else created' })),
+            to: Type.Optional(Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}', maxLength: 40, description: 'Batches before this day (exclusive; ISO date or date-time, UTC)' })),
             limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
             after: Type.Optional(Type.String({ description: 'Cursor: the last batch number of the previous page' })),
           },

@@ -73,7 +73,7 @@ const ScanBody = Type.Object(
   { additionalProperties: false },
 );
 
-interface Asset {
+export interface Asset {
   body: Buffer;
   type: string;
   etag: string;
@@ -82,7 +82,7 @@ interface Asset {
 const TYPES: Record<string, string> = { '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.html': 'text/html; charset=utf-8', '.wav': 'audio/wav', '.png': 'image/png', '.json': 'application/json' };
 
 /** The built page, read once into memory (a few tens of kB; served with an ETag). */
-function loadAssets(dir: string): Map<string, Asset> {
+export function loadAssets(dir: string): Map<string, Asset> {
   const out = new Map<string, Asset>();
   if (!existsSync(dir)) return out;
   for (const f of readdirSync(dir)) {
@@ -141,7 +141,7 @@ export function uiRoutes(deps: UiDeps): (app: FastifyInstance) => Promise<void> 
     app.get('/ui/pair', { config: pub, schema: { hide: true } }, shell);
     app.get('/ui/stations/:id', { config: pub, schema: { hide: true } }, shell);
     app.get<{ Params: { file: string } }>('/ui/assets/:file', { config: pub, schema: { hide: true } }, async (req, reply) => {
-      if (!/^[\w.-]+$/.test(req.params.file) || req.params.file === 'index.html') throw new LgError('LG_ERR_NOT_FOUND', { method: 'GET', url: req.url });
+      if (!/^[\w.-]+$/.test(req.params.file) || req.params.file.endsWith('.html')) throw new LgError('LG_ERR_NOT_FOUND', { method: 'GET', url: req.url });
       if (!assets.has(req.params.file)) throw new LgError('LG_ERR_NOT_FOUND', { method: 'GET', url: req.url });
       return sendAsset(req, reply, req.params.file);
     });
