@@ -208,13 +208,13 @@ export class Signatures {
   }
 
   /** Count a failed attempt (its own transaction: it must stay even though the signing fails); lock at the limit. */
-  private async countFailure(userId: string, caller: string, what: string): Promise<void> {
-    await this.journal.submit((tx) => {
+  private async countFailure(userId: string, caller: string, what: string): Promise<{ failedAttempts: number; maxFailedAttempts: number; locked: boolean } | null> {
+    return this.journal.submit((tx) => {
       const row = this.secretRow(userId);
       const now = tx.now.toISOString();
       if (!row) {
         tx.audit({ actor: caller, action: 'signature.failed', entity: 'user', entityId: userId, reason: `${what}: no such signer or no signing secret` });
-        return;
+        return null;
       }
       const n = row.failed_attempts + 1;
       const lock = n >= this.policy.maxFailedAttempts && !row.locked_at;
@@ -229,6 +229,7 @@ export class Signatures {
           payload: { user: userId, failedAttempts: n, requestedBy: caller, what },
         });
       }
+      return { failedAttempts: n, maxFailedAttempts: this.policy.maxFailedAttempts, locked: n >= this.policy.maxFailedAttempts };
     });
   }
 
@@ -248,8 +249,9 @@ export class Signatures {
     }
     if (row.locked_at) throw new LgError('LG_ERR_SIGNATURE_LOCKED', { user: user.id, since: row.locked_at });
     if (!(await safeVerify(row.hash, input.secret))) {
-      await this.countFailure(user.id, caller, action);
-      throw new LgError('LG_ERR_SIGNATURE_INVALID', { detail: 'user id and signing secret do not match' });
+      // The count goes back to the person (the sign dialog says "2 of 3 in a row", then "locked").
+      const f = await this.countFailure(user.id, caller, action);
+      throw new LgError('LG_ERR_SIGNATURE_INVALID', { detail: 'user id and signing secret do not match', ...(f ?? {}) });
     }
     if (row.expires_at && Date.parse(row.expires_at) <= this.clock.now().getTime()) {
       throw new LgError('LG_ERR_SIGNATURE_SECRET_EXPIRED', { user: user.id, since: row.expires_at });
@@ -272,8 +274,8 @@ export class Signatures {
     }
     if (row.locked_at) throw new LgError('LG_ERR_SIGNATURE_LOCKED', { user: user.id, since: row.locked_at });
     if (!(await safeVerify(row.hash, secret))) {
-      await this.countFailure(user.id, caller, what);
-      throw new LgError('LG_ERR_SIGNATURE_INVALID', { detail: 'user id and signing secret do not match' });
+      const f = await this.countFailure(user.id, caller, what);
+      throw new LgError('LG_ERR_SIGNATURE_INVALID', { detail: 'user id and signing secret do not match', ...(f ?? {}) });
     }
     if (row.expires_at && Date.parse(row.expires_at) <= this.clock.now().getTime()) {
       throw new LgError('LG_ERR_SIGNATURE_SECRET_EXPIRED', { user: user.id, since: row.expires_at });

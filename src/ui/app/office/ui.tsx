@@ -102,8 +102,9 @@ export function SignDialog(props: {
   const [secret, setSecret] = useState('');
   const [busy, setBusy] = useState(false);
   const [err, setErr] = useState<ApiError | null>(null);
-  const [failures, setFailures] = useState(0);
-  const locked = err?.code === 'LG_ERR_SIGNATURE_LOCKED';
+  const [failures, setFailures] = useState<{ n: number; max: number } | null>(null);
+  // Locked: the gateway says so (this attempt locked it, or it was locked already).
+  const locked = err?.code === 'LG_ERR_SIGNATURE_LOCKED' || (err?.code === 'LG_ERR_SIGNATURE_INVALID' && err.details?.locked === true);
   const submit = async (e: Event) => {
     e.preventDefault();
     setBusy(true);
@@ -113,7 +114,7 @@ export function SignDialog(props: {
       props.onClose();
     } catch (x) {
       const ae = x instanceof ApiError ? x : new ApiError(0, null, String((x as Error).message));
-      if (ae.code === 'LG_ERR_SIGNATURE_INVALID') setFailures((n) => n + 1);
+      if (ae.code === 'LG_ERR_SIGNATURE_INVALID' && typeof ae.details?.failedAttempts === 'number') setFailures({ n: ae.details.failedAttempts, max: ae.details.maxFailedAttempts ?? 3 });
       setErr(ae);
       setSecret('');
     } finally {
@@ -139,14 +140,14 @@ export function SignDialog(props: {
           <input type="password" name="secret" autoComplete="off" value={secret} disabled={locked} onInput={(e) => setSecret((e.target as HTMLInputElement).value)} autoFocus />
         </label>
         <p class="hint">Your signature is the electronic equivalent of your handwritten signature. Signing locks after 3 wrong secrets in a row; an admin must unlock it.</p>
-        {failures > 0 && !locked && (
+        {failures && !locked && (
           <p class="warn" data-testid="sign-failures">
-            Wrong secret {failures} time{failures === 1 ? '' : 's'} in this dialog.
+            Wrong secret: {failures.n} of {failures.max} in a row. At {failures.max} your signing is locked.
           </p>
         )}
         {locked && (
           <p class="error" data-testid="sign-locked">
-            Signing is locked for {props.user.id}. An admin must unlock it (a signed action).
+            Signing is locked for {props.user.id} after {failures?.max ?? 3} wrong secrets in a row. An admin must unlock it (a signed action).
           </p>
         )}
         <ErrorLine err={err} />
