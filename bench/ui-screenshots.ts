@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { packageRoot } from '../src/util/paths.js';
+import { officeGenealogyScreenshot } from './trace-picture.js';
 
 const root = packageRoot();
 
@@ -72,6 +73,7 @@ async function main(): Promise<void> {
     await new Promise((r) => demo.once('exit', r));
     rmSync(state, { recursive: true, force: true });
   }
+  process.stdout.write(`${await officeGenealogyScreenshot(root)}\n`);
 }
 
 main().catch((err: unknown) => {

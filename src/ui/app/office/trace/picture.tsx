@@ -71,7 +71,8 @@ function Drawn({ graph }: { graph: GenealogyGraph }) {
   return (
     <div>
       <p class="muted" data-testid="genealogy-summary">
-        {graph.nodes.length} nodes, {graph.edges.length} links{full > graph.nodes.length ? ` (the full trace has ${full} nodes)` : ''}. Click a node to open its page.
+        {graph.nodes.length} nodes, {graph.edges.length} links{full > graph.nodes.length ? ` (the full trace has ${full} nodes)` : ''}
+        {laid.engine === 'layered' ? ' — a big picture: drawn in columns (fast layout), links may cross' : ''}. Click a node to open its page.
       </p>
       {graph.collapsed.length > 0 && (
         <p class="note" data-testid="genealogy-collapsed">
@@ -95,6 +96,7 @@ function Drawn({ graph }: { graph: GenealogyGraph }) {
             data-testid="genealogy-svg"
             data-layout-ms={layoutMs.current.toFixed(1)}
             data-nodes={graph.nodes.length}
+            data-engine={laid.engine}
             width={laid.width}
             height={laid.height}
             viewBox={`0 0 ${laid.width} ${laid.height}`}
