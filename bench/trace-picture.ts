@@ -113,10 +113,13 @@ async function pictureSession(shape: Shape, viewport = { width: 1400, height: 90
 
 /** README picture: docs/office-genealogy.png, a small trace drawn by the office page (called by bench/ui-screenshots.ts). */
 export async function officeGenealogyScreenshot(root: string): Promise<string> {
-  const s = await pictureSession({ intermediates: 2, fg: 4, pallets: 3, deliveries: 4, customers: 3 }, { width: 1600, height: 900 }, 0.75);
+  const s = await pictureSession({ intermediates: 2, fg: 4, pallets: 3, deliveries: 4, customers: 3 }, { width: 1640, height: 800 }, 0.75);
   try {
     await s.page.goto(`${s.url}/ui/office/genealogy?supplierLot=SL-BENCH&supplier=BenchCo`);
     await s.page.locator('[data-testid=genealogy-svg][data-drawn="1"]').waitFor({ timeout: 30_000 });
+    // The whole picture, not the scroll box of the page.
+    // (CSSOM from a script: the page's CSP refuses inline style elements.)
+    await s.page.evaluate(`for (const [sel, k, v] of [['.page', 'maxWidth', 'none'], ['.genealogy-scroll', 'maxHeight', 'none'], ['.genealogy-scroll', 'overflow', 'visible'], ['.genealogy-scroll', 'display', 'inline-block']]) document.querySelector(sel).style[k] = v;`);
     const file = join(root, 'docs', 'office-genealogy.png');
     await s.page.screenshot({ path: file, fullPage: true });
     return file;

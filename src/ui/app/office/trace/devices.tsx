@@ -68,7 +68,7 @@ export function DevicesPage(_: PageProps) {
         </tbody>
       </table>
       {h && drivers.length === 0 && <p class="muted">No device drivers configured.</p>}
-      <h2 style="margin-top:16px">Subsystems</h2>
+      <h2 class="subsystems-h">Subsystems</h2>
       <table class="grid" data-testid="subsystems">
         <thead><tr><th>Part</th><th>State</th><th>Details</th></tr></thead>
         <tbody>
