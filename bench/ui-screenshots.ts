@@ -5,9 +5,12 @@
  * free ports with a throw-away state folder, opens every station page it prints in Debian's
  * chromium (playwright-core), waits until the shift has produced verdicts there, and writes
  * docs/station-<ID>.png (1280×800 page, saved at half size to keep the PNGs small).
+ * Then the supervisor/QA pages (issue 14): a QA user is created with the demo's admin token, signs
+ * in through the sign-in form, and the demo batch's page (once the filler's PackML states are on its
+ * timeline) and its review page are saved as docs/office-batch.png and docs/office-review.png.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -67,6 +70,7 @@ async function main(): Promise<void> {
       process.stdout.write(`${file}\n`);
       await page.close();
     }
+    await officeShots(browser, out);
   } finally {
     await browser.close();
     demo.kill('SIGTERM');
@@ -74,6 +78,47 @@ async function main(): Promise<void> {
     rmSync(state, { recursive: true, force: true });
   }
   process.stdout.write(`${await officeGenealogyScreenshot(root)}\n`);
+}
+
+/** The supervisor/QA pages of the running demo: batch page and review page of the demo batch. */
+async function officeShots(browser: import('playwright-core').Browser, out: string): Promise<void> {
+  const base = /API:\s+(http:\/\/[^\s/]+)/.exec(out)?.[1];
+  const tokenFile = /admin token:\s+(\S+)/.exec(out)?.[1];
+  if (!base || !tokenFile) throw new Error(`the demo printed no API address or admin token file:\n${out}`);
+  const admin = readFileSync(tokenFile, 'utf8').trim();
+  const call = async (method: string, path: string, body: unknown, token: string): Promise<any> => {
+    const r = await fetch(base + path, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+    const j = await r.json().catch(() => null);
+    if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(j)}`);
+    return j;
+  };
+  const secret = 'screenshot-secret-1';
+  const qa = await call('POST', '/users', { id: 'qa-demo', name: 'Quinn QA', role: 'qa' }, admin);
+  await call('PUT', '/me/signing-secret', { kind: 'password', secret }, qa.token);
+  const batch = (await call('GET', '/batches?limit=1', null, admin)).items[0]?.number as string | undefined;
+  if (!batch) throw new Error('the demo has no batch');
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 1000 }, deviceScaleFactor: 0.6 });
+  const page = await ctx.newPage();
+  await page.goto(`${base}/ui/office/batches/${encodeURIComponent(batch)}`);
+  await page.locator('[data-testid=signin] input[name=userId]').fill('qa-demo');
+  await page.locator('[data-testid=signin] input[name=secret]').fill(secret);
+  await page.locator('[data-testid=signin] button[type=submit]').click();
+  await page.locator('[data-testid=batch-page]').waitFor({ timeout: 30_000 });
+  // The scripted shift runs the filler through Execute, Held, Execute, Stopped: wait for the strip to show it.
+  await page.locator('[data-testid=timeline] rect[data-state=Stopped]').waitFor({ timeout: 120_000 }).catch(() => undefined);
+  await page.waitForTimeout(1000);
+  for (const [name, path, ready] of [
+    ['office-batch', `/ui/office/batches/${encodeURIComponent(batch)}`, '[data-testid=timeline]'],
+    ['office-review', `/ui/office/batches/${encodeURIComponent(batch)}/review`, '[data-testid=exceptions] tr[data-exception]'],
+  ] as const) {
+    await page.goto(base + path);
+    await page.locator(ready).first().waitFor({ timeout: 30_000 });
+    await page.waitForTimeout(1500);
+    const file = join(root, 'docs', `${name}.png`);
+    await page.screenshot({ path: file });
+    process.stdout.write(`${file}\n`);
+  }
+  await ctx.close();
 }
 
 main().catch((err: unknown) => {

@@ -106,6 +106,7 @@ export async function runDemo(cfg: Readonly<Config>, logger: Logger): Promise<nu
       `  API:          ${gw.url}   (try ${gw.url}/health/ready)\n` +
       `  stations:     ${gw.url}/ui   (open a station below once within 10 minutes to pair that browser with it)\n` +
       pages.join('') +
+      `  office:       ${gw.url}/ui/office   (supervisor and QA pages: sign in with user id + signing secret)\n` +
       `  admin token:  ${gw.adminTokenFile ?? join(cfg.storage.stateDir, 'admin.token')} (written on first start)\n` +
       (erp ? `  ERP receiver: ${new URL(erp.url).origin}/_report\n` : '') +
       `  state:        ${cfg.storage.stateDir}\n\n`,

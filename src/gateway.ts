@@ -41,7 +41,7 @@ import { LgError } from './errors.js';
 import { deviceSearchPath, findDeviceDir, loadMerged } from './config/device-files.js';
 import { uiRoutes } from './ui/server/plugin.js';
 import { officeRoutes } from './ui/server/office.js';
-import { OfficeSessions } from './ui/server/sessions.js';
+import { OfficeSessions } from './api/sessions.js';
 import { startOps, type OpsServices } from './service/index.js';
 
 /**

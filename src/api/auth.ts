@@ -3,7 +3,7 @@ import { LgError } from '../errors.js';
 import type { Repo } from '../store/repo.js';
 import type { Logger } from '../util/log.js';
 import type { UserView } from '../binding/types.js';
-import { OfficeSessions, SESSION_COOKIE, cookieValue } from '../ui/server/sessions.js';
+import { OfficeSessions, SESSION_COOKIE, cookieValue } from './sessions.js';
 
 /**
  * Authentication is DENY BY DEFAULT (IEC 62443-4-2 CR 1.1/1.2).
@@ -116,7 +116,7 @@ export class AuthGuard {
   /**
    * Authenticate the request (if it carries a token) and check the route's roles.
    *
-   * A supervisor/QA page session (src/ui/server/sessions.ts) is a bearer token too. For GET/HEAD
+   * A supervisor/QA page session (src/api/sessions.ts) is a bearer token too. For GET/HEAD
    * only, it may also come as the httpOnly SameSite=Strict cookie the sign-in sets, so that plain
    * links (the batch record report as HTML/PDF/JSON) open in the browser; a request that changes
    * anything must carry the Authorization header (a cookie alone never changes state: no CSRF).

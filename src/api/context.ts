@@ -24,8 +24,8 @@ export interface ApiDeps {
   extensions?: Array<(app: import('fastify').FastifyInstance) => Promise<void> | void>;
   /** Failed authentications allowed per source address (security.failedAuthLimit). */
   failedAuthLimit?: import('./auth.js').FailedAuthLimit;
-  /** Sessions of the supervisor/QA pages (src/ui/server/sessions.ts): their tokens authenticate like user tokens. */
-  sessions?: import('../ui/server/sessions.js').OfficeSessions;
+  /** Sessions of the supervisor/QA pages (src/api/sessions.ts): their tokens authenticate like user tokens. */
+  sessions?: import('./sessions.js').OfficeSessions;
   /** Set by buildApi for the health routes: failed-authentication counters. */
   authStats?: () => import('./auth.js').AuthStats;
 }

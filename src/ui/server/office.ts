@@ -8,7 +8,7 @@ import type { Journal } from '../../store/journal.js';
 import type { Logger } from '../../util/log.js';
 import { packageRoot } from '../../util/paths.js';
 import { loadAssets } from './plugin.js';
-import { OfficeSessions, SESSION_COOKIE, cookieValue } from './sessions.js';
+import { OfficeSessions, SESSION_COOKIE, cookieValue } from '../../api/sessions.js';
 
 /**
  * The supervisor and QA pages (issue 14), server side: the page shell and the sign-in.

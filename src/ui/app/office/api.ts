@@ -59,6 +59,8 @@ export class ApiError extends Error {
   }
 }
 
+const SESSION_OVER = new Set(['LG_ERR_SESSION_EXPIRED', 'LG_ERR_AUTH_INVALID', 'LG_ERR_AUTH_REQUIRED']);
+
 export interface CallOptions {
   /** The page called by itself (polling): does not count as the person's activity (idle timeout). */
   background?: boolean;
@@ -92,7 +94,8 @@ export async function api<T = any>(method: string, path: string, body?: unknown,
     if (!res.ok) {
       const err = new ApiError(res.status, parsed?.code ?? null, parsed?.message ?? String(text).slice(0, 200), parsed?.details ?? null);
       // The session is over (timed out, signed out elsewhere, daemon restarted): back to sign-in.
-      if (res.status === 401 && s && path !== '/ui/api/office/session') setSession(null, err.message);
+      // (Only the authentication codes: a refused SIGNATURE is a 401 too, and must not sign the person out.)
+      if (res.status === 401 && s && SESSION_OVER.has(err.code ?? '') && path !== '/ui/api/office/session') setSession(null, err.message);
       throw err;
     }
     return parsed as T;

@@ -69,7 +69,7 @@ export function BatchPage({ params, user }: PageProps) {
             </p>
           </Section>
           <Section title="Produced" id="produced">
-            <Produced b={b} />
+            <Produced b={b} yieldInfo={rec.data?.yield ?? null} />
           </Section>
         </div>
       )}
@@ -85,7 +85,7 @@ export function BatchPage({ params, user }: PageProps) {
   );
 }
 
-function Produced({ b }: { b: any }) {
+function Produced({ b, yieldInfo }: { b: any; yieldInfo: { pct: string | null; lowerPct: string; upperPct: string; within: boolean } | null }) {
   const planned = Number(b.plannedQty);
   const good = Number(b.producedQty);
   const rej = Number(b.rejectedQty);
@@ -106,6 +106,10 @@ function Produced({ b }: { b: any }) {
           {b.rejectedQty} {b.unit}
         </dd>
         <dt>Yield</dt>
+        <dd data-testid="yield" class={yieldInfo && !yieldInfo.within ? 'warn' : ''}>
+          {yieldInfo?.pct != null ? `${yieldInfo.pct} % of plan (limits ${yieldInfo.lowerPct}–${yieldInfo.upperPct} %)` : '—'}
+        </dd>
+        <dt>Good of counted</dt>
         <dd>{good + rej > 0 ? `${((good / (good + rej)) * 100).toFixed(2)} %` : '—'}</dd>
       </dl>
       <div class="bar" title={`${pct.toFixed(1)} % of plan`}>

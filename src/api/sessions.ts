@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { UserView } from '../../binding/types.js';
-import type { Repo } from '../../store/repo.js';
+import type { UserView } from '../binding/types.js';
+import type { Repo } from '../store/repo.js';
 
 /**
  * Sessions of the supervisor/QA pages (issue 14): a person signs in with user id + signing secret
