@@ -228,6 +228,24 @@ describe.skipIf(!haveChromium())('office trace pages (issue 14)', { timeout: 180
     expect(errors).toEqual([]);
   });
 
+  it('the trace APIs refuse a bad question with its code, never an empty answer', async () => {
+    const code = async (path: string) => {
+      const r = await w.t.call('GET', path, undefined, w.qa.token);
+      return `${r.status} ${r.body?.code}`;
+    };
+    expect(await code('/genealogy/graph')).toBe('400 LG_ERR_VALIDATION');
+    expect(await code(`/genealogy/graph?batch=${w.A}&lot=L-ACME`)).toBe('400 LG_ERR_VALIDATION');
+    expect(await code('/genealogy/graph?batch=NOPE')).toBe('404 LG_ERR_BATCH_NOT_FOUND');
+    expect(await code('/genealogy/graph?lot=NOPE')).toBe('404 LG_ERR_LOT_NOT_FOUND');
+    expect(await code('/genealogy/graph?supplierLot=ACME-77&supplier=Nobody')).toBe('404 LG_ERR_LOT_NOT_FOUND');
+    expect(await code('/print-jobs/NOPE/label.png')).toBe('404 LG_ERR_PRINT_JOB_NOT_FOUND');
+    expect(await code('/genealogy/recall')).toBe('400 LG_ERR_VALIDATION');
+    // A supplier lot nobody received is an answer with nothing in it (the question was valid).
+    const none = await w.t.call('GET', '/genealogy/recall?supplierLot=NEVER-SEEN', undefined, w.qa.token);
+    expect(none.status).toBe(200);
+    expect(none.body.totals).toEqual({ lots: 0, batches: 0, pallets: 0, shipped: 0, onSite: 0, customers: 0, deliveries: 0 });
+  });
+
   it('an operator cannot open the recall page, and the API refuses the recall export to them', async () => {
     const op = await w.t.call('POST', '/users', { id: 'op-olga', name: 'Olga', role: 'operator' });
     await w.t.call('PUT', '/me/signing-secret', { kind: 'password', secret: 'olga-secret-1' }, op.body.token);
