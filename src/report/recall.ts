@@ -2,7 +2,7 @@
  * The recall question on one page (issue 14): "which batches, handling units and customers received
  * supplier X's lot Y?" — the answer as JSON (the page), CSV (a spreadsheet for the recall team) and
  * PDF (pdfkit, no browser needed). A question, not an action: nothing is held here (the recall
- * action is `POST /recalls`, issue 15).
+ * action, issue 15, is its own API under /recalls).
  *
  * The answer is the forward trace to customers (src/domain/genealogy.ts `traceToCustomers`, the
  * same query `GET /genealogy/customers` and `linegate trace customers` answer), plus which of the
@@ -10,13 +10,12 @@
  */
 import { createHash } from 'node:crypto';
 import PDFDocument from 'pdfkit';
-import { affectedBatches, traceForward } from '../domain/genealogy.js';
-import type { RecallAnswer, RecallQuery } from './recall-answer.js';
+import { affectedBatches, traceForward, traceToCustomers } from '../domain/genealogy.js';
 import { LgError } from '../errors.js';
 import type { Repo } from '../store/repo.js';
 import { dispatchIO, lotsBySupplierLot } from '../usecases/exports.js';
-import { traceToCustomers } from '../domain/genealogy.js';
 import { pdfText } from './pdf.js';
+import type { RecallAnswer, RecallQuery } from './recall-answer.js';
 
 export type { RecallAnswer, RecallQuery } from './recall-answer.js';
 
