@@ -72,6 +72,14 @@ describe('genealogy picture layout (dagre, left to right)', () => {
     // Columns by kind here: lot, batches, pallets, deliveries, customers.
     const xs = (k: string) => new Set(big.nodes.filter((p) => p.node.kind === k).map((p) => p.x));
     for (const k of ['lot', 'batch', 'pallet', 'delivery', 'customer']) expect(xs(k).size).toBe(1);
+    // Each batch sits beside its own pallets (within their vertical span), not centred somewhere else.
+    for (let b = 0; b < 30; b++) {
+      const mid = (p: { y: number; h: number }) => p.y + p.h / 2;
+      const ys = Array.from({ length: 12 }, (_, k) => mid(at.get(`pallet:P${b}-${k}`)!));
+      const yb = mid(at.get(`batch:B${b}`)!);
+      expect(yb).toBeGreaterThanOrEqual(Math.min(...ys) - 1);
+      expect(yb).toBeLessThanOrEqual(Math.max(...ys) + 1);
+    }
     // The same graph forced through dagre is placed too (the bench's peer).
     expect(layoutGraph({ nodes: nodes.slice(0, 60), edges: edges.filter((e) => nodes.slice(0, 60).some((x) => x.id === e.to) && nodes.slice(0, 60).some((x) => x.id === e.from)) }, { engine: 'layered' }).engine).toBe('layered');
   });

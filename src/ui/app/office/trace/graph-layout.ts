@@ -7,7 +7,7 @@
  * - dagre (the library) for pictures up to DAGRE_MAX_NODES nodes and DAGRE_MAX_EDGES edges: the
  *   best drawing (few crossings, long edges routed around nodes).
  * - beyond that, a plain layered layout of our own (ranks by longest path, 4 barycenter sweeps to
- *   order each column, columns centred): dagre's crossing minimisation and positioning cost
+ *   order each column, each node placed near its neighbours): dagre's crossing minimisation and positioning cost
  *   1.8 s of CPU for a 1,000-node / 1,800-edge trace on this machine (bench/trace-pages.ts), the
  *   layered one a few tens of milliseconds. Its long edges are curves across the columns.
  * `engine` forces one (the bench measures both on the same graph).
@@ -119,14 +119,37 @@ function layeredLayout(g: { nodes: GraphNode[]; edges: GraphEdge[] }): Layout {
       col.forEach((v, i) => (pos[v] = i - col.length / 2));
     }
   }
-  const tallest = Math.max(...ranks.map((c) => c.length));
+  // Vertical places: each node near the mean of its neighbours (left to right, then right to left),
+  // in its column's order, pushed apart to one node height plus a gap; then the whole picture is
+  // shifted to start at the margin. A batch thus sits beside its pallets, a lot beside its batches.
   const stepY = NODE_H + NODESEP;
-  const height = MARGIN * 2 + tallest * stepY - NODESEP;
+  const y = new Array<number>(g.nodes.length).fill(0);
+  ranks.forEach((col) => col.forEach((v, i) => (y[v] = i * stepY)));
+  const place = (col: number[], nb: (v: number) => number[]) => {
+    if (col.length === 0) return;
+    const want = col.map((v) => {
+      const n = nb(v);
+      return n.length ? n.reduce((a, w) => a + y[w]!, 0) / n.length : y[v]!;
+    });
+    const got = want.slice();
+    for (let i = 1; i < got.length; i++) got[i] = Math.max(got[i]!, got[i - 1]! + stepY);
+    // Spread the push: shift the column so that it sits, on average, where its nodes want to be.
+    const shift = want.reduce((a, w, i) => a + (w - got[i]!), 0) / got.length;
+    for (let i = got.length - 1; i >= 0; i--) {
+      let v = got[i]! + shift;
+      if (i < got.length - 1) v = Math.min(v, got[i + 1]! - stepY);
+      got[i] = v;
+    }
+    col.forEach((v, i) => (y[v] = got[i]!));
+  };
+  for (let pass = 0; pass < 2; pass++) {
+    for (let r = 1; r < ranks.length; r++) place(ranks[r]!, (v) => inn[v]!);
+    for (let r = ranks.length - 2; r >= 0; r--) place(ranks[r]!, (v) => out[v]!);
+  }
+  const top = Math.min(...y);
+  const height = MARGIN * 2 + Math.max(...y) - top + NODE_H;
   const placed: PlacedNode[] = new Array(g.nodes.length);
-  ranks.forEach((col, r) => {
-    const top = MARGIN + ((tallest - col.length) * stepY) / 2;
-    col.forEach((v, i) => (placed[v] = { node: g.nodes[v]!, x: MARGIN + r * (NODE_W + RANKSEP), y: top + i * stepY, w: NODE_W, h: NODE_H }));
-  });
+  ranks.forEach((col, r) => col.forEach((v) => (placed[v] = { node: g.nodes[v]!, x: MARGIN + r * (NODE_W + RANKSEP), y: MARGIN + y[v]! - top, w: NODE_W, h: NODE_H })));
   const pe: PlacedEdge[] = edges.map((e) => {
     const a = placed[index.get(e.from)!]!;
     const b = placed[index.get(e.to)!]!;
