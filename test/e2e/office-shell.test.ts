@@ -51,6 +51,24 @@ describe.skipIf(!haveChromium())('office pages: sign-in, roles, sign-out (issue 
       await page.locator('[data-testid=batches] tr[data-batch]').first().waitFor({ timeout: 15_000 });
       const nav = await page.locator('[data-testid=nav] a').allTextContents();
       expect(nav).toEqual(expect.arrayContaining(['Batches', 'Deviations', 'QC']));
+      // Filters of the batches list: status, product, date (the API does the filtering).
+      const filters = page.locator('[data-testid=batch-filters]');
+      await filters.locator('select[name=status]').selectOption('planned');
+      await filters.locator('input[name=product]').fill('WIDGET-A');
+      await filters.locator('button[type=submit]').click();
+      await expect.poll(() => page.locator(`[data-testid=batches] tr[data-batch="${batch}"]`).count(), { timeout: 15_000 }).toBe(1);
+      expect(page.url()).toContain('status=planned');
+      await filters.locator('input[name=product]').fill('NO-SUCH-PRODUCT');
+      await filters.locator('button[type=submit]').click();
+      await expect.poll(() => page.locator('[data-testid=batches] tr[data-batch]').count(), { timeout: 15_000 }).toBe(0);
+      await filters.locator('input[name=product]').fill('');
+      await filters.locator('select[name=status]').selectOption('');
+      await filters.locator('input[name=from]').fill('2099-01-01');
+      await filters.locator('button[type=submit]').click();
+      await expect.poll(() => page.locator('[data-testid=batches] tr[data-batch]').count(), { timeout: 15_000 }).toBe(0);
+      expect((await t.call('GET', `/batches?product=WIDGET-A&from=2000-01-01&to=2099-01-01`)).body.items.map((b: { number: string }) => b.number)).toEqual([batch]);
+      expect((await t.call('GET', `/batches?to=2000-01-01`)).body.items).toEqual([]);
+      expect((await t.call('GET', `/batches?from=yesterday`)).status).toBe(400);
       // The token is a page session: the API accepts it with QA's role.
       const token = await officeToken(page);
       expect(token.startsWith('lgo_')).toBe(true);
@@ -71,6 +89,45 @@ describe.skipIf(!haveChromium())('office pages: sign-in, roles, sign-out (issue 
       const after = await t.call('GET', `/batches/${batch}`, undefined, token);
       expect(after.status).toBe(401);
       expect(after.body.code).toBe('LG_ERR_SESSION_EXPIRED');
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  it('QC entry shows the spec and the gateway\'s verdict; a deviation raised from the form opens its page', async () => {
+    expect((await t.call('PUT', '/inspection-plans/IPC-FILL', {
+      scope: 'in_process', product: 'WIDGET-A', name: 'Fill weight', sampleSize: 5, frequency: { everyMinutes: 60 },
+      characteristics: [{ code: 'FILL', name: 'Fill weight', kind: 'measurement', unit: 'g', lower: '498', upper: '505' }],
+    })).status).toBeLessThan(300);
+    const ctx = await fresh();
+    try {
+      const page = await ctx.newPage();
+      await officeSignIn(page, t.url, 'qa-quinn', 'quinn-secret-1', `/ui/office/qc?batch=${encodeURIComponent(batch)}`);
+      await page.locator('[data-testid=qc-entry] select[name=plan] option[value=IPC-FILL]').waitFor({ state: 'attached', timeout: 15_000 });
+      await page.locator('[data-testid=qc-entry] select[name=plan]').selectOption('IPC-FILL');
+      const row = page.locator('[data-testid=characteristics] tr[data-characteristic=FILL]');
+      expect(await row.locator('[data-testid=spec]').textContent()).toContain('498 … 505 g');
+      await row.locator('input[name=value-FILL]').fill('506.5');
+      expect(await row.locator('[data-testid=preview]').textContent()).toContain('fail');
+      await page.locator('[data-testid=qc-submit]').click();
+      const answer = page.locator('[data-testid=qc-answer]');
+      await answer.waitFor({ timeout: 15_000 });
+      expect(await answer.getAttribute('data-verdict')).toBe('failed');
+      const stored = (await t.call('GET', `/qc/inspections?batch=${batch}`)).body.items as Array<{ verdict: string; results: Array<{ value: string }> }>;
+      expect(stored.map((i) => [i.verdict, i.results[0]!.value])).toEqual([['failed', '506.5']]);
+
+      await page.goto(`${t.url}/ui/office/deviations`);
+      await page.locator('[data-testid=raise-open]').click();
+      const form = page.locator('[data-testid=raise]');
+      await form.locator('input[name=batch]').fill(batch);
+      await form.locator('select[name=category]').selectOption('major');
+      await form.locator('input[name=title]').fill('Fill weight over the limit');
+      await form.locator('textarea[name=description]').fill('IPC fill weight 506.5 g, limit 505 g');
+      await form.locator('[data-testid=raise-submit]').click();
+      await page.locator('[data-testid=deviation-page]').waitFor({ timeout: 15_000 });
+      const number = decodeURIComponent(page.url().split('/').pop()!);
+      const d = (await t.call('GET', `/deviations/${number}`)).body;
+      expect(d).toMatchObject({ batch, category: 'major', title: 'Fill weight over the limit', status: 'open', raisedBy: 'qa-quinn', source: 'manual' });
     } finally {
       await ctx.close();
     }
