@@ -68,6 +68,7 @@ const BENCHES: Array<[string, () => Promise<Bench>]> = [
   ['plant', async () => (await import('./plant.js')).benchPlant],
   ['report', async () => (await import('./report.js')).benchReport],
   ['trace-customers', async () => (await import('./trace-customers.js')).benchTraceCustomers],
+  ['trace-pages', async () => (await import('./trace-pages.js')).benchTracePages],
 ];
 
 function fmt(v: number): string {

@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { packageRoot } from '../src/util/paths.js';
+import { officeGenealogyScreenshot } from './trace-picture.js';
 
 const root = packageRoot();
 
@@ -76,6 +77,7 @@ async function main(): Promise<void> {
     await new Promise((r) => demo.once('exit', r));
     rmSync(state, { recursive: true, force: true });
   }
+  process.stdout.write(`${await officeGenealogyScreenshot(root)}\n`);
 }
 
 /** The supervisor/QA pages of the running demo: batch page and review page of the demo batch. */

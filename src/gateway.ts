@@ -31,6 +31,7 @@ import { upstreamRoutes } from './api/routes/upstream.js';
 import { labelRoutes } from './api/routes/labels.js';
 import { machineRoutes } from './api/routes/machines.js';
 import { reportRoutes } from './api/routes/reports.js';
+import { traceRoutes } from './api/routes/trace.js';
 import { LabelService, loadPrinterModels, loadTemplates, printerSetupFromConfig } from './labels/index.js';
 import { LabelTriggers } from './labels/triggers.js';
 import { Dispatch } from './usecases/dispatch.js';
@@ -255,6 +256,7 @@ export class Gateway {
     const sessions = new OfficeSessions(this.repo);
     this.addApiRoutes(officeRoutes({ ops: this.ops, journal: this.journal, logger: this.logger.child({ component: 'office' }), sessions, tls: !!this.cfg.security.tls }));
     this.addApiRoutes(reportRoutes({ db: this.db, cfg: this.cfg, stateDir: this.stateDir, clock: this.clock, journal: this.journal, signatures: this.ops.signatures }));
+    this.addApiRoutes(traceRoutes({ repo: this.repo, cfg: this.cfg, clock: this.clock }));
 
     // Every committed record → its station's live stream (verdicts within the commit's latency).
     this.journal.onCommitted((records) => {

@@ -16,6 +16,13 @@ import { ReviewPage } from './pages/review';
 import { DeviationsPage } from './pages/deviations';
 import { DeviationPage } from './pages/deviation';
 import { QcPage } from './pages/qc';
+import { AuditPage } from './trace/audit';
+import { DevicesPage } from './trace/devices';
+import { GenealogyPage } from './trace/genealogy';
+import { LotPage } from './trace/lot';
+import { LotsPage } from './trace/lots';
+import { PrintJobsPage } from './trace/print-jobs';
+import { RecallPage } from './trace/recall';
 
 export interface PageProps {
   /** `:name` segments of the path. */
@@ -43,6 +50,14 @@ export const ROUTES: OfficeRoute[] = [
   { path: '/ui/office/deviations', roles: MANAGERS, title: () => 'Deviations', component: DeviationsPage, nav: 'Deviations' },
   { path: '/ui/office/deviations/:number', roles: MANAGERS, title: (p) => `Deviation ${p.number}`, component: DeviationPage },
   { path: '/ui/office/qc', roles: FLOOR, title: () => 'QC results', component: QcPage, nav: 'QC' },
+  // Trace pages (src/ui/app/office/trace): genealogy picture, recall question, lots, print jobs, devices, audit.
+  { path: '/ui/office/genealogy', roles: FLOOR, title: () => 'Genealogy', component: GenealogyPage, nav: 'Genealogy' },
+  { path: '/ui/office/recall', roles: MANAGERS, title: () => 'Recall question', component: RecallPage, nav: 'Recall' },
+  { path: '/ui/office/lots', roles: FLOOR, title: () => 'Lots', component: LotsPage, nav: 'Lots' },
+  { path: '/ui/office/lots/:id', roles: FLOOR, title: (p) => `Lot ${p.id}`, component: LotPage },
+  { path: '/ui/office/print-jobs', roles: MANAGERS, title: () => 'Print jobs', component: PrintJobsPage, nav: 'Print jobs' },
+  { path: '/ui/office/devices', roles: MANAGERS, title: () => 'Device health', component: DevicesPage, nav: 'Devices' },
+  { path: '/ui/office/audit', roles: MANAGERS, title: () => 'Audit trail', component: AuditPage, nav: 'Audit' },
 ];
 
 /** Where the shell goes after sign-in and for /ui/office itself. */
