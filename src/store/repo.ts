@@ -611,6 +611,7 @@ export function recordsQuery(f: RecordFilter): Query {
       }
     } else eq('type', f.type);
   }
+  if (f.notType !== undefined) (where.push('type <> ?'), args.push(f.notType));
   if (f.from) (where.push('received_at >= ?'), args.push(f.from));
   if (f.to) (where.push('received_at < ?'), args.push(f.to));
   if (f.after !== undefined) (where.push(f.order === 'desc' ? 'seq < ?' : 'seq > ?'), args.push(f.after));
@@ -638,6 +639,8 @@ export interface RecordFilter {
   lot?: string;
   station?: string;
   type?: string;
+  /** Leave this record type out (the station pages leave out `process.value`, issue 18). */
+  notType?: string;
   status?: string;
   errorCode?: string;
   device?: string;
