@@ -9,13 +9,15 @@
  */
 import type { ComponentType } from 'preact';
 import type { SessionUser } from './api';
-import { FLOOR, MANAGERS, QA_VIEW, type Role } from './roles';
+import { FLOOR, MANAGERS, QA_VIEW, REPORTS, type Role } from './roles';
 import { BatchesPage } from './pages/batches';
 import { BatchPage } from './pages/batch';
 import { ReviewPage } from './pages/review';
 import { DeviationsPage } from './pages/deviations';
 import { DeviationPage } from './pages/deviation';
 import { QcPage } from './pages/qc';
+import { WeeklyPage } from './pages/weekly';
+import { WeeklyReviewPage } from './pages/weekly-review';
 
 export interface PageProps {
   /** `:name` segments of the path. */
@@ -43,6 +45,8 @@ export const ROUTES: OfficeRoute[] = [
   { path: '/ui/office/deviations', roles: MANAGERS, title: () => 'Deviations', component: DeviationsPage, nav: 'Deviations' },
   { path: '/ui/office/deviations/:number', roles: MANAGERS, title: (p) => `Deviation ${p.number}`, component: DeviationPage },
   { path: '/ui/office/qc', roles: FLOOR, title: () => 'QC results', component: QcPage, nav: 'QC' },
+  { path: '/ui/office/weekly', roles: REPORTS, title: () => 'Weekly review', component: WeeklyPage, nav: 'Weekly review' },
+  { path: '/ui/office/weekly/:id', roles: REPORTS, title: (p) => `Weekly review ${p.id}`, component: WeeklyReviewPage },
 ];
 
 /** Where the shell goes after sign-in and for /ui/office itself. */
