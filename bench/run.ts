@@ -30,6 +30,7 @@ const BENCHES: Array<[string, () => Promise<Bench>]> = [
   ['plant', async () => (await import('./plant.js')).benchPlant],
   ['report', async () => (await import('./report.js')).benchReport],
   ['trace-customers', async () => (await import('./trace-customers.js')).benchTraceCustomers],
+  ['station-recent', async () => { const { benchStationRecent } = await import('./station-recent.js'); return () => benchStationRecent(QUICK ? { sizes: [10_000, 100_000] } : {}); }],
 ];
 
 async function main(): Promise<void> {
