@@ -69,6 +69,7 @@ const BENCHES: Array<[string, () => Promise<Bench>]> = [
   ['report', async () => (await import('./report.js')).benchReport],
   ['trace-customers', async () => (await import('./trace-customers.js')).benchTraceCustomers],
   ['trace-pages', async () => (await import('./trace-pages.js')).benchTracePages],
+  ['station-recent', async () => { const { benchStationRecent } = await import('./station-recent.js'); return () => benchStationRecent(QUICK ? { sizes: [10_000, 100_000] } : {}); }],
 ];
 
 function fmt(v: number): string {

@@ -47,6 +47,14 @@ export class LiveEvents {
   }
 }
 
+/**
+ * The record type station pages never show: process values (issue 18; MQTT / OPC UA at up to
+ * 1,000 a second) would flood the live stream, its replay and the "recent" list, and push the
+ * scan verdicts the operator acts on out of them. They stay in the journal, the batch report and
+ * `GET /records?type=process.value`.
+ */
+export const NOT_AT_STATION = 'process.value';
+
 /** The verdict an operator sees for a record. */
 export function verdictOf(r: JournalRecord): LiveEvent {
   return {

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { verdictOf, type LiveEvent, type LiveEvents } from '../events.js';
+import { NOT_AT_STATION, verdictOf, type LiveEvent, type LiveEvents } from '../events.js';
 import type { Repo } from '../store/repo.js';
 
 /** Replay at most this many missed records; more than that and the page reloads its view instead. */
@@ -16,6 +16,8 @@ export const REPLAY_LIMIT = 1000;
  * the held-back events that the replay did not already contain (seq > last replayed).
  * When more than REPLAY_LIMIT records were missed, a `reset` event tells the page to reload its
  * view from the API (it then shows the newest ones; the journal still has them all).
+ * Process values (`NOT_AT_STATION`) are neither streamed nor replayed: a burst of them at a
+ * station must not flood the page nor count towards the replay limit.
  */
 export function streamStation(
   deps: { repo: Repo; events: LiveEvents },
@@ -39,6 +41,7 @@ export function streamStation(
   let held: LiveEvent[] | null = [];
   let maxSent = lastId ?? 0;
   const live = (e: LiveEvent): void => {
+    if (e.event === 'record' && e.data.type === NOT_AT_STATION) return; // process values: never on a station page
     if (held) return void held.push(e);
     if (e.event === 'record' && typeof e.data.seq === 'number') {
       if (e.data.seq <= maxSent) return;
@@ -51,7 +54,7 @@ export function streamStation(
   reply.raw.write('retry: 1000\n\n');
   for (const e of first()) write(e);
   if (lastId !== null) {
-    const { items, next } = deps.repo.listRecords({ station, after: lastId, limit: REPLAY_LIMIT, order: 'asc' });
+    const { items, next } = deps.repo.listRecords({ station, notType: NOT_AT_STATION, after: lastId, limit: REPLAY_LIMIT, order: 'asc' });
     if (next !== null) {
       write({ event: 'reset', data: { reason: 'too many missed records to replay', after: lastId } });
     } else {

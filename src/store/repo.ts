@@ -611,6 +611,12 @@ export function recordsQuery(f: RecordFilter): Query {
       }
     } else eq('type', f.type);
   }
+  if (f.notType !== undefined) {
+    // Inlined, not bound: SQLite uses a partial index `… WHERE type <> 'process.value'` only for a
+    // literal term. The value is a record type constant of the code, never request input.
+    if (!/^[a-z0-9_.]+$/.test(f.notType)) throw new Error(`recordsQuery: not a record type: ${f.notType}`);
+    where.push(`type <> '${f.notType}'`);
+  }
   if (f.from) (where.push('received_at >= ?'), args.push(f.from));
   if (f.to) (where.push('received_at < ?'), args.push(f.to));
   if (f.after !== undefined) (where.push(f.order === 'desc' ? 'seq < ?' : 'seq > ?'), args.push(f.after));
@@ -638,6 +644,8 @@ export interface RecordFilter {
   lot?: string;
   station?: string;
   type?: string;
+  /** Leave this record type out (the station pages leave out `process.value`, issue 18). */
+  notType?: string;
   status?: string;
   errorCode?: string;
   device?: string;

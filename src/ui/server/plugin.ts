@@ -5,7 +5,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { DriverHealth } from '../../drivers/driver.js';
 import { LgError } from '../../errors.js';
-import { verdictOf, type LiveEvents } from '../../events.js';
+import { NOT_AT_STATION, verdictOf, type LiveEvents } from '../../events.js';
 import type { Ops } from '../../ops.js';
 import type { Journal } from '../../store/journal.js';
 import type { Repo } from '../../store/repo.js';
@@ -320,7 +320,7 @@ export function stationView(deps: UiDeps, id: string, kiosk: Kiosk): Record<stri
   const lastSeq = Number((deps.repo.db.prepare('SELECT COALESCE(MAX(seq), 0) AS s FROM records').get() as { s: number }).s);
   const op = ctx.operator ? deps.repo.userById(ctx.operator) : undefined;
   const b = ctx.batch ? deps.repo.batch(ctx.batch) : undefined;
-  const recent = deps.repo.listRecords({ station: id, limit: 12, order: 'desc' }).items.map((r) => verdictOf(r).data);
+  const recent = deps.repo.listRecords({ station: id, notType: NOT_AT_STATION, limit: 12, order: 'desc' }).items.map((r) => verdictOf(r).data);
   return {
     station: { id: st.id, name: st.name ?? st.id, role: st.role, ui, signOutCode: Object.entries(st.commands ?? {}).find(([, c]) => c === 'sign_out')?.[0] ?? null },
     kiosk: { id: kiosk.id, name: kiosk.name },

@@ -108,7 +108,7 @@ describe('deviations', () => {
     }
     // Each commit of a trigger type starts a sweep by itself (a call while one runs only asks it to go again).
     await t.gw.ops.deviations.sweep();
-    await waitFor(() => cursor() >= last, 20_000, 'the sweep cursor passes the rejected records');
+    await waitFor(() => cursor() >= last, 20_000, 25, 'the sweep cursor passes the rejected records');
     expect(cursor()).toBeGreaterThan(before);
   });
 

@@ -9,7 +9,7 @@
  */
 import type { ComponentType } from 'preact';
 import type { SessionUser } from './api';
-import { FLOOR, MANAGERS, QA_VIEW, type Role } from './roles';
+import { FLOOR, MANAGERS, QA_VIEW, REPORTS, type Role } from './roles';
 import { BatchesPage } from './pages/batches';
 import { BatchPage } from './pages/batch';
 import { ReviewPage } from './pages/review';
@@ -23,6 +23,8 @@ import { LotPage } from './trace/lot';
 import { LotsPage } from './trace/lots';
 import { PrintJobsPage } from './trace/print-jobs';
 import { RecallPage } from './trace/recall';
+import { WeeklyPage } from './pages/weekly';
+import { WeeklyReviewPage } from './pages/weekly-review';
 
 export interface PageProps {
   /** `:name` segments of the path. */
@@ -58,6 +60,8 @@ export const ROUTES: OfficeRoute[] = [
   { path: '/ui/office/print-jobs', roles: MANAGERS, title: () => 'Print jobs', component: PrintJobsPage, nav: 'Print jobs' },
   { path: '/ui/office/devices', roles: MANAGERS, title: () => 'Device health', component: DevicesPage, nav: 'Devices' },
   { path: '/ui/office/audit', roles: MANAGERS, title: () => 'Audit trail', component: AuditPage, nav: 'Audit' },
+  { path: '/ui/office/weekly', roles: REPORTS, title: () => 'Weekly review', component: WeeklyPage, nav: 'Weekly review' },
+  { path: '/ui/office/weekly/:id', roles: REPORTS, title: (p) => `Weekly review ${p.id}`, component: WeeklyReviewPage },
 ];
 
 /** Where the shell goes after sign-in and for /ui/office itself. */
