@@ -23,6 +23,8 @@ import { LotPage } from './trace/lot';
 import { LotsPage } from './trace/lots';
 import { PrintJobsPage } from './trace/print-jobs';
 import { RecallPage } from './trace/recall';
+import { RecallsPage } from './trace/recalls';
+import { RecallViewPage } from './trace/recall-view';
 
 export interface PageProps {
   /** `:name` segments of the path. */
@@ -58,6 +60,9 @@ export const ROUTES: OfficeRoute[] = [
   { path: '/ui/office/print-jobs', roles: MANAGERS, title: () => 'Print jobs', component: PrintJobsPage, nav: 'Print jobs' },
   { path: '/ui/office/devices', roles: MANAGERS, title: () => 'Device health', component: DevicesPage, nav: 'Devices' },
   { path: '/ui/office/audit', roles: MANAGERS, title: () => 'Audit trail', component: AuditPage, nav: 'Audit' },
+  // Recall as an action (issue 15): list and one recall; start/close are QA's (the pages show the actions to QA only).
+  { path: '/ui/office/recalls', roles: QA_VIEW, title: () => 'Recalls', component: RecallsPage, nav: 'Recalls' },
+  { path: '/ui/office/recalls/:id', roles: QA_VIEW, title: (p) => `Recall ${p.id}`, component: RecallViewPage },
 ];
 
 /** Where the shell goes after sign-in and for /ui/office itself. */
