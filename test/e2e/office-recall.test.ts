@@ -176,7 +176,7 @@ describe.skipIf(!haveChromium())('office recall action (issue 15)', { timeout: 2
     try {
       const sp = await ctx.newPage();
       await officeSignIn(sp, w.t.url, w.sup.id, w.sup.secret);
-      expect(await sp.locator('nav a', { hasText: 'Recalls' }).count()).toBe(1);
+      expect(await sp.locator('[data-testid=nav] a', { hasText: 'Recalls' }).count()).toBe(1);
       await sp.goto(`${w.t.url}/ui/office/recalls/${number}`);
       await sp.getByTestId('recall').waitFor({ timeout: 15_000 });
       expect(await sp.locator('[data-testid=recall-held] tbody tr').count()).toBeGreaterThan(0);
