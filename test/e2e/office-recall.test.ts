@@ -127,6 +127,9 @@ describe.skipIf(!haveChromium())('office recall action (issue 15)', { timeout: 2
     expect(await page.locator('[data-testid=recall-shipped] tr[data-delivery=D-2]').textContent()).toContain(w.P2.sscc);
     expect(await page.locator('[data-testid=recall-shipped] tr[data-delivery=D-1]').textContent()).toContain('Shop One');
 
+    // The nav marks Recalls, not the recall question (whose path is a prefix of it).
+    expect(await page.locator('[data-testid=nav] a[data-nav="/ui/office/recalls"]').getAttribute('class')).toBe('on');
+    expect(await page.locator('[data-testid=nav] a[data-nav="/ui/office/recall"]').getAttribute('class')).toBe('');
     // The list page.
     await page.goto(`${w.t.url}/ui/office/recalls`);
     const row = page.locator(`[data-testid=recalls] tr[data-recall="${number}"]`);

@@ -29,6 +29,7 @@ interface RecallView extends RecallSummary {
   shipped: Array<{ delivery: string; customer: string; customerName: string | null; customerGln: string | null; shipToGln: string | null; shippedAt: string | null; ssccs: string[]; batches: string[] }>;
 }
 
+const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
 const ACTION: Record<RecallItem['action'], string> = { held: 'put on hold', already_held: 'was on hold already', unchanged: 'not holdable (left as it was)', shipped: 'had shipped' };
 const batchLink = (n: string) => (
   <a href={`/ui/office/batches/${encodeURIComponent(n)}`} onClick={linkClick}>
@@ -83,8 +84,8 @@ export function RecallViewPage({ params, user }: PageProps) {
                 <tr>
                   <th>Counts</th>
                   <td data-testid="recall-counts">
-                    {heldCount(r.counts)} put on hold ({r.counts.batchesHeld} batches, {r.counts.lotsHeld} lots, {r.counts.palletsHeld} pallets), {r.counts.alreadyHeld} on hold already;{' '}
-                    {r.counts.deliveriesShipped} deliveries shipped ({r.counts.palletsShipped} pallets); {r.counts.stillOnHold} still on hold now
+                    {heldCount(r.counts)} put on hold ({plural(r.counts.batchesHeld, 'batch', 'batches')}, {plural(r.counts.lotsHeld, 'lot', 'lots')}, {plural(r.counts.palletsHeld, 'pallet', 'pallets')}), {r.counts.alreadyHeld} on hold already;{' '}
+                    {plural(r.counts.deliveriesShipped, 'delivery', 'deliveries')} shipped ({plural(r.counts.palletsShipped, 'pallet', 'pallets')}); {r.counts.stillOnHold} still on hold now
                   </td>
                 </tr>
               </tbody>
@@ -121,7 +122,7 @@ export function RecallViewPage({ params, user }: PageProps) {
                     <td class="muted">
                       {i.kind === 'lot' && [i.detail.material, i.detail.supplierLot && `supplier lot ${i.detail.supplierLot}`, i.detail.quantity && `${i.detail.quantity} ${i.detail.unit}`].filter(Boolean).join('; ')}
                       {i.kind === 'batch' && i.detail.product}
-                      {i.kind === 'pallet' && `${i.detail.cases ?? '?'} cases${i.detail.delivery ? `, delivery ${i.detail.delivery}` : ''}`}
+                      {i.kind === 'pallet' && `${i.detail.cases === 1 ? '1 case' : `${i.detail.cases ?? '?'} cases`}${i.detail.delivery ? `, delivery ${i.detail.delivery}` : ''}`}
                     </td>
                   </tr>
                 ))}
