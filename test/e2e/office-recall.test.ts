@@ -142,7 +142,7 @@ describe.skipIf(!haveChromium())('office recall action (issue 15)', { timeout: 2
     expect(await row.textContent()).toContain(w.qa.id);
   });
 
-  it('the CSV export holds every SSCC: shipped and held', async () => {
+  it('the CSV export holds every SSCC (shipped and held); the EPCIS export is the API\'s document', async () => {
     await page.goto(`${w.t.url}/ui/office/recalls/${number}`);
     await page.getByTestId('recall').waitFor({ timeout: 15_000 });
     const [dl] = await Promise.all([page.waitForEvent('download', { timeout: 20_000 }), page.getByTestId('recall-export-csv').click()]);
@@ -156,6 +156,17 @@ describe.skipIf(!haveChromium())('office recall action (issue 15)', { timeout: 2
     const byDelivery = (d: string) => lines.slice(1).filter((l) => l.split(',')[1] === 'delivery' && l.split(',')[2] === d);
     expect(byDelivery('D-1').join('\n')).toContain(w.P1.sscc);
     expect(byDelivery('D-2').join('\n')).toContain(w.P2.sscc);
+
+    // EPCIS: the events of every batch the recall reached, as the API gives them.
+    const [ep] = await Promise.all([page.waitForEvent('download', { timeout: 20_000 }), page.getByTestId('recall-export-epcis').click()]);
+    const epFile = join(tmp.path, 'recall.jsonld');
+    await ep.saveAs(epFile);
+    const doc = JSON.parse(readFileSync(epFile, 'utf8'));
+    expect(doc.type).toBe('EPCISDocument');
+    const fromApi = (await api(`/recalls/${number}/export?format=epcis`)).epcisBody.eventList.map((e: any) => e.eventID).sort();
+    expect(doc.epcisBody.eventList.map((e: any) => e.eventID).sort()).toEqual(fromApi);
+    expect(fromApi.length).toBeGreaterThan(0);
+    expect(fromApi.every((x: unknown) => typeof x === 'string' && x.length > 0)).toBe(true);
   });
 
   it('a recall of a supplier lot nobody knows is refused on the page (LG_ERR_RECALL_NOTHING_FOUND), and nothing is recorded as a recall', async () => {
