@@ -103,7 +103,7 @@ function Shell({ s }: { s: Session }) {
         </a>
         <nav data-testid="nav">
           {ROUTES.filter((r) => r.nav && r.roles.includes(s.user.role)).map((r) => (
-            <a key={r.path} href={r.path} onClick={linkClick} class={path.startsWith(r.path) ? 'on' : ''} data-nav={r.path}>
+            <a key={r.path} href={r.path} onClick={linkClick} class={path === r.path || path.startsWith(`${r.path}/`) ? 'on' : ''} data-nav={r.path}>
               {r.nav}
             </a>
           ))}

@@ -25,6 +25,8 @@ import { PrintJobsPage } from './trace/print-jobs';
 import { RecallPage } from './trace/recall';
 import { WeeklyPage } from './pages/weekly';
 import { WeeklyReviewPage } from './pages/weekly-review';
+import { RecallsPage } from './trace/recalls';
+import { RecallViewPage } from './trace/recall-view';
 
 export interface PageProps {
   /** `:name` segments of the path. */
@@ -62,6 +64,9 @@ export const ROUTES: OfficeRoute[] = [
   { path: '/ui/office/audit', roles: MANAGERS, title: () => 'Audit trail', component: AuditPage, nav: 'Audit' },
   { path: '/ui/office/weekly', roles: REPORTS, title: () => 'Weekly review', component: WeeklyPage, nav: 'Weekly review' },
   { path: '/ui/office/weekly/:id', roles: REPORTS, title: (p) => `Weekly review ${p.id}`, component: WeeklyReviewPage },
+  // Recall as an action (issue 15): list and one recall; start/close are QA's (the pages show the actions to QA only).
+  { path: '/ui/office/recalls', roles: QA_VIEW, title: () => 'Recalls', component: RecallsPage, nav: 'Recalls' },
+  { path: '/ui/office/recalls/:id', roles: QA_VIEW, title: (p) => `Recall ${p.id}`, component: RecallViewPage },
 ];
 
 /** Where the shell goes after sign-in and for /ui/office itself. */

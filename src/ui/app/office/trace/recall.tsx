@@ -1,7 +1,7 @@
 /**
  * The recall question on one page: "which batches, handling units and customers received
  * supplier X's lot Y?" (GET /genealogy/recall), with CSV and PDF exports made by the server.
- * A question only: starting a recall (holds) is the recall action's, in its marked place below.
+ * Starting a recall (holds, signed, QA) is the recall action's: recall-start.tsx, in its marked place below.
  */
 import { useState } from 'preact/hooks';
 import type { RecallAnswer } from '../../../../report/recall-answer.js';
@@ -10,10 +10,11 @@ import type { PageProps } from '../routes';
 import { linkClick, navigate } from '../router';
 import { ErrorLine, Section, Status, fmtTime, useApi } from '../ui';
 import { download } from './download';
+import { StartRecall } from './recall-start';
 
 const batchHref = (n: string) => `/ui/office/batches/${encodeURIComponent(n)}`;
 
-export function RecallPage({ query }: PageProps) {
+export function RecallPage({ query, user }: PageProps) {
   const supplierLot = query.get('supplierLot') ?? '';
   const supplier = query.get('supplier') ?? '';
   const [f, setF] = useState({ supplierLot, supplier });
@@ -64,9 +65,9 @@ export function RecallPage({ query }: PageProps) {
               <span class="muted"> · answered {fmtTime(data.generatedAt)}</span>
             </p>
             <ErrorLine err={exportErr} />
-            {/* ── Place of the recall ACTION (issue 15, POST /recalls): built by the recall work, not here. ── */}
+            {/* ── The recall ACTION (issue 15, POST /recalls): recall-start.tsx. ── */}
             <div class="recall-slot" data-testid="recall-action-slot">
-              Start a recall (hold what is still on site, list what left): the recall action goes here.
+              <StartRecall scope={{ supplierLot, supplier: supplier || null }} user={user} />
             </div>
           </div>
           <Section title="Lots received under this supplier lot" id="lots">
