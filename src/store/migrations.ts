@@ -26,12 +26,13 @@ import { m012 } from './migrations/012-query-indexes.js';
 import { m013 } from './migrations/013-review.js';
 import { m014 } from './migrations/014-weekly-reviews.js';
 import { m015 } from './migrations/015-recalls.js';
+import { m016 } from './migrations/016-station-records.js';
 
 /**
  * One file per migration under migrations/, numbered. 002–005 were reserved up front for the
  * labels, upstream, machines and scales work so that it could proceed in parallel; a reserved
  * migration with no SQL is a no-op that only advances the version.
  */
-export const MIGRATIONS: Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m009, m010, m011, m012, m013, m014, m015];
+export const MIGRATIONS: Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m009, m010, m011, m012, m013, m014, m015, m016];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

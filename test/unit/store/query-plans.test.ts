@@ -49,6 +49,13 @@ describe('18 queries that stay flat: EXPLAIN QUERY PLAN of each documented filte
     });
   }
 
+  it('18 a station page\'s records without process values (recent list, SSE replay) use the partial index', () => {
+    for (const order of ['asc', 'desc'] as const) {
+      const p = plan(db, recordsQuery({ station: 'WEIGH-1', notType: 'process.value', after: 10, order, limit: 12 }));
+      expect(p.some((d) => /^SEARCH records USING (COVERING )?INDEX records_station_shown\b/.test(d)), p.join(' | ')).toBe(true);
+    }
+  });
+
   it('18 recall by supplier lot (with and without supplier, material) uses an index, no full scan of lots', () => {
     for (const f of [{ supplierLot: 'ACME-2611' }, { supplierLot: 'ACME-2611', supplier: 'Acme' }, { supplierLot: 'ACME-2611', material: 'RM-1001' }]) {
       const p = plan(db, supplierLotQuery(f));
