@@ -1,0 +1,5 @@
+import type { Args, Figures } from './rig.js';
+
+export async function halfOpen(_args: Args): Promise<Figures> {
+  throw new Error('not built yet');
+}
