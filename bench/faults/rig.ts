@@ -84,6 +84,11 @@ export interface RigOptions {
   brokerUrl?: (proxy: MqttProxy, broker: EmbeddedBroker) => string;
   /** Without the OPC UA machine (its start is the slowest part of a gateway restart). */
   noMachine?: boolean;
+  /**
+   * The scale's broker: 'mosquitto' (the machine's Mosquitto on 127.0.0.1:1883, default) or
+   * 'aedes' (an in-process aedes; on a reconnect it interleaves redelivered and new messages).
+   */
+  broker?: 'mosquitto' | 'aedes';
   /** Upstream HTTP timeouts. */
   upstream?: Record<string, unknown>;
 }
@@ -109,7 +114,10 @@ export class Rig {
   stateDir = '';
   batch = '';
   child: Child | null = null;
-  readonly topic = `faults/scale/${process.pid}`;
+  /** The process being started (set at spawn, before it serves). */
+  starting: { proc: ChildProcess; exited: Promise<number | null> } | null = null;
+  readonly topic = `linegate-faults/scale/${process.pid}-${Date.now()}`;
+  readonly scaleClientId = `linegate-faults-gw-scale-${process.pid}-${Date.now()}`;
 
   constructor(readonly opts: RigOptions) {}
 
@@ -117,7 +125,10 @@ export class Rig {
     const dir = this.opts.dir;
     mkdirSync(dir, { recursive: true });
     this.stateDir = join(dir, 'state');
-    this.broker = await startEmbeddedBroker({ host: '127.0.0.1', port: 0 });
+    this.broker =
+      this.opts.broker === 'aedes'
+        ? await startEmbeddedBroker({ host: '127.0.0.1', port: 0 })
+        : { port: 1883, host: '127.0.0.1', url: 'mqtt://127.0.0.1:1883', close: async () => undefined };
     this.proxy = await startMqttProxy(this.broker.port);
     this.scanner = new ScannerSimulator({ mode: 'pty', link: join(dir, 'scanner-gw') });
     await this.scanner.start();
@@ -138,7 +149,7 @@ export class Rig {
         station: 'WEIGH-1',
         profile: 'json-generic',
         topic: this.topic,
-        broker: { url: this.opts.brokerUrl ? this.opts.brokerUrl(this.proxy, this.broker) : this.proxy.url, clientId: `faults-gw-scale-${process.pid}` },
+        broker: { url: this.opts.brokerUrl ? this.opts.brokerUrl(this.proxy, this.broker) : this.proxy.url, clientId: this.scaleClientId },
       },
       { id: 'pack.printer', kind: 'zpl-printer', station: 'PACK-1', model: 'zebra-203dpi-4in', transport: { type: 'tcp', host: '127.0.0.1', port: this.printer.port }, timing: { pollIntervalMs: 200, idleStatusMs: 1000 } },
     ];
@@ -174,6 +185,7 @@ export class Rig {
     });
     const logs: string[] = [];
     const exited = new Promise<number | null>((r) => proc.on('exit', (code, sig) => r(code ?? (sig ? -1 : null))));
+    this.starting = { proc, exited };
     const timeoutMs = opts.timeoutMs ?? 60_000;
     const url = await new Promise<string>((res, rej) => {
       const timer = setTimeout(() => rej(new Error(`gateway did not start in ${timeoutMs} ms:\n${logs.slice(-20).join('\n')}`)), timeoutMs);
@@ -216,7 +228,7 @@ export class Rig {
 
   /** The node process of the gateway (the wrapper's descendant when wrapped). */
   gatewayPid(): number {
-    const c = this.child!;
+    const c = this.child ?? { pid: this.starting!.proc.pid! };
     try {
       const kids = readFileSync(`/proc/${c.pid}/task/${c.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
       if (kids.length) return kids[0]!;
@@ -227,9 +239,10 @@ export class Rig {
   }
 
   async kill9(): Promise<void> {
-    const c = this.child;
+    const c = this.child ?? (this.starting ? { ...this.starting, pid: this.starting.proc.pid! } : null);
     if (!c) return;
     const pid = this.gatewayPid();
+    this.starting = null;
     try {
       process.kill(pid, 'SIGKILL');
     } catch {
@@ -275,6 +288,17 @@ export class Rig {
     return { status: res.status, body: parsed as any };
   }
 
+  /** Every device driver online (GET /health/ready as admin). */
+  async devicesOnline(): Promise<boolean> {
+    try {
+      const h = await this.call('GET', '/health/ready', undefined, 3000);
+      const d = h.body?.subsystems?.drivers as Array<{ state: string }> | undefined;
+      return !!d && d.length > 0 && d.every((x) => x.state === 'online');
+    } catch {
+      return false;
+    }
+  }
+
   /** Master data and a batch at FILL-1 and PACK-1 (first start only). */
   async seed(): Promise<void> {
     const ok = (r: { status: number; body: any }, what: string): any => {
@@ -297,6 +321,11 @@ export class Rig {
     await this.kill9().catch(() => undefined);
     this.line?.run(0);
     await this.pub?.endAsync(true).catch(() => undefined);
+    // Leave no persistent session behind on a shared broker: connect once with a clean session.
+    if (this.broker && this.opts.broker !== 'aedes') {
+      const c = await mqtt.connectAsync(this.broker.url, { clientId: this.scaleClientId, clean: true, reconnectPeriod: 0 }).catch(() => null);
+      await c?.endAsync().catch(() => undefined);
+    }
     await this.proxy?.close();
     await this.broker?.close();
     await this.scanner?.stop().catch(() => undefined);

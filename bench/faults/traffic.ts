@@ -170,6 +170,36 @@ export function check(rig: Rig, tr: Traffic): Figures {
     out.loads_journaled = loadCount.size;
     out.loads_acknowledged_not_journaled = [...acked].filter((n) => !loadCount.has(n)).length;
     out.loads_journaled_twice = [...loadCount.values()].filter((c) => c > 1).length;
+    // Loads the broker delivered (first time) after a later one: the order the placement logic sees.
+    let maxSeen = 0;
+    let reordered = 0;
+    const seenOnce = new Set<string>();
+    for (const d of rig.proxy.delivered) {
+      const g = /"gross":([\d.]+)/.exec(d.payload)?.[1];
+      if (!g || Number(g) === 0 || seenOnce.has(g)) continue;
+      seenOnce.add(g);
+      const i = Math.round((Number(g) - 1) * 1000);
+      if (i < maxSeen) reordered++;
+      maxSeen = Math.max(maxSeen, i);
+    }
+    out.loads_delivered_out_of_order = reordered;
+    const lost = [...acked].filter((n) => !loadCount.has(n));
+    if (lost.length) out.loads_acknowledged_not_journaled_first = lost.slice(0, 10).join(' ');
+    // A load starts a placement only after a zero: a load delivered right after another load on the
+    // same connection (the broker dropped the zero between them: Mosquitto's max_queued_messages)
+    // is, by the placement rules, the same placement — acknowledged without a record by design.
+    const afterZero = new Set<string>();
+    const prevOnConn = new Map<number, string>();
+    for (const d of rig.proxy.delivered) {
+      const g = /"gross":([\d.]+)/.exec(d.payload)?.[1];
+      const prev = prevOnConn.get(d.conn ?? 0);
+      if (g && Number(g) !== 0 && (prev === undefined || prev === '0' || d.dup)) afterZero.add(Number(g).toFixed(3));
+      if (g) prevOnConn.set(d.conn ?? 0, Number(g) === 0 ? '0' : g);
+    }
+    out.loads_acknowledged_not_journaled_after_a_zero = lost.filter((n) => afterZero.has(n)).length;
+    out.loads_acknowledged_without_a_zero_before = lost.filter((n) => !afterZero.has(n)).length;
+    const delivered = new Set(rig.proxy.delivered.map((d) => /"gross":([\d.]+)/.exec(d.payload)?.[1]).filter((g): g is string => !!g && Number(g) !== 0).map((g) => Number(g).toFixed(3)));
+    out.loads_never_delivered_by_broker = Array.from({ length: tr.loadsPublished }, (_, i) => netOf(i + 1)).filter((n) => !delivered.has(n)).length;
     const all = Array.from({ length: tr.loadsPublished }, (_, i) => netOf(i + 1));
     out.loads_published_not_journaled = all.filter((n) => !loadCount.has(n)).length;
 
