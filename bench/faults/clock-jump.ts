@@ -7,7 +7,8 @@
  * into the previous day in UTC), then forward by 2 × hours (into the next day), then back to true
  * time. Two batches are created in each phase (batch numbering is by day). Before the step back the
  * ERP refuses everything for a few seconds, so records wait with a retry time in the future.
- * Checked: records whose time goes backwards are flagged (clock_synced = 0 or LG_ERR_CLOCK_JUMPED),
+ * Checked: records whose time goes backwards are flagged (clock_synced = 0; the step itself is a
+ * clock.stepped record, LG_ERR_CLOCK_STEPPED),
  * batch numbers never repeat, the ERP receives every record once and in journal order, what
  * waited for a retry is delivered promptly after the step back, nothing acknowledged is lost.
  */
@@ -84,17 +85,18 @@ export async function clockJump(args: Args): Promise<Figures> {
       let backwards = 0;
       let backwardsFlagged = 0;
       for (const r of rows) {
-        if (r.received_at < maxT) {
+        // More than 1 s before a record journaled earlier (concurrent sources reorder by milliseconds).
+        if (maxT && Date.parse(r.received_at) < Date.parse(maxT) - 1000) {
           backwards++;
           if (r.clock_synced === 0) backwardsFlagged++;
         }
         if (r.received_at > maxT) maxT = r.received_at;
       }
       out.records = rows.length;
-      out.records_with_time_before_an_earlier_record = backwards;
+      out.records_over_1s_before_an_earlier_record = backwards;
       out.of_those_flagged_clock_synced_0 = backwardsFlagged;
       out.records_flagged_clock_synced_0 = rows.filter((r) => r.clock_synced === 0).length;
-      out.clock_jump_records = rows.filter((r) => r.type === 'clock.jumped').map((r) => r.seq).join(' ') || 'none';
+      out.clock_jump_records = rows.filter((r) => r.type === 'clock.stepped').map((r) => r.seq).join(' ') || 'none';
       out.records_per_phase_first_seq = jumpSeq.map((j) => `${j.phase}: after seq ${j.seq}`).join('; ');
       const nums = batches.map((b) => b.number);
       out.batch_numbers = batches.map((b) => `${b.phase}=${b.number}`).join(' ');

@@ -62,6 +62,8 @@ import { rowToRecord as journalRowToRecord } from '../store/journal.js';
  * script, issue 18). Only times shown to people or written to the outbox are converted to wall time.
  */
 const monoNow = (): number => performance.now();
+/** Pause after the journal refused to record a delivery outcome. */
+const STORE_FAILURE_PAUSE_MS = 1000;
 const toWall = (mono: number): Date => new Date(Date.now() + (mono - performance.now()));
 
 export interface DispatcherOptions {
@@ -82,7 +84,7 @@ export interface DispatcherOptions {
 }
 
 export interface SinkError {
-  code: 'LG_ERR_SINK_UNREACHABLE' | 'LG_ERR_SINK_REFUSED';
+  code: 'LG_ERR_SINK_UNREACHABLE' | 'LG_ERR_SINK_REFUSED' | 'LG_ERR_STORE_WRITE_FAILED';
   message: string;
   status?: number;
   at: string;
@@ -606,9 +608,15 @@ class SinkWorker {
     try {
       write();
     } catch (err) {
-      // The database refused (closed at shutdown, disk full): nothing is marked; everything is resent later.
+      // The database refused (closed at shutdown, disk full, fsync EIO): nothing is marked; everything is
+      // resent later — after a pause: resending at once re-delivered the same records thousands of times a
+      // second while the journal could not write (found by the fsync-eio fault script, issue 18).
       this.log.error({ err }, 'could not record delivery outcome; the records will be sent again');
       for (const i of items) i.state = 'ready';
+      if (!aborted) {
+        this.pausedUntil = Math.max(this.pausedUntil, monoNow() + STORE_FAILURE_PAUSE_MS);
+        this.lastError = { code: 'LG_ERR_STORE_WRITE_FAILED', message: (err as Error).message, at: nowIso };
+      }
       return;
     }
 
