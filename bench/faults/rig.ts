@@ -79,9 +79,9 @@ export interface RigOptions {
   /** Extra config merged at the top level (e.g. upstream sink options). */
   configExtra?: Record<string, unknown>;
   /** Route the ERP sink through this URL instead of the ERP directly (a proxy). */
-  erpUrl?: (erp: ErpSimulator) => string;
+  erpUrl?: (erp: ErpSimulator) => string | Promise<string>;
   /** Route the scale's broker connection through this URL instead of the packet proxy. */
-  brokerUrl?: (proxy: MqttProxy, broker: EmbeddedBroker) => string;
+  brokerUrl?: (proxy: MqttProxy, broker: EmbeddedBroker) => string | Promise<string>;
   /** Without the OPC UA machine (its start is the slowest part of a gateway restart). */
   noMachine?: boolean;
   /**
@@ -141,6 +141,8 @@ export class Rig {
     this.erp = new ErpSimulator({ db: join(dir, 'erp.sqlite') });
     await this.erp.start();
     this.pub = await mqtt.connectAsync(this.broker.url, { clientId: `faults-pub-${process.pid}`, reconnectPeriod: 1000 });
+    const brokerUrl = this.opts.brokerUrl ? await this.opts.brokerUrl(this.proxy, this.broker) : this.proxy.url;
+    const erpUrl = this.opts.erpUrl ? await this.opts.erpUrl(this.erp) : this.erp.url;
     const devices: Record<string, unknown>[] = [
       { id: 'weigh.scanner', kind: 'serial-scanner', station: 'WEIGH-1', profile: 'honeywell-1900', transport: { type: 'serial', path: this.scanner.gatewayPath } },
       {
@@ -149,7 +151,7 @@ export class Rig {
         station: 'WEIGH-1',
         profile: 'json-generic',
         topic: this.topic,
-        broker: { url: this.opts.brokerUrl ? this.opts.brokerUrl(this.proxy, this.broker) : this.proxy.url, clientId: this.scaleClientId },
+        broker: { url: brokerUrl, clientId: this.scaleClientId },
       },
       { id: 'pack.printer', kind: 'zpl-printer', station: 'PACK-1', model: 'zebra-203dpi-4in', transport: { type: 'tcp', host: '127.0.0.1', port: this.printer.port }, timing: { pollIntervalMs: 200, idleStatusMs: 1000 } },
     ];
@@ -165,7 +167,7 @@ export class Rig {
         { id: 'PACK-1', role: 'packing' },
       ],
       devices,
-      upstream: { sinks: [{ id: 'erp', kind: 'http', url: this.opts.erpUrl ? this.opts.erpUrl(this.erp) : this.erp.url, ...(this.opts.upstream ?? {}) }] },
+      upstream: { sinks: [{ id: 'erp', kind: 'http', url: erpUrl, ...(this.opts.upstream ?? {}) }] },
       api: { host: '127.0.0.1', port: 0 },
       storage: { stateDir: this.stateDir, synchronous: 'FULL' },
       log: { level: 'info' },
