@@ -38,7 +38,18 @@ export async function fsyncEio(args: Args): Promise<Figures> {
     const injected = (): boolean => existsSync(trace) && readFileSync(trace, 'utf8').includes('INJECTED');
     const tStart = Date.now();
     await until(injected, 300_000, 'first injected EIO', 5);
-    const tEio = Date.now();
+    // strace -tt stamps each syscall (local wall time, microseconds): the true moment of the first
+    // EIO, a little before this process noticed it in the file.
+    const first = readFileSync(trace, 'utf8').split('\n').find((l) => l.includes('INJECTED'));
+    const hms = first ? /\s(\d{2}):(\d{2}):(\d{2})\.(\d{3})/.exec(first) : null;
+    const noticed = Date.now();
+    let tEio = noticed;
+    if (hms) {
+      const d = new Date();
+      d.setHours(Number(hms[1]), Number(hms[2]), Number(hms[3]), Number(hms[4]));
+      if (d.getTime() <= noticed) tEio = d.getTime();
+    }
+    out.eio_noticed_after_it_happened_ms = noticed - tEio;
     out.first_eio_after_s = ((tEio - tStart) / 1000).toFixed(1);
     const at = { puback: rig.proxy.acked.length, loads: ackedLoads(rig.proxy).size, labels: tr.labelsAcked.length, beeps: countBeeps(rig.scanner.received()), records: 0 };
     const db0 = rig.journal();
@@ -90,6 +101,7 @@ export async function fsyncEio(args: Args): Promise<Figures> {
     out.syncs_injected = readFileSync(trace, 'utf8').split('\n').filter((l) => l.includes('INJECTED')).length;
     // Restart without the fault: nothing acknowledged may be missing.
     tr.setUp(false);
+    const tRestart = Date.now();
     await rig.kill9();
     await rig.spawn();
     tr.setUp(true);
@@ -111,6 +123,20 @@ export async function fsyncEio(args: Args): Promise<Figures> {
     }
     out.drained = String(await drained(rig, 120_000));
     Object.assign(out, check(rig, tr));
+    // Host ACK has two answers only: after a failed commit the scanner gets the BAD beep and the
+    // station page says NOT RECORDED (LG_ERR_STORE_WRITE_FAILED) — a refusal, not an acknowledgement.
+    // So for scans: answered before the first EIO → must be journaled; answered after → refusals.
+    {
+      const j = rig.journal();
+      const have = new Set((j.prepare(`SELECT payload FROM records WHERE device = 'weigh.scanner'`).all() as Array<{ payload: string }>).map((r) => Number(/FLT-(\d+)/.exec(r.payload)?.[1])));
+      j.close();
+      const before = [...tr.scanAnsweredAt].filter(([, t]) => t < tEio).map(([n]) => n);
+      const afterEio = [...tr.scanAnsweredAt].filter(([, t]) => t >= tEio && t < tRestart).map(([n]) => n);
+      out.scans_answered_before_eio_not_journaled = before.filter((n) => !have.has(n)).length;
+      out.scans_answered_between_eio_and_restart_bad_beep = afterEio.length;
+      out.scans_answered_between_eio_and_restart_journaled_anyway = afterEio.filter((n) => have.has(n)).length;
+      delete out.scans_acknowledged_not_journaled;
+    }
     out.load_at_end = loadAvg();
   } finally {
     await rig.close();

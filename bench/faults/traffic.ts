@@ -24,6 +24,8 @@ export class Traffic {
   running = false;
   scansSent = 0;
   scansAcked = new Set<number>();
+  /** When each scan got its beep (ms epoch). */
+  scanAnsweredAt = new Map<number, number>();
   scansUnanswered = 0;
   loadsPublished = 0;
   labelsAsked = 0;
@@ -76,13 +78,17 @@ export class Traffic {
       while (this.beeps() <= before && Date.now() < end && this.running) await sleep(5);
       if (this.beeps() > before) {
         this.scansAcked.add(n);
+        this.scanAnsweredAt.set(n, Date.now());
         this.beepsSeen = this.beeps();
       } else {
         // No answer (killed?): wait until the gateway is back and settled, then any late beep is this scan's.
         this.scansUnanswered++;
         while (this.running && !this.up) await sleep(20);
         await sleep(3000);
-        if (this.beeps() > before) this.scansAcked.add(n);
+        if (this.beeps() > before) {
+          this.scansAcked.add(n);
+          this.scanAnsweredAt.set(n, Date.now());
+        }
         this.beepsSeen = this.beeps();
       }
       if (this.rates.scanGapMs) await sleep(this.rates.scanGapMs);
