@@ -10,6 +10,10 @@ export interface Delivered {
   index: number;
   messageId: number | null;
   payload: string;
+  /** Which proxied connection (0, 1, …, in accept order). */
+  conn?: number;
+  /** The PUBLISH had its DUP flag set (a redelivery). */
+  dup?: boolean;
 }
 
 export interface MqttProxy {
@@ -51,7 +55,9 @@ export async function startMqttProxy(brokerPort: number, opts: { protocolVersion
   const acked: Delivered[] = [];
   const sockets = new Set<Socket>();
   const v5 = opts.protocolVersion === 5;
+  let conns = 0;
   const server: Server = createServer((client) => {
+    const conn = conns++;
     const upstream = connect(brokerPort, '127.0.0.1');
     sockets.add(client).add(upstream);
     const byId = new Map<number, Delivered>();
@@ -77,7 +83,7 @@ export async function startMqttProxy(brokerPort: number, opts: { protocolVersion
         }
         o += plen;
       }
-      const d: Delivered = { index: delivered.length, messageId, payload: body.subarray(o).toString('utf8') };
+      const d: Delivered = { index: delivered.length, messageId, payload: body.subarray(o).toString('utf8'), conn, dup: (flags & 8) !== 0 };
       delivered.push(d);
       if (messageId !== null) byId.set(messageId, d);
     });

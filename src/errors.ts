@@ -161,6 +161,7 @@ export const ERRORS = {
 
   // ── machine counters and scale payloads (issue 10.3–10.5) ───────────────────
   LG_ERR_COUNTER_DISCONTINUITY: e(422, 'machine {device}: counter {field} jumped {previous} → {value} (+{delta}, at most {maxDelta} is plausible) — not booked as production; a PLC preset or glitch'),
+  LG_ERR_CLOCK_STEPPED: e(422, 'the system clock stepped {direction} by {delta} ({before} → {after}); records of the next {holdMinutes} min are flagged clock_synced = false — check the time source (NTP)'),
   LG_ERR_WEIGHT_UNIT_MISSING: e(422, 'scale {device}: the payload carries no unit and the profile declares no payloadUnit'),
   LG_ERR_WEIGHT_STABILITY_UNKNOWN: e(422, 'scale {device}: the payload has no stable flag and no software stability is configured'),
   LG_ERR_WEIGHT_BELOW_ZERO: e(422, 'scale {device}: the empty platform reads below zero ({value}) — zero the scale'),

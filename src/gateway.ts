@@ -15,7 +15,8 @@ import { Journal } from './store/journal.js';
 import { Repo } from './store/repo.js';
 import { openSettings, type SettingsDoc } from './store/settings.js';
 import type { Clock } from './util/clock.js';
-import { systemClock } from './util/clock.js';
+import { StepWatchingClock, systemClock } from './util/clock.js';
+import { journalClockSteps } from './service/clock-steps.js';
 import type { Logger } from './util/log.js';
 import { createLogger } from './util/log.js';
 import { parseForBinding } from './binding/parse.js';
@@ -104,7 +105,8 @@ export class Gateway {
     private readonly opts: GatewayOptions = {},
   ) {
     this.logger = opts.logger ?? createLogger({ level: cfg.log.level });
-    this.clock = opts.clock ?? systemClock;
+    // The system clock is watched for steps (an injected test clock is taken as it is).
+    this.clock = opts.clock ?? new StepWatchingClock(systemClock);
     this.autoTransitions = new Set(cfg.devices.filter((d) => (d as { autoBatchTransitions?: boolean }).autoBatchTransitions).map((d) => d.id));
   }
 
@@ -157,6 +159,10 @@ export class Gateway {
     this.db = openDatabase(join(this.stateDir, 'journal.sqlite'), { synchronous: this.cfg.storage.synchronous });
     const sinks = (this.cfg.upstream?.sinks ?? []).map((s: { id: string }) => s.id);
     this.journal = new Journal(this.db, { site: this.cfg.site.id, line: this.cfg.line.id, sinks, clock: this.clock, logger: this.logger });
+    if (this.clock instanceof StepWatchingClock) {
+      const stopSteps = journalClockSteps(this.clock, this.journal, this.logger);
+      this.onStop('clock step watch', stopSteps);
+    }
     this.repo = new Repo(this.db);
     this.settings = await openSettings(this.stateDir, this.clock.now());
     this.ops = new Ops(this.cfg, this.journal, this.repo, this.clock, this.opts.parseScan ?? parseForBinding);

@@ -1045,7 +1045,7 @@ class PrinterWorker {
    * late answer to it would be taken for the next job's confirmation).
    */
   private async confirm(job: JobRow, sentCommit: Promise<void>, conn: PrinterConnection): Promise<void> {
-    let deadline = Date.now() + this.timing.confirmTimeoutMs;
+    let deadline = performance.now() + this.timing.confirmTimeoutMs;
     let first = true;
     let unanswered = 0;
     const needsConfirmation = async (reason: 'connection_lost' | 'no_confirmation', code: ErrorCode, detail: string): Promise<void> => {
@@ -1096,9 +1096,9 @@ class PrinterWorker {
           this.svc.emitJob(job.id);
           return;
         }
-        if (!readiness(hs).ready) deadline = Date.now() + this.timing.confirmTimeoutMs;
+        if (!readiness(hs).ready) deadline = performance.now() + this.timing.confirmTimeoutMs;
       }
-      if (Date.now() >= deadline) {
+      if (performance.now() >= deadline) {
         // The job's connection is not used again: an answer to one of our queries may still come.
         this.dropConnection();
         return needsConfirmation(

@@ -127,10 +127,10 @@ class TcpConnection implements PrinterConnection {
       this.buf = Buffer.alloc(0);
     }
     this.sock.write(HS);
-    const deadline = Date.now() + timeoutMs;
+    const deadline = performance.now() + timeoutMs;
     while (this.frames.length < 3) {
       if (this.lostReason !== null) throw new ConnectionLostError(this.lostReason);
-      const left = deadline - Date.now();
+      const left = deadline - performance.now();
       if (left <= 0) return null;
       await new Promise<void>((resolve) => {
         const t = setTimeout(() => {

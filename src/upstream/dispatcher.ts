@@ -55,6 +55,18 @@ import { EpcisSink, type EpcisEventSource } from './sinks/epcis.js';
 import type { OutgoingRecord, RecordOutcome, SendResult, Sink } from './sinks/sink.js';
 import { rowToRecord as journalRowToRecord } from '../store/journal.js';
 
+
+/**
+ * Pauses, probes, linger and rates are scheduled on the MONOTONIC clock: a step of the wall clock
+ * (NTP after a long outage, a person setting the time) must not pause delivery for the size of the
+ * step — a step back by 13 h would otherwise hold every retry for 13 h (found by the clock-jump fault
+ * script, issue 18). Only times shown to people or written to the outbox are converted to wall time.
+ */
+const monoNow = (): number => performance.now();
+/** Pause after the journal refused to record a delivery outcome. */
+const STORE_FAILURE_PAUSE_MS = 1000;
+const toWall = (mono: number): Date => new Date(Date.now() + (mono - performance.now()));
+
 export interface DispatcherOptions {
   /** Gateway id in the CloudEvents source; defaults to the host name. */
   gatewayId?: string;
@@ -75,7 +87,7 @@ export interface DispatcherOptions {
 }
 
 export interface SinkError {
-  code: 'LG_ERR_SINK_UNREACHABLE' | 'LG_ERR_SINK_REFUSED';
+  code: 'LG_ERR_SINK_UNREACHABLE' | 'LG_ERR_SINK_REFUSED' | 'LG_ERR_STORE_WRITE_FAILED';
   message: string;
   status?: number;
   at: string;
@@ -399,7 +411,7 @@ class SinkWorker {
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.pump();
-    }, Math.max(0, at - Date.now()));
+    }, Math.max(0, at - monoNow()));
   }
 
   private pump(): void {
@@ -408,10 +420,10 @@ class SinkWorker {
       this.fill();
     } catch (err) {
       this.log.error({ err }, 'reading the outbox failed; retrying');
-      this.wakeAt(Date.now() + 1000);
+      this.wakeAt(monoNow() + 1000);
       return;
     }
-    const now = Date.now();
+    const now = monoNow();
     if (now < this.pausedUntil) {
       const probeMs = this.sink.backoff.probeMs ?? 0;
       if (this.probeable && probeMs > 0 && this.sink.probe && this.nextProbeAt < this.pausedUntil) {
@@ -446,9 +458,9 @@ class SinkWorker {
       .catch(() => false)
       .then((ok) => {
         this.probe = undefined;
-        this.nextProbeAt = Date.now() + probeMs;
-        if (ok && this.running && epoch === this.failEpoch && Date.now() < this.pausedUntil) {
-          this.log.info({ failures: this.failures, pausedForMs: this.pausedUntil - Date.now() }, 'receiver answers again; resuming delivery');
+        this.nextProbeAt = monoNow() + probeMs;
+        if (ok && this.running && epoch === this.failEpoch && monoNow() < this.pausedUntil) {
+          this.log.info({ failures: this.failures, pausedForMs: this.pausedUntil - monoNow() }, 'receiver answers again; resuming delivery');
           this.pausedUntil = 0;
           this.probeable = false;
         }
@@ -470,7 +482,7 @@ class SinkWorker {
     const inflightSeqs = new Set<number>();
     for (const i of this.window) if (i.state === 'inflight') inflightSeqs.add(i.seq);
     let added = false;
-    const now = Date.now();
+    const now = monoNow();
     while (this.window.length < this.windowMax && this.windowBytes < this.windowBytesMax) {
       const want = Math.min(this.pageSize, this.windowMax - this.window.length);
       const rows = this.q.page.all(this.sink.id, this.cursor, want) as RecordRow[];
@@ -570,7 +582,7 @@ class SinkWorker {
     // Counted only if no failure was counted since this request was sent (one per attempt window).
     const counted = epoch === this.failEpoch || retryAfterMs !== undefined;
     const resumeAt = (): number =>
-      counted ? Date.now() + (retryAfterMs ?? backoffDelay(this.failures, { ...this.sink.backoff, random: this.random })) : Math.max(this.pausedUntil, Date.now());
+      counted ? monoNow() + (retryAfterMs ?? backoffDelay(this.failures, { ...this.sink.backoff, random: this.random })) : Math.max(this.pausedUntil, monoNow());
     let resume = 0;
     const aborted = this.stopping || !this.running;
 
@@ -594,7 +606,7 @@ class SinkWorker {
       if (retry && !splitting && !aborted) {
         resume = resumeAt();
         const err = JSON.stringify({ code: 'LG_ERR_SINK_UNREACHABLE', status: retry.status, detail: retry.detail, at: nowIso });
-        const next = new Date(resume).toISOString();
+        const next = toWall(resume).toISOString();
         items.forEach((item) => {
           if (!gone.has(item.seq)) this.q.failed.run(err, next, this.sink.id, item.seq);
         });
@@ -603,9 +615,15 @@ class SinkWorker {
     try {
       write();
     } catch (err) {
-      // The database refused (closed at shutdown, disk full): nothing is marked; everything is resent later.
+      // The database refused (closed at shutdown, disk full, fsync EIO): nothing is marked; everything is
+      // resent later — after a pause: resending at once re-delivered the same records thousands of times a
+      // second while the journal could not write (found by the fsync-eio fault script, issue 18).
       this.log.error({ err }, 'could not record delivery outcome; the records will be sent again');
       for (const i of items) i.state = 'ready';
+      if (!aborted) {
+        this.pausedUntil = Math.max(this.pausedUntil, monoNow() + STORE_FAILURE_PAUSE_MS);
+        this.lastError = { code: 'LG_ERR_STORE_WRITE_FAILED', message: (err as Error).message, at: nowIso };
+      }
       return;
     }
 
@@ -621,7 +639,7 @@ class SinkWorker {
     if (delivered > 0) {
       this.deliveredTotal += delivered;
       this.lastDeliveredAt = nowIso;
-      this.rateBuckets.push({ at: Date.now(), n: delivered });
+      this.rateBuckets.push({ at: monoNow(), n: delivered });
     }
     this.quarantinedTotal += quarantined;
     if (quarantined > 0) this.lastError = { code: 'LG_ERR_SINK_REFUSED', message: 'record(s) refused and quarantined', at: nowIso };
@@ -632,18 +650,18 @@ class SinkWorker {
         this.failures++;
         this.failEpoch++;
         this.probeable = retryAfterMs === undefined && (r.status === undefined || r.status === 502 || r.status === 503 || r.status === 504);
-        this.nextProbeAt = Date.now() + (this.sink.backoff.probeMs ?? 0);
+        this.nextProbeAt = monoNow() + (this.sink.backoff.probeMs ?? 0);
       }
       this.pausedUntil = Math.max(this.pausedUntil, resume);
       this.lastError = { code: 'LG_ERR_SINK_UNREACHABLE', message: r.detail, ...(r.status !== undefined ? { status: r.status } : {}), at: nowIso };
-      this.log.warn({ detail: r.detail, status: r.status, resumeInMs: resume - Date.now(), failures: this.failures }, 'delivery failed; backing off');
+      this.log.warn({ detail: r.detail, status: r.status, resumeInMs: resume - monoNow(), failures: this.failures }, 'delivery failed; backing off');
     } else if (delivered > 0 && !retry) {
       this.failures = 0;
     }
   }
 
   stats(): SinkStats {
-    const now = Date.now();
+    const now = monoNow();
     if (!this.countCache || now - this.countCache.at > 1000) {
       const backlog = (this.q.backlog.get(this.sink.id) as { n: number }).n;
       const quarantined = (this.q.quarantinedCount.get(this.sink.id) as { n: number }).n;
@@ -669,7 +687,7 @@ class SinkWorker {
       ratePerSec: this.rateBuckets.reduce((s, b) => s + b.n, 0) / 10,
       lastDeliveredAt: this.lastDeliveredAt,
       lastError: this.lastError,
-      resumeAt: now < this.pausedUntil ? new Date(this.pausedUntil).toISOString() : null,
+      resumeAt: now < this.pausedUntil ? toWall(this.pausedUntil).toISOString() : null,
       failuresSinceSuccess: this.failures,
       probesTotal: this.probesTotal,
       retriesTotal: this.retriesTotal,
