@@ -68,6 +68,9 @@ export interface GatewayOptions {
 
 export type GatewayState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped';
 
+/** device_state key of a scale's placement state. */
+const PLACEMENT_STATE_KEY = 'placement';
+
 export class Gateway {
   readonly logger: Logger;
   readonly clock: Clock;
@@ -393,6 +396,13 @@ export class Gateway {
       // The device's acknowledgement (MQTT PUBACK) waits for the journal commit: a crash before
       // the commit means the broker redelivers the weight, never that it is lost.
       gated.setCommitGate((r) => this.handleReading(d.station, driver, r));
+      // A scale's placement state (empty / settling / captured, last capture) is journaled in the
+      // commit its message's PUBACK waits for, and resumed from the journal (src/drivers/mqtt-scale).
+      const placed = driver as DeviceDriver & { setStateGate?: (g: ((s: never) => Promise<unknown>) | null) => void; restorePlacement?: (s: never) => void };
+      if (placed.setStateGate && placed.restorePlacement) {
+        placed.restorePlacement(this.repo.deviceState(d.id, PLACEMENT_STATE_KEY) as never);
+        placed.setStateGate((s) => this.journal.submit((tx) => this.repo.setDeviceState(tx, d.id, PLACEMENT_STATE_KEY, s)));
+      }
     } else {
       driver.on('reading', (r: Reading) => void this.onReading(d.station, driver, r));
     }

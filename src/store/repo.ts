@@ -266,6 +266,11 @@ export class Repo {
     return { lotBefore: lot.quantity, lotAfter };
   }
 
+  /** Write a device's state inside the caller's journal transaction (durable with its commit). */
+  setDeviceState(tx: TxContext, device: string, key: string, value: unknown): void {
+    this.s.setDeviceState!.run(device, key, JSON.stringify(value ?? null), tx.now.toISOString());
+  }
+
   deviceState(device: string, key: string): unknown {
     const r = this.s.deviceState!.get(device, key) as Row | undefined;
     return r ? JSON.parse(String(r.value)) : undefined;

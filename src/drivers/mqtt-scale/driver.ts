@@ -43,8 +43,10 @@
  * unacknowledged messages and redelivers them on the reconnect (with backoff), so everything
  * resumes once the journal commits again. Messages after the failed one whose records did commit
  * are redelivered too; replayed from the rolled-back state they can record a second capture of
- * the same load — visible in the journal, never a lost one. The placement state file is written
- * from the state at the last ACKNOWLEDGED message, never from one still waiting for its commit.
+ * the same load — visible in the journal, never a lost one. In the gateway the placement state is
+ * journaled (device_state, `setStateGate`) in the commit that the message's PUBACK waits for; without
+ * a state gate (the driver alone) it goes to a file, written from the state at the last ACKNOWLEDGED
+ * message, never from one still waiting for its commit.
  */
 import { readFileSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
@@ -137,6 +139,7 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
   private stateDirty = false;
   private stateWriting: Promise<void> | null = null;
   private commitGate: ((r: WeightReading) => Promise<unknown>) | null = null;
+  private stateGate: ((s: PlacementSnapshot) => Promise<unknown>) | null = null;
   private gatedLastReadingAt: Date | null = null;
   private pendingGates = 0;
   /** Ordered acknowledgement queue (see the file comment). */
@@ -298,6 +301,28 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
   }
 
   /**
+   * Make the placement state durable in the journal before the PUBACK of the message that changed
+   * it (the gateway writes it into device_state in a journal transaction; it joins the same group
+   * commit as the captures). Without it, the state went to a file asynchronously AFTER the PUBACK:
+   * a kill -9 in that window restored a stale phase, so a redelivered load could be ignored (an
+   * acknowledged load lost) or captured a second time — the kill9 fault script saw 41 lost and
+   * 131 doubled in 527 kills. With a state gate the file is neither written nor read; `restore`
+   * hands back the journal's state before start.
+   */
+  setStateGate(gate: ((s: PlacementSnapshot) => Promise<unknown>) | null): void {
+    this.stateGate = gate;
+  }
+
+  /** The placement state the journal holds (device_state), before start; replaces the file's. */
+  restorePlacement(s: PlacementSnapshot | null | undefined): void {
+    if (!s || typeof s.phase !== 'string') return;
+    this.machine.restore(s, parseDec);
+    this.confirmed = this.machine.snapshot();
+    this.savedPhaseKey = this.phaseKey();
+    this.lastQueuedKey = this.phaseKey();
+  }
+
+  /**
    * Process one payload as if it had arrived from the broker. The MQTT handler calls this; the
    * bench and tests call it too. Never throws. Returns a promise only when a commit gate holds it.
    */
@@ -333,7 +358,9 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
     const key = this.phaseKey();
     const snapshot = key !== this.lastQueuedKey ? this.machine.snapshot() : null;
     this.lastQueuedKey = key;
-    const held = out.length > 0 ? this.emitAll(out) : undefined;
+    const emitted = out.length > 0 ? this.emitAll(out) : undefined;
+    const stored = snapshot && this.stateGate ? this.stateGate(snapshot) : undefined;
+    const held = emitted && stored ? Promise.all([emitted, stored]) : (emitted ?? stored);
     if (!held && this.acks.length === 0) {
       if (snapshot) this.confirm(snapshot);
       this.pipeline.acked++;
@@ -609,7 +636,7 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
    * after the restart, and the journal shows both records.
    */
   private saveState(force: boolean): void {
-    if (!this.stateFile) return;
+    if (!this.stateFile || this.stateGate) return;
     const c = this.confirmed;
     const key = `${c.phase}|${c.lastCapture?.at ?? ''}|${c.lastCapture?.net ?? ''}`;
     if (!force && key === this.savedPhaseKey) return;
