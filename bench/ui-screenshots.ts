@@ -5,7 +5,7 @@
  * free ports with a throw-away state folder, opens every station page it prints in Debian's
  * chromium (playwright-core), waits until the shift has produced verdicts there, and writes
  * docs/station-<ID>.png (1280×800 page, saved at half size to keep the PNGs small).
- * Then the supervisor/QA pages (issue 14): a QA user is created with the demo's admin token, signs
+ * Then the supervisor/QA pages (issue 14): the demo's QA user (seeded with its signing secret), signs
  * in through the sign-in form, and the demo batch's page (once the filler's PackML states are on its
  * timeline) and its review page are saved as docs/office-batch.png and docs/office-review.png.
  */
@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { packageRoot } from '../src/util/paths.js';
 import { officeGenealogyScreenshot } from './trace-picture.js';
+import { DEMO_DESK_USERS } from '../src/demo.js';
 
 const root = packageRoot();
 
@@ -92,15 +93,15 @@ async function officeShots(browser: import('playwright-core').Browser, out: stri
     if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(j)}`);
     return j;
   };
-  const secret = 'screenshot-secret-1';
-  const qa = await call('POST', '/users', { id: 'qa-demo', name: 'Quinn QA', role: 'qa' }, admin);
-  await call('PUT', '/me/signing-secret', { kind: 'password', secret }, qa.token);
+  // The demo seeds its QA user with a signing secret (src/demo.ts, printed at start).
+  const qaUser = DEMO_DESK_USERS.find((u) => u.role === 'qa')!;
+  const secret = qaUser.secret;
   const batch = (await call('GET', '/batches?limit=1', null, admin)).items[0]?.number as string | undefined;
   if (!batch) throw new Error('the demo has no batch');
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 1000 }, deviceScaleFactor: 0.6 });
   const page = await ctx.newPage();
   await page.goto(`${base}/ui/office/batches/${encodeURIComponent(batch)}`);
-  await page.locator('[data-testid=signin] input[name=userId]').fill('qa-demo');
+  await page.locator('[data-testid=signin] input[name=userId]').fill(qaUser.id);
   await page.locator('[data-testid=signin] input[name=secret]').fill(secret);
   await page.locator('[data-testid=signin] button[type=submit]').click();
   await page.locator('[data-testid=batch-page]').waitFor({ timeout: 30_000 });

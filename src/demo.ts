@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import type { Config, DeviceConfig } from './config/schema.js';
 import type { Logger } from './util/log.js';
 import { Gateway } from './gateway.js';
-import { installSignals } from './main.js';
+import { EXIT, installSignals, PORT_IN_USE } from './main.js';
+import { isLgError } from './errors.js';
 import { ScannerSimulator } from '../simulators/scanner/simulator.js';
 import { ScaleSimulator } from '../simulators/scale/simulator.js';
 import { OpcuaLineSimulator } from '../simulators/opcua-line/line.js';
@@ -78,7 +79,19 @@ export async function runDemo(cfg: Readonly<Config>, logger: Logger): Promise<nu
       }
     }
   });
-  await gw.start();
+  try {
+    await gw.start();
+  } catch (err) {
+    // A start failure stops the simulators too (they would keep the process alive with no
+    // gateway); a port in use is one line and exit 69, as for `linegate run`.
+    await gw.stop().catch(() => undefined);
+    for (const s of sims.reverse()) await Promise.resolve(s.stop()).catch(() => undefined);
+    if (isLgError(err) && PORT_IN_USE.has(err.code)) {
+      process.stderr.write(`linegate: ${err.message} (${err.code})\n`);
+      return EXIT.UNAVAILABLE;
+    }
+    throw err;
+  }
 
   // 3. Scales publish on the (now running) broker.
   for (const d of cfg.devices as DeviceConfig[]) {
@@ -107,6 +120,7 @@ export async function runDemo(cfg: Readonly<Config>, logger: Logger): Promise<nu
       `  stations:     ${gw.url}/ui   (open a station below once within 10 minutes to pair that browser with it)\n` +
       pages.join('') +
       `  office:       ${gw.url}/ui/office   (supervisor and QA pages: sign in with user id + signing secret)\n` +
+      DEMO_DESK_USERS.map((u) => `                ${u.id.padEnd(9)} / ${u.secret.padEnd(16)} (${u.role}; demo only)\n`).join('') +
       `  admin token:  ${gw.adminTokenFile ?? join(cfg.storage.stateDir, 'admin.token')} (written on first start)\n` +
       (erp ? `  ERP receiver: ${new URL(erp.url).origin}/_report\n` : '') +
       `  state:        ${cfg.storage.stateDir}\n\n`,
@@ -119,6 +133,12 @@ export async function runDemo(cfg: Readonly<Config>, logger: Logger): Promise<nu
 
 const SYSTEM = { id: 'erp', role: 'erp' as const };
 
+/** The demo's supervisor and QA (their secrets are printed at start: a demo, not a plant). */
+export const DEMO_DESK_USERS = [
+  { id: 'sup-demo', name: 'Sam Supervisor', role: 'supervisor' as const, secret: 'demo-supervisor' },
+  { id: 'qa-demo', name: 'Quinn QA', role: 'qa' as const, secret: 'demo-qa-secret' },
+];
+
 async function seed(gw: Gateway): Promise<string> {
   const ops = gw.ops;
   await ops.upsertMaterial({ code: 'RM-1001', name: 'Sugar, granulated', unit: 'kg', gtins: ['09506000134369'] }, SYSTEM);
@@ -129,6 +149,13 @@ async function seed(gw: Gateway): Promise<string> {
   await ops.upsertLot({ id: 'L-1002-A', material: 'RM-1002', supplier: 'Citrix Chem', supplierLot: 'CC-5531', receiptDate: '2026-11-10', expiry: '2028-05-31', status: 'released', quantity: '25.000' }, SYSTEM, 'goods receipt', 'upsert');
   for (const [id, name, badge] of [['op-anna', 'Anna Operator', 'EMP-0042'], ['op-ben', 'Ben Packer', 'EMP-0043']] as const) {
     if (!gw.repo.userById(id)) await ops.createUser({ id, name, role: 'operator', badge }, { id: 'admin', role: 'admin' });
+  }
+  // Desk users for the supervisor and QA pages, with the signing secrets printed at start. DEMO
+  // ONLY: a real installation creates its users over the API and each sets their own secret.
+  for (const u of DEMO_DESK_USERS) {
+    if (!gw.repo.userById(u.id)) await ops.createUser({ id: u.id, name: u.name, role: u.role }, { id: 'admin', role: 'admin' });
+    const hasSecret = gw.repo.db.prepare('SELECT 1 FROM signing_secrets WHERE user_id = ?').get(u.id);
+    if (!hasSecret) await ops.signatures.setSecret(u.id, { kind: 'password', secret: u.secret }, { id: u.id, role: u.role });
   }
   const today = new Date().toISOString().slice(0, 10);
   const wo = await ops.upsertWorkOrder(

@@ -204,6 +204,7 @@ export const ERRORS = {
   LG_ERR_BAD_URL: e(400, 'the request URL is malformed: {url}'),
   LG_ERR_JSON_TOO_DEEP: e(400, 'the request body nests deeper than {max} levels'),
   LG_ERR_API_PORT_IN_USE: e(500, 'the API address {host}:{port} is already in use — stop the other process (another linegate?) or change api.port'),
+  LG_ERR_METRICS_PORT_IN_USE: e(500, 'the metrics address {host}:{port} is already in use — stop the other process (another linegate?) or change ops.metrics.port'),
   // ── station pages and kiosk panels (station pages issue) ────────────────────
   LG_ERR_KIOSK_PAIRING_INVALID: e(403, 'the pairing code is unknown, used or expired — ask an admin for a new one'),
   LG_ERR_KIOSK_NOT_FOUND: e(404, 'kiosk {kiosk} is not paired'),

@@ -30,6 +30,9 @@ import { versionLine } from './service/version.js';
  */
 export const EXIT = { OK: 0, FAIL: 1, USAGE: 64, UNAVAILABLE: 69, CONFIG: 78 } as const;
 
+/** Start failures that are a one-line hint and exit 69 (EX_UNAVAILABLE), not a stack. */
+export const PORT_IN_USE: ReadonlySet<string> = new Set(['LG_ERR_API_PORT_IN_USE', 'LG_ERR_METRICS_PORT_IN_USE']);
+
 const HELP = `linegate — MES edge gateway
 
 Usage:
@@ -431,7 +434,7 @@ export async function main(argv: string[]): Promise<number> {
       try {
         await gw.start();
       } catch (err) {
-        if (isLgError(err) && err.code === 'LG_ERR_API_PORT_IN_USE') {
+        if (isLgError(err) && PORT_IN_USE.has(err.code)) {
           // One line, no stack: the hint is the whole story. 69 (EX_UNAVAILABLE) is not in the
           // unit's RestartPreventExitStatus — the port may be free on the next try.
           process.stderr.write(`linegate: ${err.message} (${err.code})\n`);

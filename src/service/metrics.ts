@@ -260,7 +260,9 @@ export class Metrics {
       );
     });
     await new Promise<void>((resolve, reject) => {
-      this.server!.once('error', reject);
+      this.server!.once('error', (err: NodeJS.ErrnoException) =>
+        reject(err.code === 'EADDRINUSE' ? new LgError('LG_ERR_METRICS_PORT_IN_USE', { host: cfg.host, port: cfg.port }, { cause: err }) : err),
+      );
       this.server!.listen(cfg.port, cfg.host, () => resolve());
     });
     const port = (this.server.address() as AddressInfo).port;

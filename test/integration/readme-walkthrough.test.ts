@@ -40,7 +40,7 @@ it('11.12 the README API walkthrough runs as written against a live linegate dem
 
   const dir = tempDir('linegate-walkthrough-');
   dirs.push(dir.cleanup);
-  const names = ['LINEGATE_PORT', 'LINEGATE_DEMO_MQTT_PORT', 'LINEGATE_DEMO_OPCUA_PORT', 'LINEGATE_DEMO_SCANNER1_PORT', 'LINEGATE_DEMO_SCANNER2_PORT', 'LINEGATE_DEMO_PRINTER_PORT', 'LINEGATE_DEMO_ERP_PORT'];
+  const names = ['LINEGATE_PORT', 'LINEGATE_DEMO_METRICS_PORT', 'LINEGATE_DEMO_MQTT_PORT', 'LINEGATE_DEMO_OPCUA_PORT', 'LINEGATE_DEMO_SCANNER1_PORT', 'LINEGATE_DEMO_SCANNER2_PORT', 'LINEGATE_DEMO_PRINTER_PORT', 'LINEGATE_DEMO_ERP_PORT'];
   const state = join(dir.path, 'state');
   const env: NodeJS.ProcessEnv = { ...process.env, LINEGATE_DEMO_STATE: state, LINEGATE_LOG_LEVEL: 'warn' };
   for (const n of names) env[n] = String(await freePort());
