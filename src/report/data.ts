@@ -488,7 +488,16 @@ function gatherSections(db: Db, number: string, cfg: ReportConfigSource | null, 
     if (!acts.has(id)) acts.set(id, new Set());
     acts.get(id)!.add(what);
   };
-  for (const id of parse(`{"p":${String(b.personnel ?? '[]')}}`).p as unknown[]) did(id, 'assigned');
+  // "Assigned" as of the cut: the people named when the batch was created (its batch.created record)
+  // and whoever joined it by signing in at its station or selecting it there (the records whose
+  // effects add to batches.personnel). Not the batch row's list: it grows after the cut, and the
+  // report at a cut must hash the same later (the demo's shift showed it: NOT VERIFIED, personnel).
+  const createdRec = records.find((r) => r.type === 'batch.created');
+  const named = createdRec ? (parse(String(createdRec.payload)).personnel as unknown) : parse(`{"p":${String(b.personnel ?? '[]')}}`).p;
+  for (const id of Array.isArray(named) ? named : []) did(id, 'assigned');
+  for (const r of records) {
+    if (r.status === 'accepted' && (r.type === 'operator.signed_in' || r.type === 'batch.selected')) did(r.operator, 'assigned');
+  }
   // Signatures, deviations and QC results are named below from their own rows; every other record
   // names what the person did by its type.
   for (const r of records) {

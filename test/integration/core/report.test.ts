@@ -401,6 +401,9 @@ describe('batch record report (issue 14)', () => {
     const before = live.sections.reconciliation.labels;
     if (reprinted) await waitFor(async () => (await t.call('GET', `/batches/${batch}/reconciliation`, undefined, tokens.qa1)).body.labels.printed === before.printed + 1, 20_000, 50, 'late reprint confirmed');
     ok(await t.call('POST', '/deviations', { batch, type: 'unplanned', category: 'minor', title: 'Late finding', description: 'found after the report was printed' }, tokens.qa1), 'late deviation');
+    // and a person joins the batch at its station after the cut (the batch row's personnel grows)
+    ok(await t.call('PUT', '/stations/WEIGH-1/context', { batch, operator: 'sup1' }, tokens.sup1), 'late sign-in');
+    expect(ok(await t.call('GET', `/batches/${batch}`, undefined, tokens.qa1), 'batch').personnel).toContain('sup1');
     const open = (ok(await t.call('GET', `/batches/${batch}/exceptions`, undefined, tokens.qa1), 'exceptions').items as any[]).filter((e) => !e.acknowledged);
     expect(open.length).toBeGreaterThanOrEqual(1);
     ok(await t.call('POST', `/batches/${batch}/exceptions/acknowledge`, { all: true, comment: 'late items reviewed' }, tokens.qa1), 'ack late');
@@ -409,6 +412,7 @@ describe('batch record report (issue 14)', () => {
     expect(old.sections.exceptions).toEqual(live.sections.exceptions);
     expect(old.sections.reconciliation).toEqual(live.sections.reconciliation);
     expect(old.sections.labels).toEqual(live.sections.labels);
+    expect(old.sections.personnel).toEqual(live.sections.personnel);
     expect(old.sectionHashes).toEqual(live.sectionHashes);
     expect(old.contentHash).toBe(st.sha256);
     const cfgFile = join(out.path, 'cut.yaml');
