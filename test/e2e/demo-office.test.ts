@@ -10,9 +10,9 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
-import { MAIN, ROOT, runCli } from '../helpers/daemon.js';
+import { MAIN, ROOT, demoEnv, runCli } from '../helpers/daemon.js';
 import { haveChromium, launchBrowser } from '../helpers/browser.js';
-import { freePort, waitFor } from '../helpers/net.js';
+import { waitFor } from '../helpers/net.js';
 import { officeSignIn } from '../helpers/office.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -23,11 +23,11 @@ describe.skipIf(!haveChromium() || !hasPdftotext)('the demo batch record from th
   let browser: Browser | null = null;
   let out = '';
   const dir = tempDir('lg-demo-office-');
-  const env: NodeJS.ProcessEnv = { ...process.env, LINEGATE_DEMO_STATE: join(dir.path, 'state'), LINEGATE_LOG_LEVEL: 'warn' };
+  const env: NodeJS.ProcessEnv = {};
   let api = '';
 
   beforeAll(async () => {
-    for (const n of ['LINEGATE_PORT', 'LINEGATE_DEMO_METRICS_PORT', 'LINEGATE_DEMO_MQTT_PORT', 'LINEGATE_DEMO_OPCUA_PORT', 'LINEGATE_DEMO_SCANNER1_PORT', 'LINEGATE_DEMO_SCANNER2_PORT', 'LINEGATE_DEMO_PRINTER_PORT', 'LINEGATE_DEMO_ERP_PORT']) env[n] = String(await freePort());
+    Object.assign(env, await demoEnv(join(dir.path, 'state')));
     api = `http://127.0.0.1:${env.LINEGATE_PORT}`;
     proc = spawn(process.execPath, [MAIN, 'demo', '--config', 'config/demo.yaml'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     proc.stdout!.on('data', (d) => (out += d));

@@ -72,3 +72,14 @@ export function writeConfig(dir: string, cfg: Record<string, unknown>): string {
   writeFileSync(file, stringify(cfg));
   return file;
 }
+
+/** Every port `linegate demo` (config/demo.yaml) listens on or connects to, as environment variables. */
+export const DEMO_PORT_VARS = ['LINEGATE_PORT', 'LINEGATE_DEMO_METRICS_PORT', 'LINEGATE_DEMO_MQTT_PORT', 'LINEGATE_DEMO_OPCUA_PORT', 'LINEGATE_DEMO_SCANNER1_PORT', 'LINEGATE_DEMO_SCANNER2_PORT', 'LINEGATE_DEMO_PRINTER_PORT', 'LINEGATE_DEMO_ERP_PORT'] as const;
+
+/** The environment of a demo that shares nothing with another: its own state folder, every port free. */
+export async function demoEnv(stateDir: string, extra: NodeJS.ProcessEnv = {}): Promise<NodeJS.ProcessEnv> {
+  const { freePort } = await import('./net.js');
+  const env: NodeJS.ProcessEnv = { ...process.env, LINEGATE_DEMO_STATE: stateDir, LINEGATE_LOG_LEVEL: 'warn' };
+  for (const n of DEMO_PORT_VARS) env[n] = String(await freePort());
+  return { ...env, ...extra };
+}

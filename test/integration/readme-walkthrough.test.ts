@@ -2,8 +2,8 @@ import { afterEach, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MAIN, ROOT } from '../helpers/daemon.js';
-import { freePort, waitFor } from '../helpers/net.js';
+import { MAIN, ROOT, demoEnv } from '../helpers/daemon.js';
+import { waitFor } from '../helpers/net.js';
 import { tempDir } from '../helpers/tmp.js';
 
 /**
@@ -40,10 +40,8 @@ it('11.12 the README API walkthrough runs as written against a live linegate dem
 
   const dir = tempDir('linegate-walkthrough-');
   dirs.push(dir.cleanup);
-  const names = ['LINEGATE_PORT', 'LINEGATE_DEMO_METRICS_PORT', 'LINEGATE_DEMO_MQTT_PORT', 'LINEGATE_DEMO_OPCUA_PORT', 'LINEGATE_DEMO_SCANNER1_PORT', 'LINEGATE_DEMO_SCANNER2_PORT', 'LINEGATE_DEMO_PRINTER_PORT', 'LINEGATE_DEMO_ERP_PORT'];
   const state = join(dir.path, 'state');
-  const env: NodeJS.ProcessEnv = { ...process.env, LINEGATE_DEMO_STATE: state, LINEGATE_LOG_LEVEL: 'warn' };
-  for (const n of names) env[n] = String(await freePort());
+  const env = await demoEnv(state);
   proc = spawn(process.execPath, [MAIN, 'demo', '--config', 'config/demo.yaml'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let demoOut = '';
   proc.stdout!.on('data', (d) => (demoOut += d));

@@ -3,10 +3,9 @@ import { createServer, type AddressInfo, type Server } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { runCli } from '../../helpers/daemon.js';
+import { demoEnv, runCli } from '../../helpers/daemon.js';
 import { baseConfig } from '../../helpers/gateway.js';
 import { tempDir } from '../../helpers/tmp.js';
-import { freePort } from '../../helpers/net.js';
 
 /** Issue 11 item 9: the API port already in use is a one-line hint and exit 69, not a stack. */
 describe('11.9 API port in use', () => {
@@ -53,8 +52,7 @@ describe('11.9 API port in use', () => {
     };
     one(await runCli(['run', '--config', cfgFile], { LINEGATE_LOG_LEVEL: 'silent' }));
     // The demo (its simulators started first): it must exit, not hang with no gateway.
-    const env: NodeJS.ProcessEnv = { LINEGATE_LOG_LEVEL: 'silent', LINEGATE_DEMO_STATE: join(dir.path, 'demo'), LINEGATE_DEMO_METRICS_PORT: String(port) };
-    for (const n of ['LINEGATE_PORT', 'LINEGATE_DEMO_MQTT_PORT', 'LINEGATE_DEMO_OPCUA_PORT', 'LINEGATE_DEMO_SCANNER1_PORT', 'LINEGATE_DEMO_SCANNER2_PORT', 'LINEGATE_DEMO_PRINTER_PORT', 'LINEGATE_DEMO_ERP_PORT']) env[n] = String(await freePort());
+    const env = await demoEnv(join(dir.path, 'demo'), { LINEGATE_LOG_LEVEL: 'silent', LINEGATE_DEMO_METRICS_PORT: String(port) });
     one(await runCli(['demo', '--config', 'config/demo.yaml'], env));
   }, 180_000);
 });
