@@ -51,16 +51,17 @@
 import { readFileSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import mqtt, { type MqttClient } from 'mqtt';
 import { BaseDriver, type DriverHealth } from '../driver.js';
 import type { WeightReading } from '../../readings/reading.js';
-import { formatMessage, LgError } from '../../errors.js';
+import { formatMessage } from '../../errors.js';
 import { Backoff } from '../../util/backoff.js';
 import type { Clock } from '../../util/clock.js';
 import type { Logger } from '../../util/log.js';
 import { parseDec, toString as decToString, type Dec, cmp } from '../../domain/decimal.js';
 import type { MqttScaleConfig } from '../../config/devices/mqtt-scale.js';
 import type { CompiledProfile } from './profile.js';
+import { readTlsMaterial, sessionOptions, type TlsMaterial } from '../mqtt-session.js';
 import { PlacementMachine, type Emission, type PlacementSnapshot, type TraceEntry } from './placement.js';
 import { parseWeightPayload, rawText, type ParseState } from './weight.js';
 
@@ -156,7 +157,7 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
   readonly pipeline = { acked: 0, maxQueued: 0, commitFailures: 0 };
   private readonly silenceMs: number;
   private readonly stateFile: string | null;
-  private readonly tls: { ca: string | undefined; cert: string | undefined; key: string | undefined };
+  private readonly tls: TlsMaterial;
 
   constructor(private readonly o: MqttScaleDriverOptions) {
     super(o.config.id, 'mqtt-scale', { logger: o.logger, ...(o.clock ? { clock: o.clock } : {}) });
@@ -167,18 +168,7 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
     this.machine = new PlacementMachine(placementOptionsFor(c, o.profile, o.traceSize));
     this.backoff = new Backoff({ baseMs: o.backoff?.baseMs ?? 500, maxMs: o.backoff?.maxMs ?? 30_000 });
     this.stateFile = o.stateDir ? join(o.stateDir, 'scales', `${c.id}.json`) : null;
-    // TLS material: PEM text as is, anything else is a file path, read now so a wrong path is a
-    // configuration error at start-up rather than an endless reconnect loop.
-    const pem = (v: string | undefined, field: string): string | undefined => {
-      if (!v) return undefined;
-      if (v.includes('-----BEGIN')) return v;
-      try {
-        return readFileSync(v, 'utf8');
-      } catch (err) {
-        throw new LgError('LG_ERR_CONFIG_INVALID', { file: 'config', detail: `devices[${c.id}].broker.tls.${field}: ${(err as Error).message}` });
-      }
-    };
-    this.tls = { ca: pem(c.broker.tls?.ca, 'ca'), cert: pem(c.broker.tls?.cert, 'cert'), key: pem(c.broker.tls?.key, 'key') };
+    this.tls = readTlsMaterial(c.broker, c.id);
     this.maxInFlight = Math.max(1, Math.min(65_535, o.maxInFlight ?? 1000));
     this.restoreState();
     this.confirmed = this.machine.snapshot();
@@ -192,25 +182,7 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
     signal.addEventListener('abort', () => void this.stop(), { once: true });
     this.setState('connecting');
     const c = this.o.config;
-    const opts: IClientOptions = {
-      clientId: this.clientId,
-      clean: false,
-      protocolVersion: c.broker.protocolVersion ?? 4,
-      reconnectPeriod: 0,
-      resubscribe: false,
-      connectTimeout: 5000,
-      keepalive: 15,
-      ...(c.broker.username !== undefined ? { username: c.broker.username } : {}),
-      ...(c.broker.password !== undefined ? { password: c.broker.password } : {}),
-      ...(this.tls.ca ? { ca: this.tls.ca } : {}),
-      ...(this.tls.cert ? { cert: this.tls.cert } : {}),
-      ...(this.tls.key ? { key: this.tls.key } : {}),
-      ...(c.broker.tls?.rejectUnauthorized !== undefined ? { rejectUnauthorized: c.broker.tls.rejectUnauthorized } : {}),
-      // MQTT 5: ask the broker to keep the session after disconnect (clean:false alone means 0 s in v5).
-      // Receive Maximum: the broker keeps at most our commit window in flight.
-      ...(c.broker.protocolVersion === 5 ? { properties: { sessionExpiryInterval: 7 * 24 * 3600, receiveMaximum: this.maxInFlight } } : {}),
-    };
-    const client = mqtt.connect(c.broker.url, opts);
+    const client = mqtt.connect(c.broker.url, sessionOptions(c.broker, this.clientId, this.tls, this.maxInFlight));
     this.client = client;
     client.on('connect', (connack) => this.onConnect(connack.sessionPresent ?? false));
     // handleMessage, not the 'message' event: MQTT.js sends the PUBACK only when its callback runs

@@ -22,7 +22,7 @@
  * That held message has been acknowledged: a crash inside the interval loses the held-back sample
  * (at most one per value, at most minIntervalMs old); the next sample records the value again.
  */
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import mqtt, { type MqttClient } from 'mqtt';
 import { BaseDriver, type DriverHealth } from '../driver.js';
 import type { ValueReading } from '../../readings/reading.js';
 import { formatMessage } from '../../errors.js';
@@ -33,6 +33,7 @@ import type { MqttValuesConfig } from '../../config/devices/mqtt-values.js';
 import type { MqttValueSpec } from '../../config/devices/process-values.js';
 import { ValueFilter, type Decision, type FilterSnapshot, type Recorded } from '../../domain/process-value.js';
 import { PayloadReader, type ValueProfile } from './profile.js';
+import { readTlsMaterial, sessionOptions, type TlsMaterial } from '../mqtt-session.js';
 
 export interface MqttValuesDriverOptions {
   config: MqttValuesConfig;
@@ -90,12 +91,16 @@ export class MqttValuesDriver extends BaseDriver<ValueReading> {
   private gatedLastReadingAt: Date | null = null;
   readonly pipeline = { acked: 0, maxQueued: 0, commitFailures: 0 };
 
+  /** TLS material read at construction (a wrong file path is a start error, as for scales). */
+  private readonly tls: TlsMaterial;
+
   constructor(private readonly o: MqttValuesDriverOptions) {
     super(o.config.id, 'mqtt-values', { logger: o.logger, ...(o.clock ? { clock: o.clock } : {}) });
     const c = o.config;
     this.clientId = c.broker.clientId ?? `linegate-${c.id}`;
     this.backoff = new Backoff({ baseMs: o.backoff?.baseMs ?? 500, maxMs: o.backoff?.maxMs ?? 30_000 });
     this.maxInFlight = Math.max(1, Math.min(65_535, c.maxInFlight ?? 1000));
+    this.tls = readTlsMaterial(c.broker, c.id);
     for (const spec of c.values) {
       const topic = spec.topic.replaceAll('{id}', c.id);
       const filter = new ValueFilter(spec);
@@ -132,23 +137,7 @@ export class MqttValuesDriver extends BaseDriver<ValueReading> {
     signal.addEventListener('abort', () => void this.stop(), { once: true });
     this.setState('connecting');
     const c = this.o.config;
-    const opts: IClientOptions = {
-      clientId: this.clientId,
-      clean: false,
-      protocolVersion: c.broker.protocolVersion ?? 4,
-      reconnectPeriod: 0,
-      resubscribe: false,
-      connectTimeout: 5000,
-      keepalive: 15,
-      ...(c.broker.username !== undefined ? { username: c.broker.username } : {}),
-      ...(c.broker.password !== undefined ? { password: c.broker.password } : {}),
-      ...(c.broker.tls?.ca ? { ca: c.broker.tls.ca } : {}),
-      ...(c.broker.tls?.cert ? { cert: c.broker.tls.cert } : {}),
-      ...(c.broker.tls?.key ? { key: c.broker.tls.key } : {}),
-      ...(c.broker.tls?.rejectUnauthorized !== undefined ? { rejectUnauthorized: c.broker.tls.rejectUnauthorized } : {}),
-      ...(c.broker.protocolVersion === 5 ? { properties: { sessionExpiryInterval: 7 * 24 * 3600, receiveMaximum: this.maxInFlight } } : {}),
-    };
-    const client = mqtt.connect(c.broker.url, opts);
+    const client = mqtt.connect(c.broker.url, sessionOptions(c.broker, this.clientId, this.tls, this.maxInFlight));
     this.client = client;
     client.on('connect', (connack) => this.onConnect(connack.sessionPresent ?? false));
     client.handleMessage = (packet, cb) => {
