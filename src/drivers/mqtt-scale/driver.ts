@@ -62,6 +62,7 @@ import { parseDec, toString as decToString, type Dec, cmp } from '../../domain/d
 import type { MqttScaleConfig } from '../../config/devices/mqtt-scale.js';
 import type { CompiledProfile } from './profile.js';
 import { readTlsMaterial, sessionOptions, type TlsMaterial } from '../mqtt-session.js';
+import { DEFER_ACK, PubackQueue, type AckEntry as QueueEntry } from '../puback-queue.js';
 import { PlacementMachine, type Emission, type PlacementSnapshot, type TraceEntry } from './placement.js';
 import { parseWeightPayload, rawText, type ParseState } from './weight.js';
 
@@ -80,20 +81,8 @@ export interface MqttScaleDriverOptions {
   maxInFlight?: number;
 }
 
-/** Passed to MQTT.js's handleMessage callback: "do not send the PUBACK" (we send it in order). */
-const DEFER_ACK = new Error('linegate: PUBACK deferred to the commit gate');
-
-interface AckEntry {
-  /** Connection generation the message arrived on; a PUBACK is only ever sent on that one. */
-  gen: number;
-  /** MQTT packet id (QoS 1), or null (QoS 0, handlePayload from the bench/tests, stop()). */
-  messageId: number | null;
-  settled: boolean;
-  /** Placement state right after this message, when it changed it. */
-  snapshot: PlacementSnapshot | null;
-  /** Called once the entry leaves the queue (acknowledged, or dropped after a failed commit). */
-  waiters: Array<() => void>;
-}
+/** A place in the acknowledgement queue; its tag is the placement state right after the message, when it changed it. */
+type AckEntry = QueueEntry<PlacementSnapshot | null>;
 
 function dec(s: string | undefined): Dec | undefined {
   return s === undefined ? undefined : parseDec(s);
@@ -143,18 +132,12 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
   private stateGate: ((s: PlacementSnapshot) => Promise<unknown>) | null = null;
   private gatedLastReadingAt: Date | null = null;
   private pendingGates = 0;
-  /** Ordered acknowledgement queue (see the file comment). */
-  private readonly acks: AckEntry[] = [];
-  /** Pump callbacks held while the window is full. */
-  private readonly paused: Array<() => void> = [];
-  private gen = 0;
-  /** The current connection's acknowledgements stopped after a failed commit. */
-  private ackFailed = false;
+  /** Ordered acknowledgement queue (see the file comment and puback-queue.ts). */
+  private readonly acks: PubackQueue<PlacementSnapshot | null>;
   /** Placement state at the last acknowledged message: what the state file and a rollback use. */
   private confirmed: PlacementSnapshot;
+  private confirmedDirty = false;
   private readonly maxInFlight: number;
-  /** Pipeline figures, for health and the bench. */
-  readonly pipeline = { acked: 0, maxQueued: 0, commitFailures: 0 };
   private readonly silenceMs: number;
   private readonly stateFile: string | null;
   private readonly tls: TlsMaterial;
@@ -170,6 +153,17 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
     this.stateFile = o.stateDir ? join(o.stateDir, 'scales', `${c.id}.json`) : null;
     this.tls = readTlsMaterial(c.broker, c.id);
     this.maxInFlight = Math.max(1, Math.min(65_535, o.maxInFlight ?? 1000));
+    this.acks = new PubackQueue<PlacementSnapshot | null>({
+      maxInFlight: this.maxInFlight,
+      client: () => this.client,
+      acknowledged: (s) => {
+        if (s) (this.confirmed = s), (this.confirmedDirty = true);
+      },
+      flushed: () => {
+        if (this.confirmedDirty) (this.confirmedDirty = false), this.saveState(false);
+      },
+      failed: (err, dropped) => this.commitFailed(err, dropped),
+    });
     this.restoreState();
     this.confirmed = this.machine.snapshot();
     this.lastQueuedKey = this.phaseKey();
@@ -192,7 +186,7 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
       if (client !== this.client) return cb(DEFER_ACK);
       // After a failed commit nothing more is acknowledged on this connection (it is being
       // dropped); the broker redelivers these messages on the next one.
-      if (this.ackFailed) return cb(DEFER_ACK);
+      if (this.acks.ackFailed) return cb(DEFER_ACK);
       const qos1 = packet.qos > 0 && packet.messageId !== undefined;
       const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
       // Nothing waiting and nothing produced: MQTT.js acknowledges at once (the 10 Hz stream).
@@ -200,8 +194,7 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
       if (!entry) return cb();
       if (!qos1) return cb();
       // The pump reads on while the commit runs, unless the window is full.
-      if (this.acks.length >= this.maxInFlight) this.paused.push(() => cb(DEFER_ACK));
-      else cb(DEFER_ACK);
+      this.acks.deferred(cb);
     };
     client.on('close', () => this.onClose());
     client.on('error', (err) => {
@@ -225,8 +218,7 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
     this.machine.closeEpisode(out);
     if (out.length > 0) this.enqueue(out, null);
     // Bounded: a journal that does not answer must not block shutdown.
-    const until = Date.now() + 2000;
-    while (this.acks.length > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
+    await this.acks.drain(2000);
     // Only a state the journal has confirmed is saved (this.confirmed): with a capture still
     // waiting for its commit, the file keeps the last acknowledged phase, so the redelivered
     // message is captured again.
@@ -333,73 +325,27 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
     const emitted = out.length > 0 ? this.emitAll(out) : undefined;
     const stored = snapshot && this.stateGate ? this.stateGate(snapshot) : undefined;
     const held = emitted && stored ? Promise.all([emitted, stored]) : (emitted ?? stored);
-    if (!held && this.acks.length === 0) {
-      if (snapshot) this.confirm(snapshot);
-      this.pipeline.acked++;
-      return null;
-    }
-    const entry: AckEntry = { gen: this.gen, messageId, settled: !held, snapshot, waiters: [] };
-    this.acks.push(entry);
-    if (this.acks.length > this.pipeline.maxQueued) this.pipeline.maxQueued = this.acks.length;
-    if (held) {
-      held.then(
-        () => {
-          entry.settled = true;
-          this.flushAcks();
-        },
-        (err: unknown) => this.commitFailed(entry, err),
-      );
-    }
-    return entry;
+    return this.acks.push(held, messageId, snapshot);
   }
 
-  /** Acknowledge the settled head of the queue, in arrival order. */
-  private flushAcks(): void {
-    let last: PlacementSnapshot | null = null;
-    while (this.acks.length > 0 && this.acks[0]!.settled) {
-      const e = this.acks.shift()!;
-      if (e.messageId !== null) this.sendPuback(e);
-      this.pipeline.acked++;
-      if (e.snapshot) last = e.snapshot;
-      for (const w of e.waiters) w();
-    }
-    if (last) this.confirm(last);
-    while (this.paused.length > 0 && this.acks.length < this.maxInFlight) this.paused.shift()!();
-  }
-
-  private sendPuback(e: AckEntry): void {
-    const client = this.client;
-    // Only on the connection the PUBLISH came in on: MQTT.js would queue it for the next one.
-    if (!client || e.gen !== this.gen || !client.connected || this.ackFailed) return;
-    (client as unknown as { _sendPacket(p: { cmd: 'puback'; messageId: number }, cb: () => void): void })._sendPacket({ cmd: 'puback', messageId: e.messageId! }, () => undefined);
-  }
-
-  private confirm(s: PlacementSnapshot): void {
-    this.confirmed = s;
-    this.saveState(false);
+  /** Pipeline figures, for health and the bench. */
+  get pipeline(): { acked: number; maxQueued: number; commitFailures: number } {
+    return this.acks.stats;
   }
 
   /**
    * A commit failed: acknowledge nothing more on this connection, roll the placement state back to
    * the last acknowledged message, say why, and reconnect so the broker redelivers.
    */
-  private commitFailed(entry: AckEntry, err: unknown): void {
-    if (!this.acks.includes(entry)) return; // already failed with the rest of its queue
-    this.pipeline.commitFailures++;
+  private commitFailed(err: unknown, queued: number): void {
     const code = (err as { code?: string }).code;
-    this.logger.error({ err, queued: this.acks.length }, 'journal commit failed: scale messages NOT acknowledged; the broker will redeliver them');
+    this.logger.error({ err, queued }, 'journal commit failed: scale messages NOT acknowledged; the broker will redeliver them');
     this.setError('LG_ERR_STORE_WRITE_FAILED', formatMessage('LG_ERR_STORE_WRITE_FAILED', { detail: `${code ?? ''} ${(err as Error).message ?? String(err)}`.trim() }));
-    const dropped = this.acks.splice(0);
-    this.ackFailed = true;
-    this.gen++;
     const counters = { ...this.machine.counters };
     this.machine = new PlacementMachine(placementOptionsFor(this.o.config, this.o.profile, this.o.traceSize));
     this.machine.restore(this.confirmed, parseDec);
     Object.assign(this.machine.counters, counters);
     this.lastQueuedKey = this.phaseKey();
-    // Held pump callbacks belong to the connection being dropped.
-    for (const cb of this.paused.splice(0)) cb();
-    for (const e of dropped) for (const w of e.waiters) w();
     const client = this.client;
     if (client && !this.stopping) {
       this.setState('degraded');
@@ -421,8 +367,7 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
   private onConnect(sessionPresent: boolean): void {
     this.connected = true;
     // A new connection: a new generation of packet ids, acknowledged afresh.
-    this.gen++;
-    this.ackFailed = false;
+    this.acks.connected();
     this.connects++;
     this.sessionPresent = sessionPresent;
     this.connectedAt = this.clock.now().getTime();
@@ -453,14 +398,13 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
   private onClose(): void {
     // Unacknowledged messages of the dead connection are redelivered by the broker; their
     // commits still settle the queue (the PUBACKs themselves are not sent: sendPuback checks gen).
-    this.gen++;
-    for (const cb of this.paused.splice(0)) cb();
+    this.acks.closed();
     const wasConnected = this.connected;
     this.connected = false;
     this.subscribed = false;
     if (this.stopping) return;
     // Dropped by us after a failed commit: the journal's error is what health must keep naming.
-    if (wasConnected && !this.ackFailed) {
+    if (wasConnected && !this.acks.ackFailed) {
       this.logger.warn({ topic: this.topic }, 'scale broker connection lost');
       this.setError('LG_ERR_DEVICE_DISCONNECTED', formatMessage('LG_ERR_DEVICE_DISCONNECTED', { kind: 'scale', device: this.id, detail: `connection to ${redactUrl(this.o.config.broker.url)} lost` }));
     }

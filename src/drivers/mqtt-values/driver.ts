@@ -5,7 +5,8 @@
  * filter keeps — and every garbage sample — becomes a `ValueReading`, journaled as a record.
  *
  * Acknowledgement: the same pipelined commit gate as the scale driver (see the long comment in
- * src/drivers/mqtt-scale/driver.ts): a QoS 1 message that produced a reading is acknowledged only
+ * src/drivers/mqtt-scale/driver.ts; one queue for both, src/drivers/puback-queue.ts): a QoS 1
+ * message that produced a reading is acknowledged only
  * after the journal commit that holds its record, PUBACKs strictly in PUBLISH order, the packet
  * pump never waits for a commit except when `maxInFlight` messages are unacknowledged (announced
  * to MQTT 5 brokers as Receive Maximum). A message the filter drops is acknowledged at once when
@@ -34,6 +35,7 @@ import type { MqttValueSpec } from '../../config/devices/process-values.js';
 import { ValueFilter, type Decision, type FilterSnapshot, type Recorded } from '../../domain/process-value.js';
 import { PayloadReader, type ValueProfile } from './profile.js';
 import { readTlsMaterial, sessionOptions, type TlsMaterial } from '../mqtt-session.js';
+import { DEFER_ACK, PubackQueue, type AckEntry as QueueEntry } from '../puback-queue.js';
 
 export interface MqttValuesDriverOptions {
   config: MqttValuesConfig;
@@ -43,7 +45,6 @@ export interface MqttValuesDriverOptions {
   backoff?: { baseMs: number; maxMs: number };
 }
 
-const DEFER_ACK = new Error('linegate: PUBACK deferred to the commit gate');
 
 interface Declared {
   spec: MqttValueSpec;
@@ -56,15 +57,9 @@ interface Declared {
   counts: { messages: number; recorded: number; rejected: number; skipped: number };
 }
 
-interface AckEntry {
-  gen: number;
-  messageId: number | null;
-  settled: boolean;
-  /** The value whose filter state this message changed, and that state. */
-  value: Declared | null;
-  snapshot: FilterSnapshot | null;
-  waiters: Array<() => void>;
-}
+/** The value whose filter state a message changed, and that state. */
+type Changed = { value: Declared; snapshot: FilterSnapshot } | null;
+type AckEntry = QueueEntry<Changed>;
 
 export class MqttValuesDriver extends BaseDriver<ValueReading> {
   readonly clientId: string;
@@ -83,13 +78,9 @@ export class MqttValuesDriver extends BaseDriver<ValueReading> {
   private connectedAt: number | null = null;
   private silent = false;
   private gate: ((r: ValueReading) => Promise<unknown>) | null = null;
-  private readonly acks: AckEntry[] = [];
-  private readonly paused: Array<() => void> = [];
-  private gen = 0;
-  private ackFailed = false;
+  private readonly acks: PubackQueue<Changed>;
   private readonly maxInFlight: number;
   private gatedLastReadingAt: Date | null = null;
-  readonly pipeline = { acked: 0, maxQueued: 0, commitFailures: 0 };
 
   /** TLS material read at construction (a wrong file path is a start error, as for scales). */
   private readonly tls: TlsMaterial;
@@ -100,6 +91,14 @@ export class MqttValuesDriver extends BaseDriver<ValueReading> {
     this.clientId = c.broker.clientId ?? `linegate-${c.id}`;
     this.backoff = new Backoff({ baseMs: o.backoff?.baseMs ?? 500, maxMs: o.backoff?.maxMs ?? 30_000 });
     this.maxInFlight = Math.max(1, Math.min(65_535, c.maxInFlight ?? 1000));
+    this.acks = new PubackQueue<Changed>({
+      maxInFlight: this.maxInFlight,
+      client: () => this.client,
+      acknowledged: (c) => {
+        if (c) c.value.confirmed = c.snapshot;
+      },
+      failed: (err, dropped) => this.commitFailed(err, dropped),
+    });
     this.tls = readTlsMaterial(c.broker, c.id);
     for (const spec of c.values) {
       const topic = spec.topic.replaceAll('{id}', c.id);
@@ -141,13 +140,12 @@ export class MqttValuesDriver extends BaseDriver<ValueReading> {
     this.client = client;
     client.on('connect', (connack) => this.onConnect(connack.sessionPresent ?? false));
     client.handleMessage = (packet, cb) => {
-      if (client !== this.client || this.ackFailed) return cb(DEFER_ACK);
+      if (client !== this.client || this.acks.ackFailed) return cb(DEFER_ACK);
       const qos1 = packet.qos > 0 && packet.messageId !== undefined;
       const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
       const entry = this.onMessage(packet.topic, payload, qos1 ? packet.messageId! : null);
       if (!entry || !qos1) return cb();
-      if (this.acks.length >= this.maxInFlight) this.paused.push(() => cb(DEFER_ACK));
-      else cb(DEFER_ACK);
+      this.acks.deferred(cb);
     };
     client.on('close', () => this.onClose());
     client.on('error', (err) => {
@@ -169,8 +167,7 @@ export class MqttValuesDriver extends BaseDriver<ValueReading> {
     this.reconnectTimer = this.silenceTimer = null;
     // Held-back changes are recorded now rather than lost with the process.
     for (const d of this.byName.values()) this.flushTrailing(d);
-    const until = Date.now() + 2000;
-    while (this.acks.length > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
+    await this.acks.drain(2000);
     const client = this.client;
     this.client = null;
     if (client) {
@@ -259,7 +256,7 @@ export class MqttValuesDriver extends BaseDriver<ValueReading> {
 
   private flushTrailing(d: Declared): void {
     if (d.trailing) (clearTimeout(d.trailing), (d.trailing = null));
-    if (this.ackFailed) return;
+    if (this.acks.ackFailed) return;
     const decision = d.filter.takePending();
     if (!decision) return;
     const held = this.emitValue(d, decision as Exclude<Decision, { kind: 'skip' }>, this.clock.now(), null, undefined, null);
@@ -267,58 +264,22 @@ export class MqttValuesDriver extends BaseDriver<ValueReading> {
   }
 
   private enqueue(held: Promise<unknown> | undefined, messageId: number | null, changed: Declared | null): AckEntry | null {
-    const snapshot = changed ? changed.filter.snapshot() : null;
-    if (!held && this.acks.length === 0) {
-      if (changed && snapshot) changed.confirmed = snapshot;
-      this.pipeline.acked++;
-      return null;
-    }
-    const entry: AckEntry = { gen: this.gen, messageId, settled: !held, value: changed, snapshot, waiters: [] };
-    this.acks.push(entry);
-    if (this.acks.length > this.pipeline.maxQueued) this.pipeline.maxQueued = this.acks.length;
-    held?.then(
-      () => {
-        entry.settled = true;
-        this.flushAcks();
-      },
-      (err: unknown) => this.commitFailed(entry, err),
-    );
-    return entry;
+    return this.acks.push(held, messageId, changed ? { value: changed, snapshot: changed.filter.snapshot() } : null);
   }
 
-  private flushAcks(): void {
-    while (this.acks.length > 0 && this.acks[0]!.settled) {
-      const e = this.acks.shift()!;
-      if (e.messageId !== null) this.sendPuback(e);
-      this.pipeline.acked++;
-      if (e.value && e.snapshot) e.value.confirmed = e.snapshot;
-      for (const w of e.waiters) w();
-    }
-    while (this.paused.length > 0 && this.acks.length < this.maxInFlight) this.paused.shift()!();
+  /** Pipeline figures, for health and the bench. */
+  get pipeline(): { acked: number; maxQueued: number; commitFailures: number } {
+    return this.acks.stats;
   }
 
-  private sendPuback(e: AckEntry): void {
-    const client = this.client;
-    if (!client || e.gen !== this.gen || !client.connected || this.ackFailed) return;
-    // Not public API: the only way to send a PUBACK after handleMessage returned (see the scale driver).
-    (client as unknown as { _sendPacket(p: { cmd: 'puback'; messageId: number }, cb: () => void): void })._sendPacket({ cmd: 'puback', messageId: e.messageId! }, () => undefined);
-  }
-
-  private commitFailed(entry: AckEntry, err: unknown): void {
-    if (!this.acks.includes(entry)) return;
-    this.pipeline.commitFailures++;
+  private commitFailed(err: unknown, queued: number): void {
     const code = (err as { code?: string }).code;
-    this.logger.error({ err, queued: this.acks.length }, 'journal commit failed: process values NOT acknowledged; the broker will redeliver them');
+    this.logger.error({ err, queued }, 'journal commit failed: process values NOT acknowledged; the broker will redeliver them');
     this.setError('LG_ERR_STORE_WRITE_FAILED', formatMessage('LG_ERR_STORE_WRITE_FAILED', { detail: `${code ?? ''} ${(err as Error).message ?? String(err)}`.trim() }));
-    const dropped = this.acks.splice(0);
-    this.ackFailed = true;
-    this.gen++;
     for (const d of this.byName.values()) {
       if (d.trailing) (clearTimeout(d.trailing), (d.trailing = null));
       d.filter.restore(d.confirmed);
     }
-    for (const cb of this.paused.splice(0)) cb();
-    for (const e of dropped) for (const w of e.waiters) w();
     const client = this.client;
     if (client && !this.stopping) {
       this.setState('degraded');
@@ -328,8 +289,7 @@ export class MqttValuesDriver extends BaseDriver<ValueReading> {
 
   private onConnect(sessionPresent: boolean): void {
     this.connected = true;
-    this.gen++;
-    this.ackFailed = false;
+    this.acks.connected();
     this.connects++;
     this.connectedAt = this.clock.now().getTime();
     this.logger.info({ sessionPresent, topics: this.byTopic.size, connects: this.connects }, 'process-value broker connected');
@@ -359,12 +319,11 @@ export class MqttValuesDriver extends BaseDriver<ValueReading> {
   }
 
   private onClose(): void {
-    this.gen++;
-    for (const cb of this.paused.splice(0)) cb();
+    this.acks.closed();
     const wasConnected = this.connected;
     this.connected = this.subscribed = false;
     if (this.stopping) return;
-    if (wasConnected && !this.ackFailed) {
+    if (wasConnected && !this.acks.ackFailed) {
       this.setError('LG_ERR_DEVICE_DISCONNECTED', formatMessage('LG_ERR_DEVICE_DISCONNECTED', { kind: 'values', device: this.id, detail: 'broker connection lost' }));
     }
     this.setState('offline');
