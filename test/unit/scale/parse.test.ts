@@ -5,7 +5,7 @@ import { mkdtempSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import fc from 'fast-check';
 import { loadScaleProfile, parseWeightPayload, compileProfile, type ParseOutcome, type ParseState } from '../../../src/drivers/mqtt-scale/index.js';
-import { parseJsonExact, JsonNumber } from '../../../src/drivers/mqtt-scale/json.js';
+import { parseJsonExact, JsonNumber, getPath } from '../../../src/drivers/mqtt-scale/json.js';
 import { convertMass, lexemeToDec, normaliseUnit } from '../../../src/readings/units.js';
 import { toString as d, parseDec } from '../../../src/domain/decimal.js';
 import { isLgError } from '../../../src/errors.js';
@@ -33,6 +33,41 @@ describe('exact JSON', () => {
   });
   it.each(['{', '{"a":NaN}', '{"a":Infinity}', '{"a":-Infinity}', "{'a':1}", '{"a":1,}', '[1] x', '{"a":01}', '{"a":.5}'])('rejects %s', (t) => {
     expect(() => parseJsonExact(t)).toThrow();
+  });
+  it('a "__proto__" key is an own property, never the prototype; inherited names are not fields', () => {
+    const v = parseJsonExact('{"__proto__":{"polluted":1},"weight":{"gross":2}}') as Record<string, unknown>;
+    expect(Object.getPrototypeOf(v)).toBe(Object.prototype);
+    expect(Object.prototype.hasOwnProperty.call(v, '__proto__')).toBe(true);
+    expect(((getPath(v as never, '__proto__.polluted')) as JsonNumber).lexeme).toBe('1');
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect((v as { polluted?: unknown }).polluted).toBeUndefined();
+    // Names every plain object inherits are not payload fields.
+    expect(getPath(v as never, 'constructor')).toBeUndefined();
+    expect(getPath(v as never, 'weight.toString')).toBeUndefined();
+    expect((getPath(v as never, 'weight.gross') as JsonNumber).lexeme).toBe('2');
+  });
+  it('a number is exactly the RFC 8259 grammar (property, against the regular expression)', () => {
+    const GRAMMAR = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
+    fc.assert(
+      fc.property(fc.stringMatching(/^[-+.eE0-9x]{1,12}$/), (t) => {
+        let lexeme: string | null = null;
+        try {
+          lexeme = (parseJsonExact(t) as JsonNumber).lexeme;
+        } catch {
+          lexeme = null;
+        }
+        expect(lexeme).toBe(GRAMMAR.test(t) ? t : null);
+        // Inside a document the same holds, and the parse goes on after the number.
+        let inDoc: string | null = null;
+        try {
+          inDoc = ((parseJsonExact(`{"v":${t},"w":1}`) as Record<string, JsonNumber>).v!).lexeme;
+        } catch {
+          inDoc = null;
+        }
+        expect(inDoc).toBe(GRAMMAR.test(t) ? t : null);
+      }),
+      { numRuns: 2000 },
+    );
   });
   it('limits nesting', () => {
     expect(() => parseJsonExact('['.repeat(100) + ']'.repeat(100))).toThrow(/nesting/);
