@@ -144,7 +144,7 @@ async function gatewayRuns(h: Harness, dir: string, name: string, device: Record
   return { runs: out, maxQueued: pipe.maxQueued };
 }
 
-export async function benchDurable(opts: { loads?: number; values?: number; pacedSeconds?: number } = {}): Promise<Record<string, number>> {
+export async function benchDurable(opts: { loads?: number; values?: number; pacedSeconds?: number; peerFraction?: number } = {}): Promise<Record<string, number>> {
   const loads = opts.loads ?? 10_000;
   const nValues = opts.values ?? 20_000;
   const paced = 1000 * (opts.pacedSeconds ?? 10);
@@ -156,10 +156,14 @@ export async function benchDurable(opts: { loads?: number; values?: number; pace
     const scale = scaleStream(loads);
     // LG_BENCH_DURABLE_NO_PEER=1: gateway runs only (for a CPU profile of the gateway alone); no ratios then.
     const noPeer = process.env.LG_BENCH_DURABLE_NO_PEER === '1';
+    // peerFraction < 1: the peer gets only that first share of each stream (its rate is bound by
+    // the fsync latency, steady after a few hundred messages; under a slow emulated disk the full
+    // streams would take minutes). The gateway always gets the whole streams.
+    const share = <T,>(xs: T[]): T[] => xs.slice(0, Math.max(2, Math.round(xs.length * (opts.peerFraction ?? 1) / 2) * 2));
     const peerRuns = noPeer ? [] : [
-      { topics: ['bench/durable/scale'], payloads: scale, rate: 0 },
-      { topics: VALUE_TOPICS, payloads: valueStream(nValues), rate: 0 },
-      { topics: VALUE_TOPICS, payloads: valueStream(paced, nValues), rate: 1000 },
+      { topics: ['bench/durable/scale'], payloads: share(scale), rate: 0 },
+      { topics: VALUE_TOPICS, payloads: share(valueStream(nValues)), rate: 0 },
+      { topics: VALUE_TOPICS, payloads: share(valueStream(paced, nValues)), rate: 1000 },
     ];
     const peer = noPeer ? [] : await fsyncPeer(h, dir, peerRuns);
     const gs = await gatewayRuns(h, dir, 'gw-scale', { id: 'scale', kind: 'mqtt-scale', station: 'WEIGH-1', profile: 'json-generic', topic: 'bench/durable/scale', broker: { url: h.url, clientId: `bench-gw-scale-${process.pid}` } }, [
@@ -220,8 +224,12 @@ export async function benchDurable(opts: { loads?: number; values?: number; pace
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  benchDurable({ loads: Number(process.argv[2] ?? 10_000), values: Number(process.argv[3] ?? 20_000), pacedSeconds: Number(process.argv[4] ?? 10) }).then(
-    (r) => (console.log(r), process.exit(0)),
+  // `--json`: the figures as one JSON line (bench/durable-latency.ts runs this file under strace).
+  const json = process.argv.includes('--json');
+  const pos = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+  const fraction = process.argv.find((a) => a.startsWith('--peer-fraction='));
+  benchDurable({ loads: Number(pos[0] ?? 10_000), values: Number(pos[1] ?? 20_000), pacedSeconds: Number(pos[2] ?? 10), peerFraction: fraction ? Number(fraction.split('=')[1]) : 1 }).then(
+    (r) => (console.log(json ? `LG_BENCH_JSON ${JSON.stringify(r)}` : r), process.exit(0)),
     (err: unknown) => (console.error(err), process.exit(1)),
   );
 }

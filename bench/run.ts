@@ -18,7 +18,7 @@ type Bench = () => Promise<Record<string, number>>;
 const QUICK = process.argv.includes('--quick');
 
 /** What `--quick` runs (when no names are given): the benches whose ratios issue 18 lists, plus the cheap ones. */
-const QUICK_SET = new Set(['journal', 'journal-peers', 'queries', 'gs1', 'scale', 'durable', 'opcua', 'labels', 'labels-load', 'upstream']);
+const QUICK_SET = new Set(['journal', 'journal-peers', 'queries', 'gs1', 'scale', 'durable', 'durable-latency', 'opcua', 'labels', 'labels-load', 'upstream']);
 
 interface Target {
   bench: string;
@@ -58,6 +58,7 @@ const BENCHES: Array<[string, () => Promise<Bench>]> = [
   ['scan-verdict', async () => (await import('./scan-verdict.js')).benchScanVerdict],
   ['scale', async () => (await import('./scale.js')).benchScale],
   ['durable', async () => { const { benchDurable } = await import('./durable.js'); return () => benchDurable(QUICK ? { loads: 3000, values: 10_000, pacedSeconds: 5 } : {}); }],
+  ['durable-latency', async () => { const { benchDurableLatency } = await import('./durable-latency.js'); return () => benchDurableLatency(QUICK ? { delaysMs: [2], sizes: { loads: 3000, values: 6000, pacedSeconds: 2, peerFraction: 0.2 } } : {}); }],
   ['opcua', async () => (await import('./opcua.js')).benchOpcua],
   ['labels', async () => { const { benchLabels } = await import('./labels.js'); return () => benchLabels(QUICK ? { labels: 100, burst: 100 } : {}); }],
   ['labels-load', async () => { const { benchLabelsLoad } = await import('./labels-load.js'); return () => benchLabelsLoad(QUICK ? { labels: 100 } : {}); }],
