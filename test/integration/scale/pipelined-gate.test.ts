@@ -201,12 +201,28 @@ for (const [name, make] of brokers) {
         expect(inJournal.every((v, i) => i === 0 || Number(v) > Number(inJournal[i - 1]))).toBe(true);
 
         await sent;
+        const deliveredBefore = proxy.delivered.length;
         d = await startDaemon(file, dir.path);
         const all = Array.from({ length: N }, (_, i) => netOf(i + 1));
         await waitFor(() => {
           const s = new Set(journaled());
           return all.every((n) => s.has(n));
-        }, 240_000, 200, 'every load journaled after the restart');
+        }, 240_000, 200, 'every load journaled after the restart').catch((err: Error) => {
+          // Say what is missing and what the broker redelivered, in the order it did (a failure
+          // here once under load, on aedes, could not be reproduced: this is what tells why).
+          const s = new Set(journaled());
+          const missing = all.filter((n) => !s.has(n));
+          const after = proxy.delivered.slice(deliveredBefore).map((x) => `${x.dup ? 'D' : ''}${/"gross":([\d.]+)/.exec(x.payload)?.[1] ?? '?'}`);
+          const state = (() => {
+            const db = new Database(join(dir.path, 'journal.sqlite'), { readonly: true });
+            try {
+              return JSON.stringify(db.prepare(`SELECT * FROM device_state WHERE device = ?`).all(device));
+            } finally {
+              db.close();
+            }
+          })();
+          throw new Error(`${err.message}: ${missing.length} loads missing (first ${missing.slice(0, 10).join(', ')}); ${after.length} deliveries after the restart, first 60: ${after.slice(0, 60).join(' ')}; device_state ${state.slice(0, 600)}; gateway log tail: ${(d?.logs ?? []).slice(-15).join(' | ').slice(0, 3000)}`);
+        });
       } finally {
         pub.end(true);
         d?.proc.kill('SIGKILL');
