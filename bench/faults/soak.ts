@@ -2,9 +2,12 @@
  * soak — the mixed line at line rates for `--minutes` (default 60): a scan every second (each waits
  * for its beep), a 10 Hz scale (one placement a second), the PLC counting 20 units/s, a case label
  * every 2 s, everything delivered to the ERP. Every `--sample-s` (default 60) the gateway process's
- * RSS, open file descriptors, journal and WAL size, record count and ERP backlog are printed as a
- * table row. Checked at the end: the same checks as kill9 (nothing acknowledged lost), and whether
- * RSS and fds are bounded (growth over the second half of the run).
+ * RSS, V8 heap in use (its own /metrics, `linegate_process_heap_used_bytes`), open file
+ * descriptors, journal and WAL size, record count and ERP backlog are printed as a table row.
+ * Checked at the end: the same checks as kill9 (nothing acknowledged lost), and whether RSS, heap
+ * and fds are bounded (growth over the second half of the run). The heap is what a leak of
+ * JavaScript objects grows; RSS also holds SQLite's page cache (bounded by its cache_size) and the
+ * allocator's slack, which settle more slowly.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -15,9 +18,21 @@ export async function soak(args: Args): Promise<Figures> {
   const minutes = num(args, 'minutes', 60);
   const sampleS = num(args, 'sample-s', 60);
   const dir = mkdtempSync(join(resolve('var'), 'faults-soak-'));
-  const rig = new Rig({ dir });
+  // /metrics on a free loopback port: its URL is in the gateway's log.
+  const rig = new Rig({ dir, configExtra: { ops: { metrics: { enabled: true, host: '127.0.0.1', port: 0 } } } });
   const out: Figures = { minutes, started: new Date().toISOString(), load_at_start: loadAvg() };
-  const samples: Array<{ t: number; rss: number; fds: number; journal: number; wal: number; records: number; backlog: number }> = [];
+  const samples: Array<{ t: number; rss: number; heap: number; fds: number; journal: number; wal: number; records: number; backlog: number }> = [];
+  let url: string | undefined; // read once: the log ring is trimmed during a long run
+  const heapMb = async (): Promise<number> => {
+    if (!url) {
+      const line = rig.child?.logs.find((l) => l.includes('Prometheus metrics listening'));
+      url = line ? (JSON.parse(line) as { url?: string }).url : undefined;
+    }
+    if (!url) return NaN;
+    const text = await (await fetch(url)).text().catch(() => '');
+    const m = /^linegate_process_heap_used_bytes\s+([\d.e+]+)/m.exec(text);
+    return m ? Number(m[1]) / 1e6 : NaN;
+  };
   try {
     await rig.start();
     await rig.spawn();
@@ -27,7 +42,7 @@ export async function soak(args: Args): Promise<Figures> {
     tr.start();
     const t0 = Date.now();
     const w = (s: string): boolean => process.stdout.write(s);
-    w(`  ${'min'.padStart(5)} ${'rss MB'.padStart(8)} ${'fds'.padStart(5)} ${'journal MB'.padStart(11)} ${'wal MB'.padStart(7)} ${'records'.padStart(9)} ${'erp backlog'.padStart(12)}  load\n`);
+    w(`  ${'min'.padStart(5)} ${'rss MB'.padStart(8)} ${'heap MB'.padStart(8)} ${'fds'.padStart(5)} ${'journal MB'.padStart(11)} ${'wal MB'.padStart(7)} ${'records'.padStart(9)} ${'erp backlog'.padStart(12)}  load\n`);
     const db = rig.journal();
     try {
       for (let i = 0; ; i++) {
@@ -37,9 +52,9 @@ export async function soak(args: Args): Promise<Figures> {
         const ps = procStats(pid);
         const records = (db.prepare('SELECT max(seq) AS n FROM records').get() as { n: number | null }).n ?? 0;
         const backlog = (db.prepare(`SELECT count(*) AS n FROM outbox WHERE sink='erp' AND state <> 'delivered'`).get() as { n: number }).n;
-        const s = { t: (Date.now() - t0) / 60_000, rss: ps.rssMb, fds: ps.fds, journal: fileSize(join(rig.stateDir, 'journal.sqlite')) / 1e6, wal: fileSize(join(rig.stateDir, 'journal.sqlite-wal')) / 1e6, records, backlog };
+        const s = { t: (Date.now() - t0) / 60_000, rss: ps.rssMb, heap: await heapMb(), fds: ps.fds, journal: fileSize(join(rig.stateDir, 'journal.sqlite')) / 1e6, wal: fileSize(join(rig.stateDir, 'journal.sqlite-wal')) / 1e6, records, backlog };
         samples.push(s);
-        w(`  ${s.t.toFixed(1).padStart(5)} ${s.rss.toFixed(1).padStart(8)} ${String(s.fds).padStart(5)} ${s.journal.toFixed(2).padStart(11)} ${s.wal.toFixed(2).padStart(7)} ${String(s.records).padStart(9)} ${String(s.backlog).padStart(12)}  ${loadAvg()}\n`);
+        w(`  ${s.t.toFixed(1).padStart(5)} ${s.rss.toFixed(1).padStart(8)} ${s.heap.toFixed(1).padStart(8)} ${String(s.fds).padStart(5)} ${s.journal.toFixed(2).padStart(11)} ${s.wal.toFixed(2).padStart(7)} ${String(s.records).padStart(9)} ${String(s.backlog).padStart(12)}  ${loadAvg()}\n`);
         if (rig.child && (rig.child.proc.exitCode !== null || rig.child.proc.signalCode)) throw new Error(`the gateway exited during the soak:\n${rig.child.logs.slice(-20).join('\n')}`);
         if (Date.now() - t0 >= minutes * 60_000) break;
       }
@@ -53,6 +68,9 @@ export async function soak(args: Args): Promise<Figures> {
     const fdHalf = half.map((s) => s.fds);
     out.rss_mb_min_max = `${Math.min(...samples.map((s) => s.rss)).toFixed(1)} .. ${Math.max(...samples.map((s) => s.rss)).toFixed(1)}`;
     out.rss_mb_second_half_first_last = `${rssHalf[0]?.toFixed(1)} → ${rssHalf[rssHalf.length - 1]?.toFixed(1)} (max ${Math.max(...rssHalf).toFixed(1)})`;
+    const heapHalf = half.map((s) => s.heap);
+    out.heap_mb_min_max = `${Math.min(...samples.map((s) => s.heap)).toFixed(1)} .. ${Math.max(...samples.map((s) => s.heap)).toFixed(1)}`;
+    out.heap_mb_second_half_first_last = `${heapHalf[0]?.toFixed(1)} → ${heapHalf[heapHalf.length - 1]?.toFixed(1)} (max ${Math.max(...heapHalf).toFixed(1)})`;
     out.fds_min_max = `${Math.min(...samples.map((s) => s.fds))} .. ${Math.max(...samples.map((s) => s.fds))}`;
     out.fds_second_half_first_last = `${fdHalf[0]} → ${fdHalf[fdHalf.length - 1]}`;
     const last = samples[samples.length - 1]!;

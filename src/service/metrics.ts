@@ -48,6 +48,7 @@ export const METRIC_NAMES = [
   'linegate_auth_failures_total',
   'linegate_event_loop_lag_seconds',
   'linegate_process_rss_bytes',
+  'linegate_process_heap_used_bytes',
 ] as const;
 
 const DRIVER_STATES: DriverState[] = ['stopped', 'connecting', 'online', 'degraded', 'offline', 'stopping'];
@@ -148,6 +149,7 @@ export class Metrics {
       auth: new Counter({ name: 'linegate_auth_failures_total', help: 'API requests refused for authentication (401) or role (403).', labelNames: ['status'], registers: r }),
       lag: new Gauge({ name: 'linegate_event_loop_lag_seconds', help: 'Event loop delay since the previous scrape.', labelNames: ['quantile'], registers: r }),
       rss: new Gauge({ name: 'linegate_process_rss_bytes', help: 'Resident set size of the linegate process.', registers: r }),
+      heap: new Gauge({ name: 'linegate_process_heap_used_bytes', help: 'V8 heap in use (JavaScript objects) of the linegate process: a leak grows this, while RSS also holds caches and allocator slack.', registers: r }),
     };
   }
 
@@ -223,6 +225,7 @@ export class Metrics {
     this.c.lag.set({ quantile: '1' }, ns(this.loop.max));
     this.loop.reset();
     this.c.rss.set(process.memoryUsage.rss());
+    this.c.heap.set(process.memoryUsage().heapUsed);
   }
 
   async text(): Promise<string> {

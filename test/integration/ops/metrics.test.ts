@@ -107,6 +107,8 @@ it('17 metrics: /metrics during a demo shift has every metric with a plausible v
   expect(lag).toBeLessThan(5);
   expect(sum('linegate_process_rss_bytes')).toBeGreaterThan(20e6);
   expect(sum('linegate_process_rss_bytes')).toBeLessThan(4e9);
+  expect(sum('linegate_process_heap_used_bytes')).toBeGreaterThan(5e6);
+  expect(sum('linegate_process_heap_used_bytes')).toBeLessThan(sum('linegate_process_rss_bytes'));
 
   // The dashboard queries exactly these metrics (no others, none missing).
   const dash = readFileSync(join(ROOT, 'docs', 'grafana-linegate.json'), 'utf8');
