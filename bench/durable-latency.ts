@@ -49,8 +49,10 @@ export async function benchDurableLatency(opts: { delaysMs?: number[]; sizes?: S
   const fromEnv = process.env.LG_BENCH_FSYNC_DELAYS_MS?.split(',').map(Number).filter((x) => Number.isFinite(x) && x >= 0);
   const delays = fromEnv?.length ? fromEnv : (opts.delaysMs ?? [0, 0.5, 1, 2, 5]);
   const sizes = opts.sizes ?? { loads: 5000, values: 10_000, pacedSeconds: 5, peerFraction: 0.2 };
-  if (spawnSync('strace', ['-V']).status !== 0) {
-    process.stdout.write('  durable-latency: skipped, strace is not installed (apt-get install strace)\n');
+  // strace installed, and allowed to trace here (a container without ptrace refuses at the first syscall).
+  const probe = spawnSync('strace', ['-f', '-qq', '--seccomp-bpf', '-o', '/dev/null', '-e', 'trace=fsync,fdatasync', process.execPath, '-e', '0'], { encoding: 'utf8' });
+  if (probe.error || probe.status !== 0) {
+    process.stdout.write(`  durable-latency: skipped, strace cannot run here (${probe.error ? 'not installed: apt-get install strace' : (probe.stderr || '').trim().slice(0, 200)})\n`);
     return {};
   }
   const out: Record<string, number> = {};
