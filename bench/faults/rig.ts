@@ -347,12 +347,17 @@ export function ackedLoads(proxy: MqttProxy): Set<string> {
   return s;
 }
 
-export function procStats(pid: number): { rssMb: number; fds: number } {
+/** RSS, and its anonymous part (heap, native allocations) apart from file-backed pages (code of the node binary and libraries, touched lazily). */
+export function procStats(pid: number): { rssMb: number; anonMb: number; fds: number } {
   let rssMb = NaN;
+  let anonMb = NaN;
   let fds = NaN;
   try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const m = /VmRSS:\s+(\d+) kB/.exec(status);
     if (m) rssMb = Number(m[1]) / 1024;
+    const a = /RssAnon:\s+(\d+) kB/.exec(status);
+    if (a) anonMb = Number(a[1]) / 1024;
   } catch {
     /* gone */
   }
@@ -361,7 +366,7 @@ export function procStats(pid: number): { rssMb: number; fds: number } {
   } catch {
     /* gone */
   }
-  return { rssMb, fds };
+  return { rssMb, anonMb, fds };
 }
 
 import { readdirSync, statSync } from 'node:fs';

@@ -2,7 +2,8 @@
  * soak — the mixed line at line rates for `--minutes` (default 60): a scan every second (each waits
  * for its beep), a 10 Hz scale (one placement a second), the PLC counting 20 units/s, a case label
  * every 2 s, everything delivered to the ERP. Every `--sample-s` (default 60) the gateway process's
- * RSS, V8 heap in use (its own /metrics, `linegate_process_heap_used_bytes`), open file
+ * RSS (and its anonymous part: heap and native allocations, without the file-backed code pages),
+ * V8 heap in use (its own /metrics, `linegate_process_heap_used_bytes`), open file
  * descriptors, journal and WAL size, record count and ERP backlog are printed as a table row.
  * Checked at the end: the same checks as kill9 (nothing acknowledged lost), and whether RSS, heap
  * and fds are bounded (growth over the second half of the run). The heap is what a leak of
@@ -21,7 +22,7 @@ export async function soak(args: Args): Promise<Figures> {
   // /metrics on a free loopback port: its URL is in the gateway's log.
   const rig = new Rig({ dir, configExtra: { ops: { metrics: { enabled: true, host: '127.0.0.1', port: 0 } } } });
   const out: Figures = { minutes, started: new Date().toISOString(), load_at_start: loadAvg() };
-  const samples: Array<{ t: number; rss: number; heap: number; fds: number; journal: number; wal: number; records: number; backlog: number }> = [];
+  const samples: Array<{ t: number; rss: number; anon: number; heap: number; fds: number; journal: number; wal: number; records: number; backlog: number }> = [];
   let url: string | undefined; // read once: the log ring is trimmed during a long run
   const heapMb = async (): Promise<number> => {
     if (!url) {
@@ -42,7 +43,7 @@ export async function soak(args: Args): Promise<Figures> {
     tr.start();
     const t0 = Date.now();
     const w = (s: string): boolean => process.stdout.write(s);
-    w(`  ${'min'.padStart(5)} ${'rss MB'.padStart(8)} ${'heap MB'.padStart(8)} ${'fds'.padStart(5)} ${'journal MB'.padStart(11)} ${'wal MB'.padStart(7)} ${'records'.padStart(9)} ${'erp backlog'.padStart(12)}  load\n`);
+    w(`  ${'min'.padStart(5)} ${'rss MB'.padStart(8)} ${'anon MB'.padStart(8)} ${'heap MB'.padStart(8)} ${'fds'.padStart(5)} ${'journal MB'.padStart(11)} ${'wal MB'.padStart(7)} ${'records'.padStart(9)} ${'erp backlog'.padStart(12)}  load\n`);
     const db = rig.journal();
     try {
       for (let i = 0; ; i++) {
@@ -52,9 +53,9 @@ export async function soak(args: Args): Promise<Figures> {
         const ps = procStats(pid);
         const records = (db.prepare('SELECT max(seq) AS n FROM records').get() as { n: number | null }).n ?? 0;
         const backlog = (db.prepare(`SELECT count(*) AS n FROM outbox WHERE sink='erp' AND state <> 'delivered'`).get() as { n: number }).n;
-        const s = { t: (Date.now() - t0) / 60_000, rss: ps.rssMb, heap: await heapMb(), fds: ps.fds, journal: fileSize(join(rig.stateDir, 'journal.sqlite')) / 1e6, wal: fileSize(join(rig.stateDir, 'journal.sqlite-wal')) / 1e6, records, backlog };
+        const s = { t: (Date.now() - t0) / 60_000, rss: ps.rssMb, anon: ps.anonMb, heap: await heapMb(), fds: ps.fds, journal: fileSize(join(rig.stateDir, 'journal.sqlite')) / 1e6, wal: fileSize(join(rig.stateDir, 'journal.sqlite-wal')) / 1e6, records, backlog };
         samples.push(s);
-        w(`  ${s.t.toFixed(1).padStart(5)} ${s.rss.toFixed(1).padStart(8)} ${s.heap.toFixed(1).padStart(8)} ${String(s.fds).padStart(5)} ${s.journal.toFixed(2).padStart(11)} ${s.wal.toFixed(2).padStart(7)} ${String(s.records).padStart(9)} ${String(s.backlog).padStart(12)}  ${loadAvg()}\n`);
+        w(`  ${s.t.toFixed(1).padStart(5)} ${s.rss.toFixed(1).padStart(8)} ${s.anon.toFixed(1).padStart(8)} ${s.heap.toFixed(1).padStart(8)} ${String(s.fds).padStart(5)} ${s.journal.toFixed(2).padStart(11)} ${s.wal.toFixed(2).padStart(7)} ${String(s.records).padStart(9)} ${String(s.backlog).padStart(12)}  ${loadAvg()}\n`);
         if (rig.child && (rig.child.proc.exitCode !== null || rig.child.proc.signalCode)) throw new Error(`the gateway exited during the soak:\n${rig.child.logs.slice(-20).join('\n')}`);
         if (Date.now() - t0 >= minutes * 60_000) break;
       }
@@ -68,6 +69,8 @@ export async function soak(args: Args): Promise<Figures> {
     const fdHalf = half.map((s) => s.fds);
     out.rss_mb_min_max = `${Math.min(...samples.map((s) => s.rss)).toFixed(1)} .. ${Math.max(...samples.map((s) => s.rss)).toFixed(1)}`;
     out.rss_mb_second_half_first_last = `${rssHalf[0]?.toFixed(1)} → ${rssHalf[rssHalf.length - 1]?.toFixed(1)} (max ${Math.max(...rssHalf).toFixed(1)})`;
+    const anonHalf = half.map((s) => s.anon);
+    out.rss_anon_mb_second_half_first_last = `${anonHalf[0]?.toFixed(1)} → ${anonHalf[anonHalf.length - 1]?.toFixed(1)} (max ${Math.max(...anonHalf).toFixed(1)})`;
     const heapHalf = half.map((s) => s.heap);
     out.heap_mb_min_max = `${Math.min(...samples.map((s) => s.heap)).toFixed(1)} .. ${Math.max(...samples.map((s) => s.heap)).toFixed(1)}`;
     out.heap_mb_second_half_first_last = `${heapHalf[0]?.toFixed(1)} → ${heapHalf[heapHalf.length - 1]?.toFixed(1)} (max ${Math.max(...heapHalf).toFixed(1)})`;
