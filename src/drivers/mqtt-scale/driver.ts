@@ -47,6 +47,20 @@
  * journaled (device_state, `setStateGate`) in the commit that the message's PUBACK waits for; without
  * a state gate (the driver alone) it goes to a file, written from the state at the last ACKNOWLEDGED
  * message, never from one still waiting for its commit.
+ *
+ * Replays (found by the kill9 fault script: 40 of 41,895 loads journaled twice in 1,000 kills). The
+ * journaled placement state can be AHEAD of what the broker knows was acknowledged: a kill (or a lost
+ * connection) after the commit of a load and of the zero after it, but before their PUBACKs reached
+ * the broker, makes the broker redeliver the load, and replayed from the restored `empty` state it
+ * was captured a second time. A redelivered message carries the DUP flag (MQTT 3.1.1 §3.3.1.1; the
+ * broker re-sends exactly the messages it had sent and not seen acknowledged, in order). So a DUP
+ * message whose payload source time is EARLIER than the source time of the last message applied to
+ * the state (`appliedThrough`, kept in memory and journaled with the state) was already applied: it
+ * is acknowledged without being replayed (counted, `replaysSkipped`). Only DUP messages, only with a
+ * source timestamp, only when older (never equal: a second-resolution clock repeats a timestamp), and
+ * only within `REPLAY_WINDOW_MS` of it (a broker's in-flight window spans seconds; a far older
+ * timestamp is a clock set back, processed as new). A payload without a timestamp keeps the earlier
+ * behaviour (a replay can double a capture, never lose one).
  */
 import { readFileSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
@@ -80,6 +94,9 @@ export interface MqttScaleDriverOptions {
   /** Largest number of QoS 1 messages processed but not yet acknowledged (the commit window). */
   maxInFlight?: number;
 }
+
+/** Redelivered (DUP) messages at most this much older than the last applied one are taken as replays. */
+export const REPLAY_WINDOW_MS = 5 * 60_000;
 
 /** A place in the acknowledgement queue; its tag is the placement state right after the message, when it changed it. */
 type AckEntry = QueueEntry<PlacementSnapshot | null>;
@@ -137,6 +154,9 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
   /** Placement state at the last acknowledged message: what the state file and a rollback use. */
   private confirmed: PlacementSnapshot;
   private confirmedDirty = false;
+  /** Source time (ms) of the last message applied to the placement state (see "Replays"). */
+  private appliedThrough: number | null = null;
+  private replaysSkipped = 0;
   private readonly maxInFlight: number;
   private readonly silenceMs: number;
   private readonly stateFile: string | null;
@@ -165,7 +185,7 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
       failed: (err, dropped) => this.commitFailed(err, dropped),
     });
     this.restoreState();
-    this.confirmed = this.machine.snapshot();
+    this.confirmed = this.snapshot();
     this.lastQueuedKey = this.phaseKey();
   }
 
@@ -190,7 +210,7 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
       const qos1 = packet.qos > 0 && packet.messageId !== undefined;
       const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
       // Nothing waiting and nothing produced: MQTT.js acknowledges at once (the 10 Hz stream).
-      const entry = this.onMessage(payload, qos1 ? packet.messageId! : null);
+      const entry = this.onMessage(payload, qos1 ? packet.messageId! : null, packet.dup === true);
       if (!entry) return cb();
       if (!qos1) return cb();
       // The pump reads on while the commit runs, unless the window is full.
@@ -281,7 +301,8 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
   restorePlacement(s: PlacementSnapshot | null | undefined): void {
     if (!s || typeof s.phase !== 'string') return;
     this.machine.restore(s, parseDec);
-    this.confirmed = this.machine.snapshot();
+    this.appliedThrough = appliedMs(s);
+    this.confirmed = this.snapshot();
     this.savedPhaseKey = this.phaseKey();
     this.lastQueuedKey = this.phaseKey();
   }
@@ -290,8 +311,8 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
    * Process one payload as if it had arrived from the broker. The MQTT handler calls this; the
    * bench and tests call it too. Never throws. Returns a promise only when a commit gate holds it.
    */
-  handlePayload(payload: Buffer | string, at: Date = this.clock.now()): Promise<void> | undefined {
-    const entry = this.process(payload, at, null);
+  handlePayload(payload: Buffer | string, at: Date = this.clock.now(), opts: { redelivered?: boolean } = {}): Promise<void> | undefined {
+    const entry = this.process(payload, at, null, opts.redelivered === true);
     if (!entry) return undefined;
     return new Promise<void>((resolve) => entry.waiters.push(resolve));
   }
@@ -300,12 +321,19 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
    * Parse and feed one message; returns its place in the acknowledgement queue, or null when it
    * can be acknowledged at once (nothing waiting before it and nothing produced).
    */
-  private process(payload: Buffer | string, at: Date, messageId: number | null): AckEntry | null {
+  private process(payload: Buffer | string, at: Date, messageId: number | null, dup = false): AckEntry | null {
     let out: Emission[];
     try {
       const outcome = parseWeightPayload(payload, this.o.profile, this.parseState);
+      const source = outcome.kind === 'weight' ? (outcome.sample.sourceTime?.getTime() ?? null) : null;
+      // A redelivered message older than the last one applied was applied already ("Replays").
+      if (dup && source !== null && this.appliedThrough !== null && source < this.appliedThrough && this.appliedThrough - source <= REPLAY_WINDOW_MS) {
+        this.replaysSkipped++;
+        return this.acks.push(undefined, messageId, null);
+      }
       const raw = outcome.kind === 'refusal' ? this.rawFor(payload, outcome) : (outcome.text ?? rawText(payload).raw);
       out = this.machine.process(outcome, at, raw);
+      if (source !== null) this.appliedThrough = source;
       // Every weight, stable or not, for the live display of the station page (not journaled).
       if (outcome.kind === 'weight' && this.listenerCount('sample') > 0) {
         this.emit('sample', { device: this.id, net: decToString(outcome.sample.net), unit: outcome.sample.unit, stable: outcome.sample.stable ?? this.machine.currentPhase === 'captured', phase: this.machine.currentPhase, at: at.toISOString() });
@@ -318,9 +346,14 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
     return this.enqueue(out, messageId);
   }
 
+  /** The placement state with the source time of the last message applied to it. */
+  private snapshot(): PlacementSnapshot {
+    return { ...this.machine.snapshot(), appliedThrough: this.appliedThrough === null ? null : new Date(this.appliedThrough).toISOString() };
+  }
+
   private enqueue(out: Emission[], messageId: number | null): AckEntry | null {
     const key = this.phaseKey();
-    const snapshot = key !== this.lastQueuedKey ? this.machine.snapshot() : null;
+    const snapshot = key !== this.lastQueuedKey ? this.snapshot() : null;
     this.lastQueuedKey = key;
     const emitted = out.length > 0 ? this.emitAll(out) : undefined;
     const stored = snapshot && this.stateGate ? this.stateGate(snapshot) : undefined;
@@ -344,6 +377,7 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
     const counters = { ...this.machine.counters };
     this.machine = new PlacementMachine(placementOptionsFor(this.o.config, this.o.profile, this.o.traceSize));
     this.machine.restore(this.confirmed, parseDec);
+    this.appliedThrough = appliedMs(this.confirmed);
     Object.assign(this.machine.counters, counters);
     this.lastQueuedKey = this.phaseKey();
     const client = this.client;
@@ -424,14 +458,14 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
     this.reconnectTimer.unref();
   }
 
-  private onMessage(payload: Buffer, messageId: number | null): AckEntry | null {
+  private onMessage(payload: Buffer, messageId: number | null, dup: boolean): AckEntry | null {
     const now = this.clock.now();
     this.lastMessageAt = now.getTime();
     if (this.silent || this.state === 'degraded') {
       this.silent = false;
       if (this.subscribed) this.setState('online');
     }
-    return this.process(payload, now, messageId);
+    return this.process(payload, now, messageId, dup);
   }
 
   private checkSilence(): void {
@@ -522,6 +556,7 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
       refusals: c.refusals,
       repeatedRefusals: c.repeats,
       bumpsIgnored: c.bumps,
+      replaysSkipped: this.replaysSkipped,
     };
   }
 
@@ -531,6 +566,7 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
       const s = JSON.parse(readFileSync(this.stateFile, 'utf8')) as PlacementSnapshot;
       if (s && typeof s.phase === 'string') {
         this.machine.restore(s, parseDec);
+        this.appliedThrough = appliedMs(s);
         this.savedPhaseKey = this.phaseKey();
       }
     } catch {
@@ -581,6 +617,11 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
   async flushState(): Promise<void> {
     while (this.stateWriting) await this.stateWriting;
   }
+}
+
+function appliedMs(s: PlacementSnapshot): number | null {
+  const t = s.appliedThrough ? Date.parse(s.appliedThrough) : NaN;
+  return Number.isFinite(t) ? t : null;
 }
 
 function redactUrl(u: string): string {

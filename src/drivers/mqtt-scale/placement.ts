@@ -115,6 +115,11 @@ export interface TraceEntry {
 export interface PlacementSnapshot {
   phase: Phase;
   lastCapture: { net: string; unit: string; at: string } | null;
+  /**
+   * Source time (the payload's own timestamp, ISO) of the last message applied to this state, when
+   * payloads carry one: redelivered messages older than it were already applied (driver.ts, "Replays").
+   */
+  appliedThrough?: string | null;
 }
 
 /** What the ring keeps per message: references only; text is built when someone reads the trace. */

@@ -215,3 +215,103 @@ describe('driver placement state across a restart (no broker needed)', () => {
     }
   });
 });
+
+describe('redelivered messages the state has already applied (kill9: loads journaled twice)', () => {
+  const ts = (ms: number) => new Date(Date.parse('2026-12-01T15:00:00Z') + ms).toISOString();
+  const msg = (g: string, at: number) => `{"ts":"${ts(at)}","weight":{"gross":${g},"unit":"kg","stable":true}}`;
+
+  async function withDrivers(fn: (make: () => import('../../../src/drivers/mqtt-scale/index.js').MqttScaleDriver) => void | Promise<void>) {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { mqttScaleKind } = await import('../../../src/drivers/mqtt-scale/index.js');
+    const { silentLogger } = await import('../../../src/util/log.js');
+    const stateDir = mkdtempSync(join(tmpdir(), 'lg-scale-replay-'));
+    try {
+      await fn(() => mqttScaleKind.create(cfg({ id: 'replay.scale' }), { logger: silentLogger(), stateDir, devicesDir }));
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  }
+  const nets = (rs: Array<{ value: { net: string } | null }>) => rs.map((r) => r.value!.net);
+
+  it('after a restart on a state AHEAD of the broker (load and the zero after it applied), the redelivered load is not captured again; a new load is', async () => {
+    await withDrivers(async (make) => {
+      const a = make();
+      const seenA: Array<{ value: { net: string } | null }> = [];
+      a.on('reading', (r) => seenA.push(r));
+      a.handlePayload(msg('0', 0));
+      a.handlePayload(msg('2.000', 100));
+      a.handlePayload(msg('2.000', 200));
+      a.handlePayload(msg('0', 300));
+      await a.flushState();
+      expect(nets(seenA)).toEqual(['2.000']);
+      // The broker never saw the PUBACKs of 100–300: after the restart it redelivers them (DUP).
+      const b = make();
+      const seenB: Array<{ value: { net: string } | null }> = [];
+      b.on('reading', (r) => seenB.push(r));
+      b.handlePayload(msg('2.000', 100), undefined, { redelivered: true });
+      b.handlePayload(msg('2.000', 200), undefined, { redelivered: true });
+      b.handlePayload(msg('0', 300), undefined, { redelivered: true });
+      expect(seenB).toHaveLength(0);
+      expect(b.health().details.replaysSkipped).toBe(2);
+      // What follows is new.
+      b.handlePayload(msg('3.000', 400));
+      b.handlePayload(msg('0', 500));
+      expect(nets(seenB)).toEqual(['3.000']);
+    });
+  });
+
+  it('without the DUP flag the same messages are processed (so the rule is what prevents the double)', async () => {
+    await withDrivers(async (make) => {
+      const a = make();
+      a.handlePayload(msg('0', 0));
+      a.handlePayload(msg('2.000', 100));
+      a.handlePayload(msg('0', 300));
+      await a.flushState();
+      const b = make();
+      const seen: Array<{ value: { net: string } | null }> = [];
+      b.on('reading', (r) => seen.push(r));
+      b.handlePayload(msg('2.000', 100));
+      expect(nets(seen)).toEqual(['2.000']);
+    });
+  });
+
+  it('a redelivered message NOT older than the last applied one is processed: never lose one that was not applied', async () => {
+    await withDrivers(async (make) => {
+      const a = make();
+      const seen: Array<{ value: { net: string } | null }> = [];
+      a.on('reading', (r) => seen.push(r));
+      a.handlePayload(msg('0', 0));
+      // Sent before (DUP) but never applied (lost with the connection): newer than the state.
+      a.handlePayload(msg('2.000', 100), undefined, { redelivered: true });
+      expect(nets(seen)).toEqual(['2.000']);
+      // Same timestamp as the last applied one (a second-resolution clock): processed, not skipped.
+      a.handlePayload(msg('0', 100), undefined, { redelivered: true });
+      a.handlePayload(msg('4.000', 100), undefined, { redelivered: true });
+      expect(nets(seen)).toEqual(['2.000', '4.000']);
+      expect(a.health().details.replaysSkipped).toBe(0);
+    });
+  });
+
+  it('a redelivered message far older than the state (a scale clock set back) is processed as new', async () => {
+    await withDrivers(async (make) => {
+      const a = make();
+      const seen: Array<{ value: { net: string } | null }> = [];
+      a.on('reading', (r) => seen.push(r));
+      a.handlePayload(msg('0', 3_600_000));
+      a.handlePayload(msg('5.000', 0), undefined, { redelivered: true });
+      expect(nets(seen)).toEqual(['5.000']);
+    });
+  });
+
+  it('a payload without a timestamp is never skipped', async () => {
+    await withDrivers(async (make) => {
+      const a = make();
+      const seen: Array<{ value: { net: string } | null }> = [];
+      a.on('reading', (r) => seen.push(r));
+      a.handlePayload(msg('0', 1000));
+      a.handlePayload('{"weight":{"gross":2.000,"unit":"kg","stable":true}}', undefined, { redelivered: true });
+      expect(nets(seen)).toEqual(['2.000']);
+    });
+  });
+});
