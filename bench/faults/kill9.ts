@@ -7,7 +7,9 @@
  * killed while still starting (50–1,500 ms after the spawn: migrations, device start-up). After the
  * last kill it starts once more, the traffic stops, the broker's queue and the ERP outbox drain, and
  * the checks of traffic.ts run: nothing acknowledged lost, duplicates counted, journal
- * integrity_check, `linegate audit verify`.
+ * integrity_check, `linegate audit verify`. Scale payloads carry the scale's timestamp (`ts`, as a
+ * json-generic scale sends it) unless `--scale-ts=0`: without it a redelivered load that the journaled
+ * state already applied cannot be told from a new one, and can be journaled twice (never lost).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -51,7 +53,8 @@ export async function kill9(args: Args): Promise<Figures> {
     await rig.start();
     await rig.spawn();
     await rig.seed();
-    const tr = new Traffic(rig, { scanGapMs: 20, scaleHz: 20, scaleCycle: 2, labelGapMs: 150, plcPerSecond: 50 });
+    const tr = new Traffic(rig, { scanGapMs: 20, scaleHz: 20, scaleCycle: 2, labelGapMs: 150, plcPerSecond: 50, scaleTimestamps: args['scale-ts'] !== '0' });
+    out.scale_payload_timestamps = args['scale-ts'] !== '0' ? 'yes' : 'no (--scale-ts=0)';
     tr.setUp(true);
     tr.start();
     while (killsDone < kills && Date.now() - t0 < maxMinutes * 60_000) {

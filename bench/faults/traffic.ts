@@ -18,6 +18,8 @@ export interface Rates {
   labelGapMs: number;
   /** PLC good units per second. */
   plcPerSecond: number;
+  /** Scale payloads carry the scale's own timestamp (`ts`); default true. */
+  scaleTimestamps?: boolean;
 }
 
 export class Traffic {
@@ -103,7 +105,10 @@ export class Traffic {
     while (this.running) {
       const phase = k % this.rates.scaleCycle;
       if (phase === zeros) this.loadsPublished++;
-      const msg = phase < zeros ? ZERO : loadOf(this.loadsPublished);
+      // With the scale's own timestamp (`ts`, as json-generic scales send it) unless --scale-ts=0:
+      // a redelivered message older than the state is then known as a replay (mqtt-scale driver).
+      const bare = phase < zeros ? ZERO : loadOf(this.loadsPublished);
+      const msg = this.rates.scaleTimestamps === false ? bare : `{"ts":"${new Date().toISOString()}",${bare.slice(1)}`;
       // The broker lives in this process: publishing goes on while the gateway is down (queued for its session).
       await this.rig.pub.publishAsync(this.rig.topic, msg, { qos: 1 }).catch(() => undefined);
       k++;
