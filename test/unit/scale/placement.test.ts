@@ -210,6 +210,8 @@ describe('driver placement state across a restart (no broker needed)', () => {
       b.handlePayload(stable('0'));
       b.handlePayload(stable('2.000'));
       expect(seenB.map((r) => r.value!.net)).toEqual(['2.000']);
+      // The state file is written asynchronously: let it land before the folder goes.
+      await b.flushState();
     } finally {
       rmSync(stateDir, { recursive: true, force: true });
     }
@@ -226,9 +228,16 @@ describe('redelivered messages the state has already applied (kill9: loads journ
     const { mqttScaleKind } = await import('../../../src/drivers/mqtt-scale/index.js');
     const { silentLogger } = await import('../../../src/util/log.js');
     const stateDir = mkdtempSync(join(tmpdir(), 'lg-scale-replay-'));
+    const made: Array<{ flushState(): Promise<void> }> = [];
     try {
-      await fn(() => mqttScaleKind.create(cfg({ id: 'replay.scale' }), { logger: silentLogger(), stateDir, devicesDir }));
+      await fn(() => {
+        const d = mqttScaleKind.create(cfg({ id: 'replay.scale' }), { logger: silentLogger(), stateDir, devicesDir });
+        made.push(d);
+        return d;
+      });
     } finally {
+      // State files are written asynchronously: let them land before the folder goes.
+      for (const d of made) await d.flushState();
       rmSync(stateDir, { recursive: true, force: true });
     }
   }
