@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../../helpers/daemon.js';
@@ -18,6 +18,8 @@ describe('17 install: linegate on the PATH, version and build', () => {
     expect(pkg.scripts.prepare).toContain('scripts/build-info.mjs');
     const main = readFileSync(join(ROOT, pkg.bin.linegate!), 'utf8');
     expect(main.startsWith('#!/usr/bin/env node')).toBe(true);
+    // Executable after the build itself (not only after some npm install set the mode).
+    expect(statSync(join(ROOT, pkg.bin.linegate!)).mode & 0o111).toBe(0o111);
   });
 
   it('17 install: `npx linegate --version` prints the version and the git commit of the build', () => {
