@@ -241,32 +241,35 @@ describe('redelivered messages the state has already applied (kill9: loads journ
       rmSync(stateDir, { recursive: true, force: true });
     }
   }
-  const nets = (rs: Array<{ value: { net: string } | null }>) => rs.map((r) => r.value!.net);
+  /** The nets of the captures a driver emits from now on (a live array). */
+  const captured = (d: import('../../../src/drivers/mqtt-scale/index.js').MqttScaleDriver): string[] => {
+    const out: string[] = [];
+    d.on('reading', (r: { value: { net: string } | null }) => out.push(r.value!.net));
+    return out;
+  };
 
   it('after a restart on a state AHEAD of the broker (load and the zero after it applied), the redelivered load is not captured again; a new load is', async () => {
     await withDrivers(async (make) => {
       const a = make();
-      const seenA: Array<{ value: { net: string } | null }> = [];
-      a.on('reading', (r) => seenA.push(r));
+      const seenA = captured(a);
       a.handlePayload(msg('0', 0));
       a.handlePayload(msg('2.000', 100));
       a.handlePayload(msg('2.000', 200));
       a.handlePayload(msg('0', 300));
       await a.flushState();
-      expect(nets(seenA)).toEqual(['2.000']);
+      expect(seenA).toEqual(['2.000']);
       // The broker never saw the PUBACKs of 100–300: after the restart it redelivers them (DUP).
       const b = make();
-      const seenB: Array<{ value: { net: string } | null }> = [];
-      b.on('reading', (r) => seenB.push(r));
+      const seenB = captured(b);
       b.handlePayload(msg('2.000', 100), undefined, { redelivered: true });
       b.handlePayload(msg('2.000', 200), undefined, { redelivered: true });
       b.handlePayload(msg('0', 300), undefined, { redelivered: true });
-      expect(seenB).toHaveLength(0);
+      expect(seenB).toEqual([]);
       expect(b.health().details.replaysSkipped).toBe(2);
       // What follows is new.
       b.handlePayload(msg('3.000', 400));
       b.handlePayload(msg('0', 500));
-      expect(nets(seenB)).toEqual(['3.000']);
+      expect(seenB).toEqual(['3.000']);
     });
   });
 
@@ -278,26 +281,24 @@ describe('redelivered messages the state has already applied (kill9: loads journ
       a.handlePayload(msg('0', 300));
       await a.flushState();
       const b = make();
-      const seen: Array<{ value: { net: string } | null }> = [];
-      b.on('reading', (r) => seen.push(r));
+      const seen = captured(b);
       b.handlePayload(msg('2.000', 100));
-      expect(nets(seen)).toEqual(['2.000']);
+      expect(seen).toEqual(['2.000']);
     });
   });
 
   it('a redelivered message NOT older than the last applied one is processed: never lose one that was not applied', async () => {
     await withDrivers(async (make) => {
       const a = make();
-      const seen: Array<{ value: { net: string } | null }> = [];
-      a.on('reading', (r) => seen.push(r));
+      const seen = captured(a);
       a.handlePayload(msg('0', 0));
       // Sent before (DUP) but never applied (lost with the connection): newer than the state.
       a.handlePayload(msg('2.000', 100), undefined, { redelivered: true });
-      expect(nets(seen)).toEqual(['2.000']);
+      expect(seen).toEqual(['2.000']);
       // Same timestamp as the last applied one (a second-resolution clock): processed, not skipped.
       a.handlePayload(msg('0', 100), undefined, { redelivered: true });
       a.handlePayload(msg('4.000', 100), undefined, { redelivered: true });
-      expect(nets(seen)).toEqual(['2.000', '4.000']);
+      expect(seen).toEqual(['2.000', '4.000']);
       expect(a.health().details.replaysSkipped).toBe(0);
     });
   });
@@ -305,22 +306,20 @@ describe('redelivered messages the state has already applied (kill9: loads journ
   it('a redelivered message far older than the state (a scale clock set back) is processed as new', async () => {
     await withDrivers(async (make) => {
       const a = make();
-      const seen: Array<{ value: { net: string } | null }> = [];
-      a.on('reading', (r) => seen.push(r));
+      const seen = captured(a);
       a.handlePayload(msg('0', 3_600_000));
       a.handlePayload(msg('5.000', 0), undefined, { redelivered: true });
-      expect(nets(seen)).toEqual(['5.000']);
+      expect(seen).toEqual(['5.000']);
     });
   });
 
   it('a payload without a timestamp is never skipped', async () => {
     await withDrivers(async (make) => {
       const a = make();
-      const seen: Array<{ value: { net: string } | null }> = [];
-      a.on('reading', (r) => seen.push(r));
+      const seen = captured(a);
       a.handlePayload(msg('0', 1000));
       a.handlePayload('{"weight":{"gross":2.000,"unit":"kg","stable":true}}', undefined, { redelivered: true });
-      expect(nets(seen)).toEqual(['2.000']);
+      expect(seen).toEqual(['2.000']);
     });
   });
 });
