@@ -2,7 +2,8 @@
  * A TCP proxy between an MQTT client and its broker that reads the packets going by (it forwards
  * every byte unchanged): which PUBLISH packets the broker delivered (packet id, payload, arrival
  * index) and which PUBACKs the client sent back, in order. Used to check what the gateway
- * acknowledged and when. Can also stop forwarding without closing (a half-open link).
+ * acknowledged and when. Can also stop forwarding what the client sends, without closing (the
+ * broker never sees those bytes: PUBACKs lost with a connection that is about to die).
  */
 import { createServer, connect, type Server, type Socket, type AddressInfo } from 'node:net';
 
@@ -22,6 +23,10 @@ export interface MqttProxy {
   delivered: Delivered[];
   /** Per PUBACK client → broker, the PUBLISH it acknowledges (latest with that id on the link). */
   acked: Delivered[];
+  /** PUBACKs the client sent while upstream was blocked (never forwarded). */
+  swallowed: Delivered[];
+  /** From now on, bytes from clients are dropped instead of forwarded (broker → client still flows). */
+  blockUpstream(): void;
   close(): Promise<void>;
 }
 
@@ -53,6 +58,8 @@ function packetReader(on: (type: number, flags: number, body: Buffer) => void): 
 export async function startMqttProxy(brokerPort: number, opts: { protocolVersion?: 4 | 5 } = {}): Promise<MqttProxy> {
   const delivered: Delivered[] = [];
   const acked: Delivered[] = [];
+  const swallowed: Delivered[] = [];
+  let blocked = false;
   const sockets = new Set<Socket>();
   const v5 = opts.protocolVersion === 5;
   let conns = 0;
@@ -91,11 +98,11 @@ export async function startMqttProxy(brokerPort: number, opts: { protocolVersion
       if (type !== 4) return;
       const id = body.readUInt16BE(0);
       const d = byId.get(id);
-      acked.push(d ?? { index: -1, messageId: id, payload: '' });
+      (blocked ? swallowed : acked).push(d ?? { index: -1, messageId: id, payload: '' });
     });
     client.on('data', (c: Buffer) => {
       fromClient(c);
-      upstream.write(c);
+      if (!blocked) upstream.write(c);
     });
     upstream.on('data', (c: Buffer) => {
       fromBroker(c);
@@ -116,6 +123,10 @@ export async function startMqttProxy(brokerPort: number, opts: { protocolVersion
     url: `mqtt://127.0.0.1:${port}`,
     delivered,
     acked,
+    swallowed,
+    blockUpstream: () => {
+      blocked = true;
+    },
     close: () =>
       new Promise<void>((r) => {
         for (const s of sockets) s.destroy();

@@ -59,9 +59,29 @@
  * is acknowledged without being replayed (counted, `replaysSkipped`). Only DUP messages, only with a
  * source timestamp, only when older (never equal: a second-resolution clock repeats a timestamp), and
  * only within `REPLAY_WINDOW_MS` of it (a broker's in-flight window spans seconds; a far older
- * timestamp is a clock set back, processed as new). A payload without a timestamp keeps the earlier
- * behaviour (a replay can double a capture, never lose one).
+ * timestamp is a clock set back, processed as new).
+ *
+ * Redelivery window (payloads without a timestamp, and brokers that do not set DUP: aedes 1.2
+ * re-sends its stored messages without it). The state also names the message that made it
+ * (`through`: packet id and a hash of the payload bytes, journaled with it). A broker re-sends
+ * unacknowledged messages with their original packet ids, first and in order (MQTT 3.1.1 §4.4,
+ * §4.6), and our PUBACKs are in order, so what it redelivers is a suffix of what it sent: when
+ * `through` is in it, every redelivered message up to and including it was applied to the state,
+ * and none after it was. So after a CONNACK with a session present (and a `through` to look for),
+ * the messages are HELD — neither processed nor acknowledged — until
+ *   (a) one is `through`: all held are acknowledged without replay (`replaysSkipped`); or
+ *   (b) a message without DUP follows one with it (a DUP-marking broker's redelivery is over); or
+ *   (c) `maxInFlight` are held (the pump would stall anyway); or
+ *   (d) REDELIVERY_WINDOW_MS passed since the CONNACK;
+ * in (b)–(d) every held message is processed in order, exactly as without the window. A connection
+ * lost while holding drops them unprocessed: the broker redelivers them again. A wrong match needs
+ * a NEW message with the packet id of `through` AND the same payload bytes inside one window;
+ * Mosquitto and aedes number packets sequentially (the same id again only 65,535 messages later),
+ * so it is not expected. A broker that re-numbers what it redelivers (against §4.4) never matches
+ * and gets the earlier behaviour: a replay can double a capture, never lose one. The cost is that
+ * messages after a reconnect wait up to REDELIVERY_WINDOW_MS when nothing matches.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -98,8 +118,44 @@ export interface MqttScaleDriverOptions {
 /** Redelivered (DUP) messages at most this much older than the last applied one are taken as replays. */
 export const REPLAY_WINDOW_MS = 5 * 60_000;
 
+/** After a CONNACK with a session present, messages are held at most this long looking for `through` ("Replays"). */
+export const REDELIVERY_WINDOW_MS = 1500;
+
+/** A message as the broker numbers it: packet id and a hash of its payload bytes. */
+export interface MessageIdentity {
+  id: number;
+  hash: string;
+}
+
+/** A message held in the redelivery window, with its place in the acknowledgement queue. */
+interface Held {
+  payload: Buffer;
+  messageId: number | null;
+  dup: boolean;
+  at: Date;
+  entry: AckEntry;
+  /** Settle its place: with the commit it waits for, or at once (skipped, dropped, nothing produced). */
+  settle: (held: Promise<unknown> | undefined) => void;
+}
+
+interface RedeliveryWindow {
+  held: Held[];
+  dupSeen: boolean;
+  timer: NodeJS.Timeout;
+}
+
+export function payloadHash(payload: Buffer | string): string {
+  return createHash('sha256').update(payload).digest('base64url').slice(0, 22);
+}
+
 /** A place in the acknowledgement queue; its tag is the placement state right after the message, when it changed it. */
 type AckEntry = QueueEntry<PlacementSnapshot | null>;
+
+/** What a processed message waits for before its PUBACK, and the state it leaves (when it changed). */
+interface Staged {
+  held: Promise<unknown> | undefined;
+  tag: PlacementSnapshot | null;
+}
 
 function dec(s: string | undefined): Dec | undefined {
   return s === undefined ? undefined : parseDec(s);
@@ -156,7 +212,11 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
   private confirmedDirty = false;
   /** Source time (ms) of the last message applied to the placement state (see "Replays"). */
   private appliedThrough: number | null = null;
+  /** The message that made the current placement state (see "Replays"). */
+  private through: MessageIdentity | null = null;
+  private window: RedeliveryWindow | null = null;
   private replaysSkipped = 0;
+  private windowsOpened = 0;
   private readonly maxInFlight: number;
   private readonly silenceMs: number;
   private readonly stateFile: string | null;
@@ -234,9 +294,11 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
     if (this.silenceTimer) clearInterval(this.silenceTimer);
     this.reconnectTimer = null;
     this.silenceTimer = null;
+    // Held messages are neither processed nor acknowledged: the broker redelivers them next time.
+    this.dropWindow();
     const out: Emission[] = [];
     this.machine.closeEpisode(out);
-    if (out.length > 0) this.enqueue(out, null);
+    if (out.length > 0) this.push(this.stage(out, null, null), null);
     // Bounded: a journal that does not answer must not block shutdown.
     await this.acks.drain(2000);
     // Only a state the journal has confirmed is saved (this.confirmed): with a capture still
@@ -302,6 +364,7 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
     if (!s || typeof s.phase !== 'string') return;
     this.machine.restore(s, parseDec);
     this.appliedThrough = appliedMs(s);
+    this.through = identityOf(s);
     this.confirmed = this.snapshot();
     this.savedPhaseKey = this.phaseKey();
     this.lastQueuedKey = this.phaseKey();
@@ -322,6 +385,15 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
    * can be acknowledged at once (nothing waiting before it and nothing produced).
    */
   private process(payload: Buffer | string, at: Date, messageId: number | null, dup = false): AckEntry | null {
+    return this.push(this.apply(payload, at, messageId, dup), messageId);
+  }
+
+  private push(staged: Staged, messageId: number | null): AckEntry | null {
+    return this.acks.push(staged.held, messageId, staged.tag);
+  }
+
+  /** Parse and feed one message: what its acknowledgement waits for, and the state it leaves. */
+  private apply(payload: Buffer | string, at: Date, messageId: number | null, dup: boolean): Staged {
     let out: Emission[];
     try {
       const outcome = parseWeightPayload(payload, this.o.profile, this.parseState);
@@ -329,7 +401,7 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
       // A redelivered message older than the last one applied was applied already ("Replays").
       if (dup && source !== null && this.appliedThrough !== null && source < this.appliedThrough && this.appliedThrough - source <= REPLAY_WINDOW_MS) {
         this.replaysSkipped++;
-        return this.acks.push(undefined, messageId, null);
+        return { held: undefined, tag: null };
       }
       const raw = outcome.kind === 'refusal' ? this.rawFor(payload, outcome) : (outcome.text ?? rawText(payload).raw);
       out = this.machine.process(outcome, at, raw);
@@ -343,22 +415,71 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
       this.logger.error({ err }, 'scale message handling failed');
       out = [{ type: 'refusal', code: 'LG_ERR_WEIGHT_PAYLOAD', detail: `internal: ${(err as Error).message}`, details: {}, at, raw: rawText(payload).raw }];
     }
-    return this.enqueue(out, messageId);
+    return this.stage(out, messageId, payload);
   }
 
-  /** The placement state with the source time of the last message applied to it. */
+  /** The placement state with the source time of the last message applied to it and that message. */
   private snapshot(): PlacementSnapshot {
-    return { ...this.machine.snapshot(), appliedThrough: this.appliedThrough === null ? null : new Date(this.appliedThrough).toISOString() };
+    return { ...this.machine.snapshot(), appliedThrough: this.appliedThrough === null ? null : new Date(this.appliedThrough).toISOString(), through: this.through };
   }
 
-  private enqueue(out: Emission[], messageId: number | null): AckEntry | null {
+  /** Hand what a message produced to the journal; a changed placement state goes with it. */
+  private stage(out: Emission[], messageId: number | null, payload: Buffer | string | null): Staged {
     const key = this.phaseKey();
-    const snapshot = key !== this.lastQueuedKey ? this.snapshot() : null;
+    let snapshot: PlacementSnapshot | null = null;
+    if (key !== this.lastQueuedKey) {
+      // Only a message with a packet id can come back from the broker ("Replays").
+      this.through = messageId !== null && payload !== null ? { id: messageId, hash: payloadHash(payload) } : null;
+      snapshot = this.snapshot();
+    }
     this.lastQueuedKey = key;
     const emitted = out.length > 0 ? this.emitAll(out) : undefined;
     const stored = snapshot && this.stateGate ? this.stateGate(snapshot) : undefined;
     const held = emitted && stored ? Promise.all([emitted, stored]) : (emitted ?? stored);
-    return this.acks.push(held, messageId, snapshot);
+    return { held, tag: snapshot };
+  }
+
+  /**
+   * A message on a connection whose redelivery window is open ("Replays"): held in its place in
+   * the acknowledgement queue until the window closes.
+   */
+  private hold(w: RedeliveryWindow, payload: Buffer, messageId: number | null, dup: boolean, at: Date): AckEntry {
+    let settle!: Held['settle'];
+    const decided = new Promise<unknown>((resolve, reject) => {
+      settle = (held) => (held ? held.then(resolve, reject) : resolve(undefined));
+    });
+    const entry = this.acks.push(decided, messageId, null)!;
+    w.held.push({ payload, messageId, dup, at, entry, settle });
+    if (dup) w.dupSeen = true;
+    const t = this.through;
+    if (t && messageId === t.id && payloadHash(payload) === t.hash) this.closeWindow(w.held.length);
+    else if (w.held.length >= this.maxInFlight) this.closeWindow(0);
+    return entry;
+  }
+
+  /** Close the window: the first `skip` held messages were applied already; the rest are processed, in order. */
+  private closeWindow(skip: number): void {
+    const w = this.window;
+    if (!w) return;
+    this.window = null;
+    clearTimeout(w.timer);
+    this.replaysSkipped += skip;
+    if (w.held.length > 0) this.logger.info({ held: w.held.length, skipped: skip, through: this.through }, skip > 0 ? 'redelivered scale messages already applied to the journaled state: acknowledged without replay' : 'redelivery window closed: held scale messages processed');
+    w.held.forEach((h, i) => {
+      if (i < skip) return h.settle(undefined);
+      const staged = this.apply(h.payload, h.at, h.messageId, h.dup);
+      h.entry.tag = staged.tag;
+      h.settle(staged.held);
+    });
+  }
+
+  /** The connection is gone (or we stop): held messages stay unprocessed and unacknowledged; the broker redelivers them. */
+  private dropWindow(): void {
+    const w = this.window;
+    if (!w) return;
+    this.window = null;
+    clearTimeout(w.timer);
+    for (const h of w.held) h.settle(undefined);
   }
 
   /** Pipeline figures, for health and the bench. */
@@ -378,6 +499,8 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
     this.machine = new PlacementMachine(placementOptionsFor(this.o.config, this.o.profile, this.o.traceSize));
     this.machine.restore(this.confirmed, parseDec);
     this.appliedThrough = appliedMs(this.confirmed);
+    this.through = identityOf(this.confirmed);
+    this.dropWindow();
     Object.assign(this.machine.counters, counters);
     this.lastQueuedKey = this.phaseKey();
     const client = this.client;
@@ -405,7 +528,15 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
     this.connects++;
     this.sessionPresent = sessionPresent;
     this.connectedAt = this.clock.now().getTime();
-    this.logger.info({ sessionPresent, topic: this.topic, connects: this.connects }, 'scale broker connected');
+    this.dropWindow();
+    // The broker kept our session: it redelivers what it did not see acknowledged, first ("Replays").
+    if (sessionPresent && this.through && !this.stopping) {
+      this.windowsOpened++;
+      const w: RedeliveryWindow = { held: [], dupSeen: false, timer: setTimeout(() => this.window === w && this.closeWindow(0), REDELIVERY_WINDOW_MS) };
+      w.timer.unref();
+      this.window = w;
+    }
+    this.logger.info({ sessionPresent, topic: this.topic, connects: this.connects, redeliveryWindow: this.window !== null }, 'scale broker connected');
     this.subscribe();
   }
 
@@ -433,6 +564,7 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
     // Unacknowledged messages of the dead connection are redelivered by the broker; their
     // commits still settle the queue (the PUBACKs themselves are not sent: sendPuback checks gen).
     this.acks.closed();
+    this.dropWindow();
     const wasConnected = this.connected;
     this.connected = false;
     this.subscribed = false;
@@ -464,6 +596,12 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
     if (this.silent || this.state === 'degraded') {
       this.silent = false;
       if (this.subscribed) this.setState('online');
+    }
+    const w = this.window;
+    if (w) {
+      // A message without DUP after DUP ones: the broker's redelivery is over, nothing matched.
+      if (!dup && w.dupSeen) this.closeWindow(0);
+      else return this.hold(w, payload, messageId, dup, now);
     }
     return this.process(payload, now, messageId, dup);
   }
@@ -557,6 +695,8 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
       repeatedRefusals: c.repeats,
       bumpsIgnored: c.bumps,
       replaysSkipped: this.replaysSkipped,
+      redeliveryWindows: this.windowsOpened,
+      holding: this.window?.held.length ?? 0,
     };
   }
 
@@ -567,6 +707,7 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
       if (s && typeof s.phase === 'string') {
         this.machine.restore(s, parseDec);
         this.appliedThrough = appliedMs(s);
+        this.through = identityOf(s);
         this.savedPhaseKey = this.phaseKey();
       }
     } catch {
@@ -622,6 +763,12 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
 function appliedMs(s: PlacementSnapshot): number | null {
   const t = s.appliedThrough ? Date.parse(s.appliedThrough) : NaN;
   return Number.isFinite(t) ? t : null;
+}
+
+/** The `through` of a stored state, when it is well-formed (a hand-edited or older state has none). */
+function identityOf(s: PlacementSnapshot): MessageIdentity | null {
+  const t = s.through;
+  return t && Number.isInteger(t.id) && t.id > 0 && t.id <= 65_535 && typeof t.hash === 'string' && t.hash.length > 0 ? { id: t.id, hash: t.hash } : null;
 }
 
 function redactUrl(u: string): string {

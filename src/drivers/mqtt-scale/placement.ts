@@ -120,6 +120,12 @@ export interface PlacementSnapshot {
    * payloads carry one: redelivered messages older than it were already applied (driver.ts, "Replays").
    */
   appliedThrough?: string | null;
+  /**
+   * The MQTT message whose processing made this state (packet id and payload hash), when it came
+   * with a packet id: redelivered messages up to and including it were already applied (driver.ts,
+   * "Replays").
+   */
+  through?: { id: number; hash: string } | null;
 }
 
 /** What the ring keeps per message: references only; text is built when someone reads the trace. */
