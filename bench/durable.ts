@@ -1,5 +1,5 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, fsyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { loadavg } from 'node:os';
@@ -149,6 +149,8 @@ export async function benchDurable(opts: { loads?: number; values?: number; pace
   const nValues = opts.values ?? 20_000;
   const paced = 1000 * (opts.pacedSeconds ?? 10);
   const load0 = loadavg()[0]!;
+  // Run on its own too (durable-latency runs it as a child; a fresh clone has no var/).
+  mkdirSync(resolve('var'), { recursive: true });
   const dir = mkdtempSync(join(resolve('var'), 'bench-durable-'));
   const h = new Harness();
   await h.start();

@@ -57,7 +57,7 @@ const BENCHES: Array<[string, () => Promise<Bench>]> = [
   ['scan-serial', async () => (await import('./scan-serial.js')).benchSerial],
   ['scan-verdict', async () => (await import('./scan-verdict.js')).benchScanVerdict],
   ['scale', async () => (await import('./scale.js')).benchScale],
-  ['durable', async () => { const { benchDurable } = await import('./durable.js'); return () => benchDurable(QUICK ? { loads: 3000, values: 10_000, pacedSeconds: 5 } : {}); }],
+  ['durable', async () => { const { benchDurable } = await import('./durable.js'); return () => benchDurable(QUICK ? { loads: 6000, values: 20_000, pacedSeconds: 5 } : {}); }],
   ['durable-latency', async () => { const { benchDurableLatency } = await import('./durable-latency.js'); return () => benchDurableLatency(QUICK ? { delaysMs: [2], sizes: { loads: 3000, values: 6000, pacedSeconds: 2, peerFraction: 0.2 } } : {}); }],
   ['opcua', async () => (await import('./opcua.js')).benchOpcua],
   ['labels', async () => { const { benchLabels } = await import('./labels.js'); return () => benchLabels(QUICK ? { labels: 100, burst: 100 } : {}); }],

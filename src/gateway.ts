@@ -401,7 +401,7 @@ export class Gateway {
       const placed = driver as DeviceDriver & { setStateGate?: (g: ((s: never) => Promise<unknown>) | null) => void; restorePlacement?: (s: never) => void };
       if (placed.setStateGate && placed.restorePlacement) {
         placed.restorePlacement(this.repo.deviceState(d.id, PLACEMENT_STATE_KEY) as never);
-        placed.setStateGate((s) => this.journal.submit((tx) => this.repo.setDeviceState(tx, d.id, PLACEMENT_STATE_KEY, s)));
+        placed.setStateGate((s) => this.journal.submitLatest(`device_state:${d.id}:${PLACEMENT_STATE_KEY}`, (tx) => this.repo.setDeviceState(tx, d.id, PLACEMENT_STATE_KEY, s)));
       }
     } else {
       driver.on('reading', (r: Reading) => void this.onReading(d.station, driver, r));

@@ -48,6 +48,10 @@ interface Item {
   draft?: RecordDraft;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
+  /** submitLatest: the key, while this item is the latest queued one for it. */
+  key?: string;
+  /** Superseded by a later submission with the same key: nothing runs; its callers moved to that one. */
+  void?: boolean;
 }
 
 export interface JournalOptions {
@@ -65,6 +69,8 @@ export const AUDIT_GENESIS = '0'.repeat(64);
 
 export class Journal {
   private queue: Item[] = [];
+  /** submitLatest: the latest queued item per key. */
+  private readonly latest = new Map<string, Item>();
   private scheduled = false;
   private closed = false;
   private flushing: Promise<void> | null = null;
@@ -124,6 +130,33 @@ export class Journal {
     });
   }
 
+  /**
+   * Like `submit`, for work where only the latest matters (a device's state document): while a
+   * submission with the same key is still queued (not yet in a group being committed), it is
+   * superseded — it runs nothing, and its caller resolves or rejects with the new one's outcome.
+   * The new one goes to the END of the queue, so it commits in the same group as, or a later group
+   * than, everything submitted before it: a state is never durable before the records that led to
+   * it (the scale's PUBACK order and redelivery window rely on that).
+   */
+  submitLatest<T>(key: string, fn: (tx: TxContext) => T): Promise<T> {
+    if (this.closed) return Promise.reject(new LgError('LG_ERR_STORE_CLOSED'));
+    return new Promise<T>((resolve, reject) => {
+      const item: Item = { fn, resolve: resolve as (v: unknown) => void, reject, key };
+      const prev = this.latest.get(key);
+      if (prev) {
+        const [pr, pj] = [prev.resolve, prev.reject];
+        item.resolve = (v) => (pr(v), resolve(v as T));
+        item.reject = (e) => (pj(e), reject(e));
+        prev.void = true;
+        prev.resolve = noop;
+        prev.reject = noop;
+      }
+      this.latest.set(key, item);
+      this.queue.push(item);
+      this.schedule();
+    });
+  }
+
   append(draft: RecordDraft): Promise<JournalRecord> {
     if (this.closed) return Promise.reject(new LgError('LG_ERR_STORE_CLOSED'));
     return new Promise<JournalRecord>((resolve, reject) => {
@@ -170,6 +203,8 @@ export class Journal {
   private async flush(): Promise<void> {
     const group = this.queue.splice(0, this.maxGroup);
     if (group.length === 0) return;
+    // From here on these can no longer be superseded: a later submitLatest queues anew.
+    for (const item of group) if (item.key !== undefined && this.latest.get(item.key) === item) this.latest.delete(item.key);
     const now = this.clock.now();
     const synced = this.clock.synced() ? 1 : 0;
     const committed: JournalRecord[] = [];
@@ -178,6 +213,10 @@ export class Journal {
     try {
       const tx = this.db.transaction(() => {
         for (const item of group) {
+          if (item.void) {
+            outcomes.push({ ok: true, value: undefined });
+            continue;
+          }
           if (item.draft) {
             try {
               const rec = this.insertRecord(item.draft, now, synced);
@@ -357,3 +396,4 @@ export function rowToRecord(r: Record<string, unknown>): JournalRecord {
     clockSynced: Number(r.clock_synced) === 1,
   };
 }
+function noop(): void {}

@@ -43,6 +43,66 @@ describe('Journal', () => {
     expect(types).toEqual(['a', 'c']);
   });
 
+  describe('submitLatest (a device state document: only the latest of a group is written)', () => {
+    const state = (j: Journal, v: string, ran: string[]) =>
+      j.submitLatest('dev:s1', (tx) => {
+        ran.push(v);
+        tx.db.prepare('INSERT INTO device_state (device, key, value, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (device, key) DO UPDATE SET value = excluded.value').run('s1', 'k', JSON.stringify(v), tx.now.toISOString());
+        return v;
+      });
+    const stored = () => { const r = db.prepare("SELECT value FROM device_state WHERE device = 's1'").get() as { value: string } | undefined; return r ? JSON.parse(r.value) : undefined; };
+
+    it('superseded submissions run nothing and resolve with the latest one; records in between commit with it', async () => {
+      const j = make([]);
+      const ran: string[] = [];
+      const got = await Promise.all([state(j, 'a', ran), j.append({ type: 'r1', status: 'accepted', payload: {} }), state(j, 'b', ran), state(j, 'c', ran)]);
+      expect(ran).toEqual(['c']);
+      expect([got[0], got[2], got[3]]).toEqual(['c', 'c', 'c']);
+      expect(stored()).toBe('c');
+      expect(j.stats.groups).toBe(1);
+    });
+
+    it('the latest goes to the end of the queue: a state never commits in an EARLIER group than a record submitted before it', async () => {
+      db = openDatabase(':memory:');
+      const j = new Journal(db, { site: 'S1', line: 'L1', sinks: [], clock: new ManualClock('2026-11-22T08:00:00Z', false), maxGroup: 2 });
+      const ran: string[] = [];
+      const order: string[] = [];
+      const track = <T>(name: string, p: Promise<T>) => p.then((v) => (order.push(name), v));
+      // Queue: r1, s(a), r2, s(b) → groups [r1, (a: superseded)] and [r2, b].
+      await Promise.all([
+        track('r1', j.append({ type: 'r1', status: 'accepted', payload: {} })),
+        track('a', state(j, 'a', ran)),
+        track('r2', j.append({ type: 'r2', status: 'accepted', payload: {} })),
+        track('b', state(j, 'b', ran)),
+      ]);
+      expect(ran).toEqual(['b']);
+      expect(j.stats.groups).toBe(2);
+      // 'a' waited for the group that holds 'b', i.e. the one with r2.
+      expect(order.indexOf('a')).toBeGreaterThan(order.indexOf('r2'));
+    });
+
+    it('once a group is being committed, a new submission is queued anew (both run)', async () => {
+      const j = make([]);
+      const ran: string[] = [];
+      const first = state(j, 'a', ran);
+      await first;
+      await state(j, 'b', ran);
+      expect(ran).toEqual(['a', 'b']);
+      expect(stored()).toBe('b');
+    });
+
+    it('when the latest fails, every superseded caller is told so', async () => {
+      const j = make([]);
+      const a = state(j, 'a', []);
+      const bad = j.submitLatest('dev:s1', () => {
+        throw new LgError('LG_ERR_STORE_WRITE_FAILED', { detail: 'test' });
+      });
+      await expect(bad).rejects.toMatchObject({ code: 'LG_ERR_STORE_WRITE_FAILED' });
+      await expect(a).rejects.toMatchObject({ code: 'LG_ERR_STORE_WRITE_FAILED' });
+      expect(stored()).toBeUndefined();
+    });
+  });
+
   it('tells listeners only about committed records', async () => {
     const j = make([]);
     const seen: string[] = [];
