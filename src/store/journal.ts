@@ -48,10 +48,8 @@ interface Item {
   draft?: RecordDraft;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
-  /** submitLatest: the key, while this item is the latest queued one for it. */
+  /** submitLatest: only the last item of a group with this key runs. */
   key?: string;
-  /** Superseded by a later submission with the same key: nothing runs; its callers moved to that one. */
-  void?: boolean;
 }
 
 export interface JournalOptions {
@@ -69,8 +67,6 @@ export const AUDIT_GENESIS = '0'.repeat(64);
 
 export class Journal {
   private queue: Item[] = [];
-  /** submitLatest: the latest queued item per key. */
-  private readonly latest = new Map<string, Item>();
   private scheduled = false;
   private closed = false;
   private flushing: Promise<void> | null = null;
@@ -131,28 +127,16 @@ export class Journal {
   }
 
   /**
-   * Like `submit`, for work where only the latest matters (a device's state document): while a
-   * submission with the same key is still queued (not yet in a group being committed), it is
-   * superseded — it runs nothing, and its caller resolves or rejects with the new one's outcome.
-   * The new one goes to the END of the queue, so it commits in the same group as, or a later group
-   * than, everything submitted before it: a state is never durable before the records that led to
-   * it (the scale's PUBACK order and redelivery window rely on that).
+   * Like `submit`, for work where only the latest matters (a device's state document): of the items
+   * with the same key that land in ONE group, only the last runs; the earlier ones settle with its
+   * outcome. Nothing moves between groups, so what commits is exactly what the group would have
+   * committed item by item (a state is never durable before, or without, the records of its group —
+   * the scale's PUBACK order and redelivery window rely on that).
    */
   submitLatest<T>(key: string, fn: (tx: TxContext) => T): Promise<T> {
     if (this.closed) return Promise.reject(new LgError('LG_ERR_STORE_CLOSED'));
     return new Promise<T>((resolve, reject) => {
-      const item: Item = { fn, resolve: resolve as (v: unknown) => void, reject, key };
-      const prev = this.latest.get(key);
-      if (prev) {
-        const [pr, pj] = [prev.resolve, prev.reject];
-        item.resolve = (v) => (pr(v), resolve(v as T));
-        item.reject = (e) => (pj(e), reject(e));
-        prev.void = true;
-        prev.resolve = noop;
-        prev.reject = noop;
-      }
-      this.latest.set(key, item);
-      this.queue.push(item);
+      this.queue.push({ fn, resolve: resolve as (v: unknown) => void, reject, key });
       this.schedule();
     });
   }
@@ -203,8 +187,18 @@ export class Journal {
   private async flush(): Promise<void> {
     const group = this.queue.splice(0, this.maxGroup);
     if (group.length === 0) return;
-    // From here on these can no longer be superseded: a later submitLatest queues anew.
-    for (const item of group) if (item.key !== undefined && this.latest.get(item.key) === item) this.latest.delete(item.key);
+    // submitLatest: an earlier item of a key that occurs again later in this group is superseded
+    // (it settles with the outcome of the last one, at `supersededBy[i]`).
+    let supersededBy: Map<number, number> | null = null;
+    let lastOfKey: Map<string, number> | null = null;
+    for (let i = group.length - 1; i >= 0; i--) {
+      const key = group[i]!.key;
+      if (key === undefined) continue;
+      lastOfKey ??= new Map();
+      const later = lastOfKey.get(key);
+      if (later === undefined) lastOfKey.set(key, i);
+      else (supersededBy ??= new Map()).set(i, later);
+    }
     const now = this.clock.now();
     const synced = this.clock.synced() ? 1 : 0;
     const committed: JournalRecord[] = [];
@@ -212,9 +206,9 @@ export class Journal {
     const t0 = performance.now();
     try {
       const tx = this.db.transaction(() => {
-        for (const item of group) {
-          if (item.void) {
-            outcomes.push({ ok: true, value: undefined });
+        for (const [i, item] of group.entries()) {
+          if (supersededBy?.has(i)) {
+            outcomes.push({ ok: true, value: undefined }); // replaced below by the later item's outcome
             continue;
           }
           if (item.draft) {
@@ -263,6 +257,7 @@ export class Journal {
     this.stats.items += group.length;
     this.stats.records += committed.length;
     this.stats.lastCommitMs = performance.now() - t0;
+    if (supersededBy) for (const [i, later] of supersededBy) outcomes[i] = outcomes[later]!;
     group.forEach((item, i) => {
       const o = outcomes[i]!;
       if (o.ok) item.resolve(o.value);
@@ -396,4 +391,3 @@ export function rowToRecord(r: Record<string, unknown>): JournalRecord {
     clockSynced: Number(r.clock_synced) === 1,
   };
 }
-function noop(): void {}

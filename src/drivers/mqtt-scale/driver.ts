@@ -113,6 +113,8 @@ export interface MqttScaleDriverOptions {
   traceSize?: number;
   /** Largest number of QoS 1 messages processed but not yet acknowledged (the commit window). */
   maxInFlight?: number;
+  /** How long the redelivery window holds messages at most (REDELIVERY_WINDOW_MS; tests lengthen it). */
+  redeliveryWindowMs?: number;
 }
 
 /** Redelivered (DUP) messages at most this much older than the last applied one are taken as replays. */
@@ -263,7 +265,8 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
     // and handles the next packet after that. The pipelined gate (file comment) answers DEFER_ACK
     // and acknowledges in order itself once the journal has committed.
     client.handleMessage = (packet, cb) => {
-      if (client !== this.client) return cb(DEFER_ACK);
+      // Stopping: nothing new is processed or acknowledged; the broker redelivers it next time.
+      if (client !== this.client || this.stopping) return cb(DEFER_ACK);
       // After a failed commit nothing more is acknowledged on this connection (it is being
       // dropped); the broker redelivers these messages on the next one.
       if (this.acks.ackFailed) return cb(DEFER_ACK);
@@ -479,7 +482,11 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
     if (!w) return;
     this.window = null;
     clearTimeout(w.timer);
-    for (const h of w.held) h.settle(undefined);
+    for (const h of w.held) {
+      // Never acknowledged (stop() drops the window while the connection is still up).
+      h.entry.messageId = null;
+      h.settle(undefined);
+    }
   }
 
   /** Pipeline figures, for health and the bench. */
@@ -532,7 +539,7 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
     // The broker kept our session: it redelivers what it did not see acknowledged, first ("Replays").
     if (sessionPresent && this.through && !this.stopping) {
       this.windowsOpened++;
-      const w: RedeliveryWindow = { held: [], dupSeen: false, timer: setTimeout(() => this.window === w && this.closeWindow(0), REDELIVERY_WINDOW_MS) };
+      const w: RedeliveryWindow = { held: [], dupSeen: false, timer: setTimeout(() => this.window === w && this.closeWindow(0), this.o.redeliveryWindowMs ?? REDELIVERY_WINDOW_MS) };
       w.timer.unref();
       this.window = w;
     }

@@ -39,10 +39,10 @@ interface Journal {
 const never = new Promise<never>(() => undefined);
 
 let seq = 0;
-function driverFor(url: string, clientId: string, topic: string, journal: Journal): MqttScaleDriver {
+function driverFor(url: string, clientId: string, topic: string, journal: Journal, redeliveryWindowMs?: number): MqttScaleDriver {
   const id = `it.redeliver.${process.pid}.${++seq}`;
   const config: MqttScaleConfig = { kind: 'mqtt-scale', id, station: 'WEIGH-1', profile: 'json-generic', topic, broker: { url, clientId }, silenceTimeoutMs: 60_000 };
-  const driver = new MqttScaleDriver({ config, profile: loadScaleProfile(devicesDir, config.profile, { device: id }), logger: silentLogger(), backoff: { baseMs: 50, maxMs: 200 } });
+  const driver = new MqttScaleDriver({ config, profile: loadScaleProfile(devicesDir, config.profile, { device: id }), logger: silentLogger(), backoff: { baseMs: 50, maxMs: 200 }, ...(redeliveryWindowMs ? { redeliveryWindowMs } : {}) });
   driver.restorePlacement(journal.state);
   driver.setCommitGate(async (r: WeightReading) => {
     if (journal.frozen) return never;
@@ -182,6 +182,45 @@ for (const [name, make] of brokers) {
       } finally {
         await b.stop();
         await proxyB.close();
+      }
+    });
+
+    it(`18.12 ${name}: a stop while messages are held acknowledges none of them; the next start gets them redelivered and captures the load once`, async () => {
+      const topic = `it/redeliver/${process.pid}/${++seq}`;
+      const clientId = `lg-redeliver-${process.pid}-${seq}`;
+      const journal: Journal = { records: [], state: null, frozen: false };
+      const a = driverFor(broker.url, clientId, topic, journal);
+      await a.start(new AbortController().signal);
+      await waitFor(() => a.state === 'online', 15_000, 10, 'A online');
+      for (const p of [ZERO, LOAD, ZERO]) await publish(pub, topic, p);
+      await waitFor(() => journal.records.length === 1 && journal.state?.phase === 'empty', 15_000, 10, 'A captured and emptied');
+      await a.stop();
+
+      const proxyB = await startMqttProxy(broker.port);
+      // A window longer than the test: the stop comes while LOAD2 is held.
+      const b = driverFor(proxyB.url, clientId, topic, journal, 120_000);
+      await b.start(new AbortController().signal);
+      await waitFor(() => b.state === 'online', 15_000, 10, 'B online');
+      await publish(pub, topic, LOAD2);
+      // (The proxy sees the packet before B has read it: wait on B.)
+      await waitFor(() => details(b).holding === 1, 30_000, 10, 'LOAD2 held by B').catch((err: Error) => {
+        // Seen once under a full suite's load on aedes, not reproduced alone or beside CPU burners:
+        // say whether the broker delivered it at all.
+        throw new Error(`${err.message}; the proxy saw ${JSON.stringify(proxyB.delivered)}; B: ${JSON.stringify(b.health().details)}`);
+      });
+      expect(proxyB.delivered.map((x) => x.payload)).toEqual([LOAD2]);
+      await b.stop();
+      await proxyB.close();
+      expect(proxyB.acked).toEqual([]);
+      expect(journal.records).toEqual(['2.000']);
+
+      const c = driverFor(broker.url, clientId, topic, journal);
+      try {
+        await c.start(new AbortController().signal);
+        await waitFor(() => journal.records.length === 2, 15_000, 10, 'LOAD2 redelivered and captured');
+        expect(journal.records).toEqual(['2.000', '3.000']);
+      } finally {
+        await c.stop();
       }
     });
   });
