@@ -5,7 +5,8 @@
  * Garbage (not a number, bad quality, out of the declared range) is the same record type,
  * rejected, with the code. An accepted value also stores the value's last recorded state in
  * device_state (key `value:<name>`) in the same transaction, so a restart resumes the deadband
- * and the duplicate check exactly where the journal is.
+ * and the duplicate check exactly where the journal is — with the MQTT message that produced it
+ * (`through`), which the driver's redelivery window looks for after a reconnect.
  */
 import type { ValueReading } from '../readings/reading.js';
 import type { BindResult, StationContext } from './types.js';
@@ -41,6 +42,6 @@ export function bindValue(r: ValueReading, ctx: StationContext): BindResult {
   const at = (r.sourceTime ?? r.receivedAt).getTime();
   return {
     record: { ...base, status: 'accepted', payload: { name: r.name, value: r.value, unit: r.unit, quality: r.quality, reason: r.reason, ...source } },
-    effects: [{ type: 'device.set_state', device: r.deviceId, key: valueStateKey(r.name), value: { value: r.value, at, quality: r.quality } }],
+    effects: [{ type: 'device.set_state', device: r.deviceId, key: valueStateKey(r.name), value: { value: r.value, at, quality: r.quality, ...(r.through ? { through: r.through } : {}) } }],
   };
 }

@@ -69,6 +69,12 @@ export interface ValueReading extends ReadingBase {
   source: { topic?: string; nodeId?: string; quality?: string };
   /** The payload as received (truncated), for rejected samples. */
   raw?: string;
+  /**
+   * The MQTT message whose sample this records (packet id, payload hash, applied at ms): journaled
+   * with the value's state, so redelivered messages up to it are not recorded a second time after
+   * a crash (src/drivers/redelivery-window.ts).
+   */
+  through?: { id: number; hash: string; at: number } | null;
 }
 
 export type Reading = ScanReading | WeightReading | MachineReading | ValueReading;

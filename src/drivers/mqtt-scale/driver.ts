@@ -62,26 +62,11 @@
  * timestamp is a clock set back, processed as new).
  *
  * Redelivery window (payloads without a timestamp, and brokers that do not set DUP: aedes 1.2
- * re-sends its stored messages without it). The state also names the message that made it
- * (`through`: packet id and a hash of the payload bytes, journaled with it). A broker re-sends
- * unacknowledged messages with their original packet ids, first and in order (MQTT 3.1.1 §4.4,
- * §4.6), and our PUBACKs are in order, so what it redelivers is a suffix of what it sent: when
- * `through` is in it, every redelivered message up to and including it was applied to the state,
- * and none after it was. So after a CONNACK with a session present (and a `through` to look for),
- * the messages are HELD — neither processed nor acknowledged — until
- *   (a) one is `through`: all held are acknowledged without replay (`replaysSkipped`); or
- *   (b) a message without DUP follows one with it (a DUP-marking broker's redelivery is over); or
- *   (c) `maxInFlight` are held (the pump would stall anyway); or
- *   (d) REDELIVERY_WINDOW_MS passed since the CONNACK;
- * in (b)–(d) every held message is processed in order, exactly as without the window. A connection
- * lost while holding drops them unprocessed: the broker redelivers them again. A wrong match needs
- * a NEW message with the packet id of `through` AND the same payload bytes inside one window;
- * Mosquitto and aedes number packets sequentially (the same id again only 65,535 messages later),
- * so it is not expected. A broker that re-numbers what it redelivers (against §4.4) never matches
- * and gets the earlier behaviour: a replay can double a capture, never lose one. The cost is that
- * messages after a reconnect wait up to REDELIVERY_WINDOW_MS when nothing matches.
+ * re-sends its stored messages without it): the state also names the message that made it
+ * (`through`, journaled with it), and after a reconnect to a kept session the messages are held
+ * until it comes back — those up to it are acknowledged without replay — or until the redelivery
+ * is over (src/drivers/redelivery-window.ts, the rules and their limits).
  */
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -97,6 +82,7 @@ import type { MqttScaleConfig } from '../../config/devices/mqtt-scale.js';
 import type { CompiledProfile } from './profile.js';
 import { readTlsMaterial, sessionOptions, type TlsMaterial } from '../mqtt-session.js';
 import { DEFER_ACK, PubackQueue, type AckEntry as QueueEntry } from '../puback-queue.js';
+import { REDELIVERY_WINDOW_MS, RedeliveryWindow, identity, parseIdentity, recentThroughs, type HeldMessage, type MessageIdentity, type Staged as WindowStaged } from '../redelivery-window.js';
 import { PlacementMachine, type Emission, type PlacementSnapshot, type TraceEntry } from './placement.js';
 import { parseWeightPayload, rawText, type ParseState } from './weight.js';
 
@@ -120,44 +106,11 @@ export interface MqttScaleDriverOptions {
 /** Redelivered (DUP) messages at most this much older than the last applied one are taken as replays. */
 export const REPLAY_WINDOW_MS = 5 * 60_000;
 
-/** After a CONNACK with a session present, messages are held at most this long looking for `through` ("Replays"). */
-export const REDELIVERY_WINDOW_MS = 1500;
-
-/** A message as the broker numbers it: packet id and a hash of its payload bytes. */
-export interface MessageIdentity {
-  id: number;
-  hash: string;
-}
-
-/** A message held in the redelivery window, with its place in the acknowledgement queue. */
-interface Held {
-  payload: Buffer;
-  messageId: number | null;
-  dup: boolean;
-  at: Date;
-  entry: AckEntry;
-  /** Settle its place: with the commit it waits for, or at once (skipped, dropped, nothing produced). */
-  settle: (held: Promise<unknown> | undefined) => void;
-}
-
-interface RedeliveryWindow {
-  held: Held[];
-  dupSeen: boolean;
-  timer: NodeJS.Timeout;
-}
-
-export function payloadHash(payload: Buffer | string): string {
-  return createHash('sha256').update(payload).digest('base64url').slice(0, 22);
-}
-
 /** A place in the acknowledgement queue; its tag is the placement state right after the message, when it changed it. */
 type AckEntry = QueueEntry<PlacementSnapshot | null>;
 
 /** What a processed message waits for before its PUBACK, and the state it leaves (when it changed). */
-interface Staged {
-  held: Promise<unknown> | undefined;
-  tag: PlacementSnapshot | null;
-}
+type Staged = WindowStaged<PlacementSnapshot | null>;
 
 function dec(s: string | undefined): Dec | undefined {
   return s === undefined ? undefined : parseDec(s);
@@ -216,7 +169,7 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
   private appliedThrough: number | null = null;
   /** The message that made the current placement state (see "Replays"). */
   private through: MessageIdentity | null = null;
-  private window: RedeliveryWindow | null = null;
+  private window: RedeliveryWindow<PlacementSnapshot | null, Date> | null = null;
   private replaysSkipped = 0;
   private windowsOpened = 0;
   private readonly maxInFlight: number;
@@ -301,7 +254,7 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
     this.dropWindow();
     const out: Emission[] = [];
     this.machine.closeEpisode(out);
-    if (out.length > 0) this.push(this.stage(out, null, null), null);
+    if (out.length > 0) this.push(this.stage(out, null, null, this.clock.now()), null);
     // Bounded: a journal that does not answer must not block shutdown.
     await this.acks.drain(2000);
     // Only a state the journal has confirmed is saved (this.confirmed): with a capture still
@@ -367,7 +320,7 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
     if (!s || typeof s.phase !== 'string') return;
     this.machine.restore(s, parseDec);
     this.appliedThrough = appliedMs(s);
-    this.through = identityOf(s);
+    this.through = parseIdentity(s.through);
     this.confirmed = this.snapshot();
     this.savedPhaseKey = this.phaseKey();
     this.lastQueuedKey = this.phaseKey();
@@ -418,7 +371,7 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
       this.logger.error({ err }, 'scale message handling failed');
       out = [{ type: 'refusal', code: 'LG_ERR_WEIGHT_PAYLOAD', detail: `internal: ${(err as Error).message}`, details: {}, at, raw: rawText(payload).raw }];
     }
-    return this.stage(out, messageId, payload);
+    return this.stage(out, messageId, payload, at);
   }
 
   /** The placement state with the source time of the last message applied to it and that message. */
@@ -427,12 +380,12 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
   }
 
   /** Hand what a message produced to the journal; a changed placement state goes with it. */
-  private stage(out: Emission[], messageId: number | null, payload: Buffer | string | null): Staged {
+  private stage(out: Emission[], messageId: number | null, payload: Buffer | string | null, at: Date): Staged {
     const key = this.phaseKey();
     let snapshot: PlacementSnapshot | null = null;
     if (key !== this.lastQueuedKey) {
       // Only a message with a packet id can come back from the broker ("Replays").
-      this.through = messageId !== null && payload !== null ? { id: messageId, hash: payloadHash(payload) } : null;
+      this.through = payload !== null ? identity(messageId, payload, at.getTime()) : null;
       snapshot = this.snapshot();
     }
     this.lastQueuedKey = key;
@@ -442,51 +395,10 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
     return { held, tag: snapshot };
   }
 
-  /**
-   * A message on a connection whose redelivery window is open ("Replays"): held in its place in
-   * the acknowledgement queue until the window closes.
-   */
-  private hold(w: RedeliveryWindow, payload: Buffer, messageId: number | null, dup: boolean, at: Date): AckEntry {
-    let settle!: Held['settle'];
-    const decided = new Promise<unknown>((resolve, reject) => {
-      settle = (held) => (held ? held.then(resolve, reject) : resolve(undefined));
-    });
-    const entry = this.acks.push(decided, messageId, null)!;
-    w.held.push({ payload, messageId, dup, at, entry, settle });
-    if (dup) w.dupSeen = true;
-    const t = this.through;
-    if (t && messageId === t.id && payloadHash(payload) === t.hash) this.closeWindow(w.held.length);
-    else if (w.held.length >= this.maxInFlight) this.closeWindow(0);
-    return entry;
-  }
-
-  /** Close the window: the first `skip` held messages were applied already; the rest are processed, in order. */
-  private closeWindow(skip: number): void {
-    const w = this.window;
-    if (!w) return;
-    this.window = null;
-    clearTimeout(w.timer);
-    this.replaysSkipped += skip;
-    if (w.held.length > 0) this.logger.info({ held: w.held.length, skipped: skip, through: this.through }, skip > 0 ? 'redelivered scale messages already applied to the journaled state: acknowledged without replay' : 'redelivery window closed: held scale messages processed');
-    w.held.forEach((h, i) => {
-      if (i < skip) return h.settle(undefined);
-      const staged = this.apply(h.payload, h.at, h.messageId, h.dup);
-      h.entry.tag = staged.tag;
-      h.settle(staged.held);
-    });
-  }
-
-  /** The connection is gone (or we stop): held messages stay unprocessed and unacknowledged; the broker redelivers them. */
+  /** The connection's redelivery window (if open) is dropped: held messages are neither processed nor acknowledged. */
   private dropWindow(): void {
-    const w = this.window;
-    if (!w) return;
+    this.window?.drop();
     this.window = null;
-    clearTimeout(w.timer);
-    for (const h of w.held) {
-      // Never acknowledged (stop() drops the window while the connection is still up).
-      h.entry.messageId = null;
-      h.settle(undefined);
-    }
   }
 
   /** Pipeline figures, for health and the bench. */
@@ -506,7 +418,7 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
     this.machine = new PlacementMachine(placementOptionsFor(this.o.config, this.o.profile, this.o.traceSize));
     this.machine.restore(this.confirmed, parseDec);
     this.appliedThrough = appliedMs(this.confirmed);
-    this.through = identityOf(this.confirmed);
+    this.through = parseIdentity(this.confirmed.through);
     this.dropWindow();
     Object.assign(this.machine.counters, counters);
     this.lastQueuedKey = this.phaseKey();
@@ -537,10 +449,22 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
     this.connectedAt = this.clock.now().getTime();
     this.dropWindow();
     // The broker kept our session: it redelivers what it did not see acknowledged, first ("Replays").
-    if (sessionPresent && this.through && !this.stopping) {
+    const throughs = sessionPresent && !this.stopping ? recentThroughs([this.through], this.connectedAt) : [];
+    if (throughs.length > 0) {
       this.windowsOpened++;
-      const w: RedeliveryWindow = { held: [], dupSeen: false, timer: setTimeout(() => this.window === w && this.closeWindow(0), this.o.redeliveryWindowMs ?? REDELIVERY_WINDOW_MS) };
-      w.timer.unref();
+      const w: RedeliveryWindow<PlacementSnapshot | null, Date> = new RedeliveryWindow({
+        acks: this.acks,
+        throughs,
+        none: null,
+        maxHeld: this.maxInFlight,
+        windowMs: this.o.redeliveryWindowMs ?? REDELIVERY_WINDOW_MS,
+        apply: (h: HeldMessage<Date>) => this.apply(h.payload, h.message, h.messageId, h.dup),
+        closed: (held, skipped) => {
+          if (this.window === w) this.window = null;
+          this.replaysSkipped += skipped;
+          if (held > 0) this.logger.info({ held, skipped, through: this.through }, skipped > 0 ? 'redelivered scale messages already applied to the journaled state: acknowledged without replay' : 'redelivery window closed: held scale messages processed');
+        },
+      });
       this.window = w;
     }
     this.logger.info({ sessionPresent, topic: this.topic, connects: this.connects, redeliveryWindow: this.window !== null }, 'scale broker connected');
@@ -604,12 +528,8 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
       this.silent = false;
       if (this.subscribed) this.setState('online');
     }
-    const w = this.window;
-    if (w) {
-      // A message without DUP after DUP ones: the broker's redelivery is over, nothing matched.
-      if (!dup && w.dupSeen) this.closeWindow(0);
-      else return this.hold(w, payload, messageId, dup, now);
-    }
+    const held = this.window?.offer({ message: now, payload, messageId, dup });
+    if (held) return held;
     return this.process(payload, now, messageId, dup);
   }
 
@@ -703,7 +623,7 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
       bumpsIgnored: c.bumps,
       replaysSkipped: this.replaysSkipped,
       redeliveryWindows: this.windowsOpened,
-      holding: this.window?.held.length ?? 0,
+      holding: this.window?.holding ?? 0,
     };
   }
 
@@ -714,7 +634,7 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
       if (s && typeof s.phase === 'string') {
         this.machine.restore(s, parseDec);
         this.appliedThrough = appliedMs(s);
-        this.through = identityOf(s);
+        this.through = parseIdentity(s.through);
         this.savedPhaseKey = this.phaseKey();
       }
     } catch {
@@ -770,12 +690,6 @@ export class MqttScaleDriver extends BaseDriver<WeightReading> {
 function appliedMs(s: PlacementSnapshot): number | null {
   const t = s.appliedThrough ? Date.parse(s.appliedThrough) : NaN;
   return Number.isFinite(t) ? t : null;
-}
-
-/** The `through` of a stored state, when it is well-formed (a hand-edited or older state has none). */
-function identityOf(s: PlacementSnapshot): MessageIdentity | null {
-  const t = s.through;
-  return t && Number.isInteger(t.id) && t.id > 0 && t.id <= 65_535 && typeof t.hash === 'string' && t.hash.length > 0 ? { id: t.id, hash: t.hash } : null;
 }
 
 function redactUrl(u: string): string {

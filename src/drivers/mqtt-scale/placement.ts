@@ -125,7 +125,7 @@ export interface PlacementSnapshot {
    * with a packet id: redelivered messages up to and including it were already applied (driver.ts,
    * "Replays").
    */
-  through?: { id: number; hash: string } | null;
+  through?: { id: number; hash: string; at: number } | null;
 }
 
 /** What the ring keeps per message: references only; text is built when someone reads the trace. */

@@ -17,7 +17,12 @@
  * Restart: each record carries (in the same transaction) the value's last recorded state in
  * device_state (key `value:<name>`); the gateway hands it back before start (`restoreRecorded`),
  * so a message the broker redelivers after a crash is a duplicate (same source time) or inside
- * the deadband, not a second record.
+ * the deadband, not a second record. Without a source timestamp that held only for the last
+ * message: the state also names the message that produced the record (`through`), and after a
+ * reconnect to a kept session the redelivery window (src/drivers/redelivery-window.ts) holds the
+ * messages until every value's `through` came back (or the redelivery is over); those up to the
+ * last one are acknowledged without being recorded again. A redelivered GARBAGE sample is
+ * recorded (rejected) again: rejections change no state, so nothing names them.
  *
  * The minimum interval holds a change back and records it when the interval ends (`trailing`).
  * That held message has been acknowledged: a crash inside the interval loses the held-back sample
@@ -36,6 +41,7 @@ import { ValueFilter, type Decision, type FilterSnapshot, type Recorded } from '
 import { PayloadReader, type ValueProfile } from './profile.js';
 import { readTlsMaterial, sessionOptions, type TlsMaterial } from '../mqtt-session.js';
 import { DEFER_ACK, PubackQueue, type AckEntry as QueueEntry } from '../puback-queue.js';
+import { REDELIVERY_WINDOW_MS, RedeliveryWindow, identity, parseIdentity, recentThroughs, type MessageIdentity, type Staged } from '../redelivery-window.js';
 
 export interface MqttValuesDriverOptions {
   config: MqttValuesConfig;
@@ -43,6 +49,8 @@ export interface MqttValuesDriverOptions {
   logger: Logger;
   clock?: Clock;
   backoff?: { baseMs: number; maxMs: number };
+  /** How long the redelivery window holds messages at most (REDELIVERY_WINDOW_MS; tests change it). */
+  redeliveryWindowMs?: number;
 }
 
 
@@ -53,12 +61,17 @@ interface Declared {
   filter: ValueFilter;
   /** Filter state at the last acknowledged message (what a rollback returns to). */
   confirmed: FilterSnapshot;
+  /** The message that produced the last record (journaled with it), and at the last acknowledged message. */
+  through: MessageIdentity | null;
+  confirmedThrough: MessageIdentity | null;
   trailing: NodeJS.Timeout | null;
   counts: { messages: number; recorded: number; rejected: number; skipped: number };
 }
 
 /** The value whose filter state a message changed, and that state. */
-type Changed = { value: Declared; snapshot: FilterSnapshot } | null;
+type Changed = { value: Declared; snapshot: FilterSnapshot; through: MessageIdentity | null } | null;
+/** A message held by the redelivery window: its topic and arrival time. */
+type Arrival = { topic: string; at: Date };
 type AckEntry = QueueEntry<Changed>;
 
 export class MqttValuesDriver extends BaseDriver<ValueReading> {
@@ -81,6 +94,9 @@ export class MqttValuesDriver extends BaseDriver<ValueReading> {
   private readonly acks: PubackQueue<Changed>;
   private readonly maxInFlight: number;
   private gatedLastReadingAt: Date | null = null;
+  private window: RedeliveryWindow<Changed, Arrival> | null = null;
+  private replaysSkipped = 0;
+  private windowsOpened = 0;
 
   /** TLS material read at construction (a wrong file path is a start error, as for scales). */
   private readonly tls: TlsMaterial;
@@ -95,7 +111,7 @@ export class MqttValuesDriver extends BaseDriver<ValueReading> {
       maxInFlight: this.maxInFlight,
       client: () => this.client,
       acknowledged: (c) => {
-        if (c) c.value.confirmed = c.snapshot;
+        if (c) (c.value.confirmed = c.snapshot), (c.value.confirmedThrough = c.through);
       },
       failed: (err, dropped) => this.commitFailed(err, dropped),
     });
@@ -103,7 +119,7 @@ export class MqttValuesDriver extends BaseDriver<ValueReading> {
     for (const spec of c.values) {
       const topic = spec.topic.replaceAll('{id}', c.id);
       const filter = new ValueFilter(spec);
-      const d: Declared = { spec, topic, reader: new PayloadReader(o.profile, spec.path), filter, confirmed: filter.snapshot(), trailing: null, counts: { messages: 0, recorded: 0, rejected: 0, skipped: 0 } };
+      const d: Declared = { spec, topic, reader: new PayloadReader(o.profile, spec.path), filter, confirmed: filter.snapshot(), through: null, confirmedThrough: null, trailing: null, counts: { messages: 0, recorded: 0, rejected: 0, skipped: 0 } };
       this.byTopic.set(topic, d);
       this.byName.set(spec.name, d);
     }
@@ -116,11 +132,13 @@ export class MqttValuesDriver extends BaseDriver<ValueReading> {
 
   /** Last recorded state per value, from the journal (device_state), before start. */
   restoreRecorded(last: ReadonlyMap<string, Recorded>): void {
-    for (const [name, r] of last) {
+    for (const [name, stored] of last) {
       const d = this.byName.get(name);
       if (!d) continue;
+      const { through, ...r } = stored as Recorded & { through?: unknown };
       d.filter.restore({ last: r, pending: null });
       d.confirmed = d.filter.snapshot();
+      d.through = d.confirmedThrough = parseIdentity(through);
     }
   }
 
@@ -140,10 +158,11 @@ export class MqttValuesDriver extends BaseDriver<ValueReading> {
     this.client = client;
     client.on('connect', (connack) => this.onConnect(connack.sessionPresent ?? false));
     client.handleMessage = (packet, cb) => {
-      if (client !== this.client || this.acks.ackFailed) return cb(DEFER_ACK);
+      // Stopping: nothing new is processed or acknowledged; the broker redelivers it next time.
+      if (client !== this.client || this.acks.ackFailed || this.stopping) return cb(DEFER_ACK);
       const qos1 = packet.qos > 0 && packet.messageId !== undefined;
       const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
-      const entry = this.onMessage(packet.topic, payload, qos1 ? packet.messageId! : null);
+      const entry = this.onMessage(packet.topic, payload, qos1 ? packet.messageId! : null, packet.dup === true);
       if (!entry || !qos1) return cb();
       this.acks.deferred(cb);
     };
@@ -165,6 +184,8 @@ export class MqttValuesDriver extends BaseDriver<ValueReading> {
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     if (this.silenceTimer) clearInterval(this.silenceTimer);
     this.reconnectTimer = this.silenceTimer = null;
+    // Held messages are neither processed nor acknowledged: the broker redelivers them next time.
+    this.dropWindow();
     // Held-back changes are recorded now rather than lost with the process.
     for (const d of this.byName.values()) this.flushTrailing(d);
     await this.acks.drain(2000);
@@ -187,16 +208,24 @@ export class MqttValuesDriver extends BaseDriver<ValueReading> {
     return new Promise<void>((resolve) => entry.waiters.push(resolve));
   }
 
-  private onMessage(topic: string, payload: Buffer, messageId: number | null): AckEntry | null {
+  private onMessage(topic: string, payload: Buffer, messageId: number | null, dup = false): AckEntry | null {
     const now = this.clock.now();
     this.lastMessageAt = now.getTime();
     if (this.silent && this.subscribed) {
       this.silent = false;
       this.setState('online');
     }
+    const held = this.window?.offer({ message: { topic, at: now }, payload, messageId, dup });
+    if (held) return held;
+    const staged = this.stage(topic, payload, messageId, now);
+    return this.acks.push(staged.held, messageId, staged.tag);
+  }
+
+  /** Filter one message: what its PUBACK waits for, and the value state it leaves. */
+  private stage(topic: string, payload: Buffer, messageId: number | null, now: Date): Staged<Changed> {
     const d = this.byTopic.get(topic);
     // Subscriptions are exact topics; anything else (a broker bug) is not ours to record.
-    if (!d) return this.enqueue(undefined, messageId, null);
+    if (!d) return { held: undefined, tag: null };
     d.counts.messages++;
     const sample = d.reader.read(payload, now.getTime());
     let decision: Decision;
@@ -209,10 +238,22 @@ export class MqttValuesDriver extends BaseDriver<ValueReading> {
       d.counts.skipped++;
       if (decision.why === 'interval') this.armTrailing(d);
       else if (d.trailing && d.filter.pendingDueAt === null) (clearTimeout(d.trailing), (d.trailing = null));
-      return this.enqueue(undefined, messageId, null);
+      return { held: undefined, tag: null };
     }
+    // A record: the message that produced it is journaled with the value's state.
+    if (decision.kind === 'record') d.through = identity(messageId, payload, now.getTime());
     const held = this.emitValue(d, decision, now, sample.sourceTime, sample.qualityText, sample.raw);
-    return this.enqueue(held, messageId, decision.kind === 'record' ? d : null);
+    return { held, tag: decision.kind === 'record' ? this.changed(d) : null };
+  }
+
+  private changed(d: Declared): Changed {
+    return { value: d, snapshot: d.filter.snapshot(), through: d.through };
+  }
+
+  /** The connection's redelivery window (if open) is dropped: held messages are neither processed nor acknowledged. */
+  private dropWindow(): void {
+    this.window?.drop();
+    this.window = null;
   }
 
   private emitValue(d: Declared, decision: Exclude<Decision, { kind: 'skip' }>, receivedAt: Date, sourceTime: Date | null, qualityText: string | undefined, raw: string | null): Promise<unknown> | undefined {
@@ -221,7 +262,7 @@ export class MqttValuesDriver extends BaseDriver<ValueReading> {
     if (decision.kind === 'record') {
       d.counts.recorded++;
       if (d.trailing && decision.reason !== 'trailing') (clearTimeout(d.trailing), (d.trailing = null));
-      r = { ...base, value: decision.value, quality: decision.quality, reason: decision.reason };
+      r = { ...base, value: decision.value, quality: decision.quality, reason: decision.reason, through: d.through };
       if (decision.reason === 'trailing') r.sourceTime = sourceTime ?? new Date(decision.at);
     } else {
       d.counts.rejected++;
@@ -260,11 +301,7 @@ export class MqttValuesDriver extends BaseDriver<ValueReading> {
     const decision = d.filter.takePending();
     if (!decision) return;
     const held = this.emitValue(d, decision as Exclude<Decision, { kind: 'skip' }>, this.clock.now(), null, undefined, null);
-    this.enqueue(held, null, d);
-  }
-
-  private enqueue(held: Promise<unknown> | undefined, messageId: number | null, changed: Declared | null): AckEntry | null {
-    return this.acks.push(held, messageId, changed ? { value: changed, snapshot: changed.filter.snapshot() } : null);
+    this.acks.push(held, null, this.changed(d));
   }
 
   /** Pipeline figures, for health and the bench. */
@@ -279,7 +316,9 @@ export class MqttValuesDriver extends BaseDriver<ValueReading> {
     for (const d of this.byName.values()) {
       if (d.trailing) (clearTimeout(d.trailing), (d.trailing = null));
       d.filter.restore(d.confirmed);
+      d.through = d.confirmedThrough;
     }
+    this.dropWindow();
     const client = this.client;
     if (client && !this.stopping) {
       this.setState('degraded');
@@ -292,7 +331,27 @@ export class MqttValuesDriver extends BaseDriver<ValueReading> {
     this.acks.connected();
     this.connects++;
     this.connectedAt = this.clock.now().getTime();
-    this.logger.info({ sessionPresent, topics: this.byTopic.size, connects: this.connects }, 'process-value broker connected');
+    this.dropWindow();
+    // The broker kept our session: it redelivers what it did not see acknowledged, first.
+    const throughs = sessionPresent && !this.stopping ? recentThroughs([...this.byName.values()].map((d) => d.through), this.connectedAt) : [];
+    if (throughs.length > 0) {
+      this.windowsOpened++;
+      const w: RedeliveryWindow<Changed, Arrival> = new RedeliveryWindow({
+        acks: this.acks,
+        throughs,
+        none: null,
+        maxHeld: this.maxInFlight,
+        windowMs: this.o.redeliveryWindowMs ?? REDELIVERY_WINDOW_MS,
+        apply: (h) => this.stage(h.message.topic, h.payload, h.messageId, h.message.at),
+        closed: (held, skipped) => {
+          if (this.window === w) this.window = null;
+          this.replaysSkipped += skipped;
+          if (held > 0) this.logger.info({ held, skipped }, skipped > 0 ? 'redelivered process values already recorded: acknowledged without recording again' : 'redelivery window closed: held process values processed');
+        },
+      });
+      this.window = w;
+    }
+    this.logger.info({ sessionPresent, topics: this.byTopic.size, connects: this.connects, redeliveryWindow: this.window !== null }, 'process-value broker connected');
     this.subscribe();
   }
 
@@ -320,6 +379,7 @@ export class MqttValuesDriver extends BaseDriver<ValueReading> {
 
   private onClose(): void {
     this.acks.closed();
+    this.dropWindow();
     const wasConnected = this.connected;
     this.connected = this.subscribed = false;
     if (this.stopping) return;
@@ -365,6 +425,9 @@ export class MqttValuesDriver extends BaseDriver<ValueReading> {
       subscribed: this.subscribed,
       connects: this.connects,
       unacknowledged: this.acks.length,
+      replaysSkipped: this.replaysSkipped,
+      redeliveryWindows: this.windowsOpened,
+      holding: this.window?.holding ?? 0,
       values: [...this.byName.values()].map((d) => ({ name: d.spec.name, topic: d.topic, unit: d.spec.unit, last: d.filter.lastRecorded?.value ?? null, ...d.counts })),
     };
   }
