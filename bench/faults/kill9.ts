@@ -119,6 +119,11 @@ export async function kill9(args: Args): Promise<Figures> {
     }
     out.drained = String(await drained(rig, 180_000));
     Object.assign(out, check(rig, tr));
+    // What the scale's redelivery window did across the restarts (src/drivers/redelivery-window.ts).
+    out.scale_redelivery_windows_opened = rig.redelivery.windows;
+    out.scale_redelivery_windows_that_held = rig.redelivery.closedWithHeld;
+    out.scale_messages_held = rig.redelivery.held;
+    out.scale_redelivered_skipped_as_applied = rig.redelivery.skipped;
     out.load_at_end = loadAvg();
   } finally {
     await rig.close();

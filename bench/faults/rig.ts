@@ -118,6 +118,8 @@ export class Rig {
   starting: { proc: ChildProcess; exited: Promise<number | null> } | null = null;
   readonly topic = `linegate-faults/scale/${process.pid}-${Date.now()}`;
   readonly scaleClientId = `linegate-faults-gw-scale-${process.pid}-${Date.now()}`;
+  /** The scale's redelivery windows over every gateway process (from their logs; src/drivers/redelivery-window.ts). */
+  readonly redelivery = { windows: 0, closedWithHeld: 0, held: 0, skipped: 0 };
 
   constructor(readonly opts: RigOptions) {}
 
@@ -178,6 +180,22 @@ export class Rig {
   }
 
   /** Start the gateway child (optionally wrapped: strace, faketime…) and wait until it serves. */
+  /** Count what the scale's redelivery windows did (the log lines of src/drivers/mqtt-scale/driver.ts). */
+  private observe(line: string): void {
+    if (!line.includes('redeliver')) return;
+    try {
+      const o = JSON.parse(line) as { msg?: string; redeliveryWindow?: boolean; held?: number; skipped?: number };
+      if (o.msg === 'scale broker connected' && o.redeliveryWindow) this.redelivery.windows++;
+      else if (typeof o.held === 'number' && typeof o.skipped === 'number' && o.msg?.includes('scale')) {
+        this.redelivery.closedWithHeld++;
+        this.redelivery.held += o.held;
+        this.redelivery.skipped += o.skipped;
+      }
+    } catch {
+      /* not JSON */
+    }
+  }
+
   async spawn(opts: { wrap?: string[]; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<Child> {
     const argv = [...(opts.wrap ?? []), process.execPath, MAIN, 'run', '--config', this.configFile];
     const proc = spawn(argv[0]!, argv.slice(1), {
@@ -200,6 +218,7 @@ export class Rig {
           buf = buf.slice(i + 1);
           if (logs.length > 2000) logs.splice(0, 1000);
           logs.push(line);
+          this.observe(line);
           if (line.includes('"linegate is running"')) {
             try {
               const o = JSON.parse(line) as { url?: string };
