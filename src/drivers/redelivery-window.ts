@@ -9,15 +9,14 @@
  * replayed, a load is captured twice, a value recorded twice with a new receive time.
  *
  * So the state names the message that made it (`through`: packet id and a hash of the payload
- * bytes). A broker re-sends unacknowledged messages with their original packet ids, first and in
- * order (MQTT 3.1.1 §4.4, §4.6), and PUBACKs go out in order, so what it redelivers is a SUFFIX of
- * what it sent: when a `through` is in it, every redelivered message up to and including it was
- * applied already, and (for the latest `through`) none after it. After a CONNACK with a session
- * present, messages are therefore HELD — neither processed nor acknowledged, each keeping its place
- * in the PUBACK queue — until the window closes:
+ * bytes). A broker re-sends unacknowledged messages with their original packet ids, first, in
+ * order and marked DUP (MQTT 3.1.1 §3.3.1.1, §4.4, §4.6), and PUBACKs go out in order, so what it
+ * redelivers is a SUFFIX of what it sent: when a `through` is in it, every redelivered message up to
+ * and including it was applied already, and (for the latest `through`) none after it. After a
+ * CONNACK with a session present, the DUP messages are therefore HELD — neither processed nor
+ * acknowledged, each keeping its place in the PUBACK queue — until the window closes:
  *   (a) every `through` was seen (a scale has one; a value driver one per value);
- *   (b) a message without DUP follows one with it (a DUP-marking broker's redelivery is over;
- *       Mosquitto marks, aedes 1.2 does not);
+ *   (b) a message without DUP arrives (the redelivery is over, or there was none);
  *   (c) `maxHeld` are held (the pump would stall on a full window anyway); or
  *   (d) `windowMs` passed since the CONNACK.
  * Then the held messages up to the LAST one that was a `through` are acknowledged without replay
@@ -25,16 +24,25 @@
  * lost (or a stop) while holding drops them unprocessed and unacknowledged: the broker redelivers
  * them again.
  *
+ * Only DUP messages are trusted. aedes 1.2 re-sends its stored messages WITHOUT the flag, and
+ * interleaves them with new ones (the kill9 fault script on aedes: 511 loads delivered out of
+ * order in 425 kills); a new message there also gets a packet id from a fresh random start, so a
+ * new zero could carry the `through`'s id and bytes, and skipping "up to it" would drop new
+ * messages — a loss, where a replay is only a double. So on such a broker the window closes at the
+ * first message and nothing is skipped (a replay can record twice; never lose). Mosquitto marks
+ * redeliveries and sends them first.
+ *
  * A `through` can only come back if its PUBACK was lost in the last moments of its connection, so
  * one applied more than THROUGH_MAX_AGE_MS before the CONNACK is not looked for (after a longer
- * outage a replay can record twice, as without the window). A wrong match needs a NEW message with
- * the packet id of a `through` AND the same payload bytes inside one window; Mosquitto and aedes
- * number packets sequentially, so the same id comes again only 65,535 messages later — within
+ * outage a replay can record twice, as without the window). A wrong match needs a redelivered
+ * (DUP) message that is not the `through` but has its packet id AND its payload bytes: the id
+ * reused by the broker after the `through` was acknowledged. Mosquitto numbers a client's packets
+ * sequentially across reconnects, so the same id comes again only 65,535 messages later — within
  * THROUGH_MAX_AGE_MS that takes over 109 messages/s on that one connection, and then the identical
- * payload in the window's first messages. A broker that re-numbers what it redelivers
+ * payload among the few messages in flight. A broker that re-numbers what it redelivers
  * (against §4.4) never matches, and gets the behaviour without the window: a replay can record
- * twice, never lose. The price: after a reconnect, messages wait up to `windowMs` when nothing
- * matches (health: `holding`, `redeliveryWindows`).
+ * twice, never lose. The price: after a reconnect, redelivered messages wait up to `windowMs` when
+ * nothing matches and nothing new follows them (health: `holding`, `redeliveryWindows`).
  */
 import { createHash } from 'node:crypto';
 import type { AckEntry, PubackQueue } from './puback-queue.js';
@@ -111,7 +119,6 @@ export class RedeliveryWindow<T, M> {
   private readonly waiting = new Map<number, Set<string>>();
   private waitingCount = 0;
   private lastMatch = -1;
-  private dupSeen = false;
   private open = true;
   private readonly timer: NodeJS.Timeout;
 
@@ -139,12 +146,11 @@ export class RedeliveryWindow<T, M> {
    */
   offer(m: HeldMessage<M>): AckEntry<T> | null {
     if (!this.open) return null;
-    // A message without DUP after DUP ones: the broker's redelivery is over.
-    if (!m.dup && this.dupSeen) {
+    // A message without DUP: the broker's redelivery is over (or there was none, or it does not mark).
+    if (!m.dup) {
       this.close();
       return null;
     }
-    if (m.dup) this.dupSeen = true;
     let settle!: Held<T, M>['settle'];
     const decided = new Promise<unknown>((resolve, reject) => {
       settle = (held) => (held ? held.then(resolve, reject) : resolve(undefined));

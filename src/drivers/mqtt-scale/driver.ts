@@ -61,11 +61,11 @@
  * only within `REPLAY_WINDOW_MS` of it (a broker's in-flight window spans seconds; a far older
  * timestamp is a clock set back, processed as new).
  *
- * Redelivery window (payloads without a timestamp, and brokers that do not set DUP: aedes 1.2
- * re-sends its stored messages without it): the state also names the message that made it
- * (`through`, journaled with it), and after a reconnect to a kept session the messages are held
- * until it comes back — those up to it are acknowledged without replay — or until the redelivery
- * is over (src/drivers/redelivery-window.ts, the rules and their limits).
+ * Redelivery window (payloads without a timestamp): the state also names the message that made it
+ * (`through`, journaled with it), and after a reconnect to a kept session the redelivered (DUP)
+ * messages are held until it comes back — those up to it are acknowledged without replay — or
+ * until the redelivery is over (src/drivers/redelivery-window.ts, the rules and their limits; a
+ * broker that does not mark redeliveries, as aedes 1.2, gets no skip: a double, never a loss).
  */
 import { readFileSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';

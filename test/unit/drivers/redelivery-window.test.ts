@@ -24,7 +24,7 @@ function rig(throughs: MessageIdentity[], o: { maxHeld?: number; windowMs?: numb
     apply: (h) => (applied.push(h.message), { held: undefined, tag: h.message }),
     closed: (held, skipped) => closes.push({ held, skipped }),
   });
-  const offer = (id: number, payload: string, dup = false) => w.offer({ message: `${id}:${payload}`, payload: Buffer.from(payload), messageId: id, dup });
+  const offer = (id: number, payload: string, dup = true) => w.offer({ message: `${id}:${payload}`, payload: Buffer.from(payload), messageId: id, dup });
   return { w, acks, sent, applied, closes, offer };
 }
 const tick = () => new Promise((r) => setImmediate(r));
@@ -33,30 +33,30 @@ const t = (id: number, payload: string): MessageIdentity => ({ id, hash: payload
 describe('redelivery window', () => {
   it('holds until the state\'s message comes back; everything up to it is acknowledged without replay, in order', async () => {
     const { w, sent, applied, closes, offer } = rig([t(12, 'zero')]);
-    expect(offer(10, 'load', true)).not.toBeNull();
-    expect(offer(11, 'load', true)).not.toBeNull();
+    expect(offer(10, 'load')).not.toBeNull();
+    expect(offer(11, 'load')).not.toBeNull();
     await tick();
     expect(sent).toEqual([]); // held: not acknowledged yet
-    expect(offer(12, 'zero', true)).not.toBeNull();
+    expect(offer(12, 'zero')).not.toBeNull();
     expect(w.isOpen).toBe(false);
     await tick();
     expect(sent).toEqual([10, 11, 12]);
     expect(applied).toEqual([]);
     expect(closes).toEqual([{ held: 3, skipped: 3 }]);
     // After the window: the caller processes.
-    expect(offer(13, 'load')).toBeNull();
+    expect(offer(13, 'load', false)).toBeNull();
   });
 
   it('the same packet id with other payload bytes is not the state\'s message', async () => {
     const { w, offer } = rig([t(12, 'zero')]);
-    offer(12, 'load', true);
+    offer(12, 'load');
     expect(w.isOpen).toBe(true);
   });
 
-  it('a message without DUP after DUP ones ends a marking broker\'s redelivery: the held ones are processed, in order', async () => {
+  it('a message without DUP ends the redelivery: the held ones are processed, in order', async () => {
     const { w, sent, applied, closes, offer } = rig([t(99, 'zero')]);
-    offer(10, 'a', true);
-    offer(11, 'b', true);
+    offer(10, 'a');
+    offer(11, 'b');
     expect(offer(12, 'c', false)).toBeNull();
     expect(w.isOpen).toBe(false);
     expect(applied).toEqual(['10:a', '11:b']);
@@ -65,7 +65,15 @@ describe('redelivery window', () => {
     expect(sent).toEqual([10, 11]);
   });
 
-  it('without DUP flags (aedes) it holds until the time runs out, then processes everything', async () => {
+  it('without DUP flags (aedes re-sends without them, interleaved with new messages) nothing is held or skipped, even the state\'s own id and bytes', async () => {
+    const { w, applied, closes, offer } = rig([t(12, 'zero')]);
+    expect(offer(12, 'zero', false)).toBeNull();
+    expect(w.isOpen).toBe(false);
+    expect(applied).toEqual([]);
+    expect(closes).toEqual([{ held: 0, skipped: 0 }]);
+  });
+
+  it('holds DUP messages until the time runs out when nothing else comes, then processes them', async () => {
     const { w, applied, offer } = rig([t(99, 'zero')], { windowMs: 50 });
     offer(10, 'a');
     offer(11, 'b');
