@@ -40,8 +40,10 @@ export function bindValue(r: ValueReading, ctx: StationContext): BindResult {
     };
   }
   const at = (r.sourceTime ?? r.receivedAt).getTime();
+  const state: { value: number; at: number; quality: string; through?: NonNullable<ValueReading['through']> } = { value: r.value, at, quality: r.quality };
+  if (r.through) state.through = r.through;
   return {
     record: { ...base, status: 'accepted', payload: { name: r.name, value: r.value, unit: r.unit, quality: r.quality, reason: r.reason, ...source } },
-    effects: [{ type: 'device.set_state', device: r.deviceId, key: valueStateKey(r.name), value: { value: r.value, at, quality: r.quality, ...(r.through ? { through: r.through } : {}) } }],
+    effects: [{ type: 'device.set_state', device: r.deviceId, key: valueStateKey(r.name), value: state }],
   };
 }

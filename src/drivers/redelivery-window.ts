@@ -44,7 +44,6 @@
  * twice, never lose. The price: after a reconnect, redelivered messages wait up to `windowMs` when
  * nothing matches and nothing new follows them (health: `holding`, `redeliveryWindows`).
  */
-import { createHash } from 'node:crypto';
 import type { AckEntry, PubackQueue } from './puback-queue.js';
 
 /** After a CONNACK with a session present, messages are held at most this long. */
@@ -60,8 +59,23 @@ export interface MessageIdentity {
   at: number;
 }
 
+/**
+ * A 53-bit hash of the payload bytes (cyrb53, public domain): it only has to tell apart messages that
+ * already share a packet id, and it runs for every recorded process value, where SHA-256 cost about
+ * 5 % of the durable values rate.
+ */
 export function payloadHash(payload: Buffer | string): string {
-  return createHash('sha256').update(payload).digest('base64url').slice(0, 22);
+  const b = typeof payload === 'string' ? Buffer.from(payload) : payload;
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < b.length; i++) {
+    const c = b[i]!;
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(36);
 }
 
 /** The identity of a message, when it has a packet id (only those come back from a broker). */

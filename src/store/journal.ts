@@ -206,7 +206,8 @@ export class Journal {
     const t0 = performance.now();
     try {
       const tx = this.db.transaction(() => {
-        for (const [i, item] of group.entries()) {
+        for (let i = 0; i < group.length; i++) {
+          const item = group[i]!;
           if (supersededBy?.has(i)) {
             outcomes.push({ ok: true, value: undefined }); // replaced below by the later item's outcome
             continue;

@@ -240,8 +240,9 @@ export class MqttValuesDriver extends BaseDriver<ValueReading> {
       else if (d.trailing && d.filter.pendingDueAt === null) (clearTimeout(d.trailing), (d.trailing = null));
       return { held: undefined, tag: null };
     }
-    // A record: the message that produced it is journaled with the value's state.
-    if (decision.kind === 'record') d.through = identity(messageId, payload, now.getTime());
+    // A record: the message that produced it is journaled with the value's state — unless the
+    // sample has a source timestamp, which already tells a redelivery (at or before the last record).
+    if (decision.kind === 'record') d.through = sample.sourceTime ? null : identity(messageId, payload, now.getTime());
     const held = this.emitValue(d, decision, now, sample.sourceTime, sample.qualityText, sample.raw);
     return { held, tag: decision.kind === 'record' ? this.changed(d) : null };
   }

@@ -128,6 +128,14 @@ describe('redelivery window', () => {
     expect(offer(3, 'c')).toBeNull();
   });
 
+  it('payload hash: the same bytes give the same hash (string or Buffer); 100,000 near-identical payloads give 100,000 hashes', () => {
+    expect(payloadHash('{"weight":{"gross":0}}')).toBe(payloadHash(Buffer.from('{"weight":{"gross":0}}')));
+    const seen = new Set<string>();
+    for (let i = 0; i < 100_000; i++) seen.add(payloadHash(`{"weight":{"gross":${(i / 1000).toFixed(3)},"unit":"kg"}}`));
+    expect(seen.size).toBe(100_000);
+    expect(payloadHash('')).not.toBe(payloadHash(Buffer.from([0])));
+  });
+
   it('identities: only messages with a packet id; stored ones are checked; old ones are not looked for', () => {
     expect(identity(null, 'x', 0)).toBeNull();
     const i = identity(7, 'x', 1000)!;
