@@ -179,7 +179,6 @@ export class Rig {
     writeFileSync(this.configFile, stringify(cfg));
   }
 
-  /** Start the gateway child (optionally wrapped: strace, faketime…) and wait until it serves. */
   /** Count what the scale's redelivery windows did (the log lines of src/drivers/mqtt-scale/driver.ts). */
   private observe(line: string): void {
     if (!line.includes('redeliver')) return;
@@ -196,6 +195,7 @@ export class Rig {
     }
   }
 
+  /** Start the gateway child (optionally wrapped: strace, faketime…) and wait until it serves. */
   async spawn(opts: { wrap?: string[]; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<Child> {
     const argv = [...(opts.wrap ?? []), process.execPath, MAIN, 'run', '--config', this.configFile];
     const proc = spawn(argv[0]!, argv.slice(1), {

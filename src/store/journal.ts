@@ -118,10 +118,10 @@ export class Journal {
   }
 
   /** Run `fn` inside the next group transaction; resolves with its result after COMMIT. */
-  submit<T>(fn: (tx: TxContext) => T): Promise<T> {
+  submit<T>(fn: (tx: TxContext) => T, key?: string): Promise<T> {
     if (this.closed) return Promise.reject(new LgError('LG_ERR_STORE_CLOSED'));
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      this.queue.push({ fn, resolve: resolve as (v: unknown) => void, reject, ...(key !== undefined ? { key } : {}) });
       this.schedule();
     });
   }
@@ -134,11 +134,7 @@ export class Journal {
    * the scale's PUBACK order and redelivery window rely on that).
    */
   submitLatest<T>(key: string, fn: (tx: TxContext) => T): Promise<T> {
-    if (this.closed) return Promise.reject(new LgError('LG_ERR_STORE_CLOSED'));
-    return new Promise<T>((resolve, reject) => {
-      this.queue.push({ fn, resolve: resolve as (v: unknown) => void, reject, key });
-      this.schedule();
-    });
+    return this.submit(fn, key);
   }
 
   append(draft: RecordDraft): Promise<JournalRecord> {
